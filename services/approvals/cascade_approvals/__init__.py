@@ -1,0 +1,1 @@
+"""The approvals service: a case per submitted plan version, decided step by step."""

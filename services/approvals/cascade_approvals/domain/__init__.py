@@ -1,0 +1,1 @@
+"""Approval rules, free of HTTP and SQL."""

@@ -1,0 +1,1 @@
+"""The hash chain, free of HTTP and SQL."""

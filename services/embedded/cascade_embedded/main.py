@@ -1,0 +1,34 @@
+"""``make run``: every service in one process on one port, with the demo data."""
+
+from __future__ import annotations
+
+import uvicorn
+from cascade_shared.app import all_services, create_app
+from cascade_shared.logs import configure_logging
+from cascade_shared.settings import Settings
+from fastapi import FastAPI
+
+BANNER = """
+Cascade is running (embedded mode: one process, SQLite files in {data}, in-process bus).
+
+  API docs:   {base}/docs
+  Get a token for a demo user (dev only), e.g. the drafter of Phường Hương An:
+    curl -s -X POST {base}/api/auth/dev-token -H 'Content-Type: application/json' \\
+         -d '{{"username": "drafter.huong-an"}}'
+  Then send it as:  -H "Authorization: Bearer <access_token>"
+  The README walks through the whole story with curl. Stop with Ctrl+C.
+"""
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_app(all_services(), settings, migrate=True, title="Cascade (embedded)")
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    app = build_app(settings)
+    base = f"http://{settings.host}:{settings.port}"
+    print(BANNER.format(base=base, data=settings.data_dir.resolve()), flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)

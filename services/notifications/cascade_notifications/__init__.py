@@ -1,0 +1,1 @@
+"""The notifications service: the right people learn of every step."""

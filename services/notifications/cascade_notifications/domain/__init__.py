@@ -1,0 +1,1 @@
+"""Who is told what, free of HTTP and SQL."""

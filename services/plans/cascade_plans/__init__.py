@@ -1,0 +1,1 @@
+"""The plans service: the directory of units and users, and the action plans they write."""

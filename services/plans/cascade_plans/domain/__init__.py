@@ -1,0 +1,1 @@
+"""Plan rules, free of HTTP and SQL."""

@@ -1,0 +1,4 @@
+from cascade_plans.models import metadata
+from cascade_shared.migrations import run_env
+
+run_env(metadata, "plans")

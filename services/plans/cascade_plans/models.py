@@ -1,0 +1,123 @@
+"""The plans service's tables (its own metadata, its own database)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from cascade_shared.envelope import utcnow
+from cascade_shared.inbox import inbox_table
+from cascade_shared.outbox import outbox_table
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+class PlansTable(SQLModel, registry=registry()):
+    """Base of the plans service's tables; its metadata is this service's alone."""
+
+
+metadata = PlansTable.metadata
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class OrgUnit(PlansTable, table=True):
+    __tablename__ = "org_unit"
+    code: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=200)
+    level: str = Field(max_length=20)
+    parent: str | None = Field(default=None, index=True, max_length=200)
+
+
+class AppUser(PlansTable, table=True):
+    __tablename__ = "app_user"
+    username: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=200)
+    unit: str = Field(index=True, max_length=200)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    email: str | None = Field(default=None, max_length=200)
+    language: str = Field(default="vi", max_length=10)
+
+
+class Plan(PlansTable, table=True):
+    __tablename__ = "plan"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    unit: str = Field(index=True, max_length=200)
+    title: str = Field(max_length=500)
+    resolution: str = Field(default="", max_length=500)
+    term_start: int
+    term_end: int
+    parent_plan_id: str | None = Field(default=None, index=True, max_length=36)
+    status: str = Field(default="draft", index=True, max_length=20)
+    version: int = 1
+    drafter: str = Field(max_length=100)
+    seed_key: str | None = Field(default=None, unique=True, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PlanVersion(PlansTable, table=True):
+    """A submitted version, frozen: what the approvers saw and decided."""
+
+    __tablename__ = "plan_version"
+    plan_id: str = Field(primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)
+    submitted_by: str = Field(max_length=100)
+    submitted_at: datetime = Field(default_factory=utcnow)
+    outcome: str | None = Field(default=None, max_length=20)
+
+
+class TaskGroup(PlansTable, table=True):
+    __tablename__ = "task_group"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    plan_id: str = Field(index=True, max_length=36)
+    code: str = Field(max_length=50)
+    title: str = Field(max_length=500)
+    parent_task_group_id: str | None = Field(default=None, max_length=36)
+    not_applicable_reason: str | None = Field(default=None, max_length=1000)
+    position: int = 0
+
+
+class Indicator(PlansTable, table=True):
+    __tablename__ = "indicator"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    plan_id: str = Field(index=True, max_length=36)
+    code: str = Field(max_length=50)
+    name: str = Field(max_length=500)
+    unit: str = Field(max_length=50)
+    baseline: float | None = None
+    target: float
+    year: int
+    comparator: str = Field(default=">=", max_length=2)
+    position: int = 0
+
+
+class Task(PlansTable, table=True):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    plan_id: str = Field(index=True, max_length=36)
+    task_group_id: str | None = Field(default=None, max_length=36)
+    code: str = Field(max_length=50)
+    job: str = Field(default="", max_length=2000)
+    lead_unit: str | None = Field(default=None, max_length=200)
+    cooperating_units: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    responsible_person: str | None = Field(default=None, max_length=200)
+    start: date | None = None
+    deadline: date | None = None
+    milestones: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    product_description: str | None = Field(default=None, max_length=1000)
+    product_quantity: float | None = None
+    product_unit: str | None = Field(default=None, max_length=50)
+    parent_task_id: str | None = Field(default=None, index=True, max_length=36)
+    position: int = 0

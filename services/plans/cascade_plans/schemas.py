@@ -1,0 +1,153 @@
+"""Request and response bodies of the plans API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MilestoneIn(BaseModel):
+    period: str = Field(pattern=r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$", examples=["2026-Q3"])
+    description: str = ""
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=50)
+    task_group: str | None = Field(default=None, description="code of the task group")
+    job: str = ""
+    lead_unit: str | None = None
+    cooperating_units: list[str] = []
+    responsible_person: str | None = None
+    start: date | None = None
+    deadline: date | None = None
+    milestones: list[MilestoneIn] = []
+    product_description: str | None = None
+    product_quantity: float | None = None
+    product_unit: str | None = None
+    parent_task_id: str | None = None
+
+
+class TaskPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    task_group: str | None = None
+    job: str | None = None
+    lead_unit: str | None = None
+    cooperating_units: list[str] | None = None
+    responsible_person: str | None = None
+    start: date | None = None
+    deadline: date | None = None
+    milestones: list[MilestoneIn] | None = None
+    product_description: str | None = None
+    product_quantity: float | None = None
+    product_unit: str | None = None
+
+
+class TaskGroupIn(BaseModel):
+    code: str = Field(min_length=1, max_length=50)
+    title: str = Field(min_length=1, max_length=500)
+    not_applicable_reason: str | None = None
+
+
+class IndicatorIn(BaseModel):
+    code: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=500)
+    unit: str = Field(min_length=1, max_length=50)
+    baseline: float | None = None
+    target: float
+    year: int = Field(ge=2000, le=2100)
+    comparator: str = Field(default=">=", pattern=r"^(>=|<=|=|>|<)$")
+
+
+class PlanCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=3, max_length=500)
+    parent_plan_id: str | None = Field(
+        default=None, description="the plan of the level above that this plan concretizes"
+    )
+    resolution: str | None = None
+    term_start: int | None = Field(default=None, ge=2000, le=2100)
+    term_end: int | None = Field(default=None, ge=2000, le=2100)
+    task_groups: list[TaskGroupIn] = []
+    indicators: list[IndicatorIn] = []
+    tasks: list[TaskIn] = []
+
+
+class TaskPublic(TaskIn):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class TaskGroupPublic(TaskGroupIn):
+    id: str
+
+
+class IndicatorPublic(IndicatorIn):
+    id: str
+
+
+class PlanSummary(BaseModel):
+    id: str
+    unit: str
+    title: str
+    resolution: str
+    term_start: int
+    term_end: int
+    parent_plan_id: str | None
+    status: str
+    version: int
+    drafter: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanPublic(PlanSummary):
+    task_groups: list[TaskGroupPublic]
+    indicators: list[IndicatorPublic]
+    tasks: list[TaskPublic]
+
+
+class PlanPage(BaseModel):
+    items: list[PlanSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class PlanVersionPublic(BaseModel):
+    plan_id: str
+    version: int
+    content_hash: str
+    submitted_by: str
+    submitted_at: datetime
+    outcome: str | None
+    content: dict[str, Any]
+
+
+class UnitPublic(BaseModel):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+class UserPublic(BaseModel):
+    username: str
+    name: str
+    unit: str
+    roles: list[str]
+    email: str | None
+    language: str
+
+
+class DevTokenRequest(BaseModel):
+    username: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserPublic

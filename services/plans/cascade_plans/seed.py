@@ -1,0 +1,163 @@
+"""Load the demo hierarchy, users and programs from ``seed/demo.json`` into an empty database.
+
+Every unit and user is also announced (``directory.*`` events) so the other services build their
+own read models; seeded programs are in force (approved) from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cascade_shared.service import ServiceRuntime
+from sqlmodel import select
+
+from cascade_plans.domain.plan import content_hash, level_of
+from cascade_plans.models import AppUser, Indicator, OrgUnit, Plan, PlanVersion, Task, TaskGroup
+from cascade_plans.store import plan_content
+
+log = logging.getLogger(__name__)
+
+DEMO_FILE = Path(__file__).parent / "seed" / "demo.json"
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO_FILE) -> bool:
+    """Seed once: does nothing when the directory already has units. Returns whether it seeded."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    async with runtime.sessionmaker() as session, session.begin():
+        if (await session.exec(select(OrgUnit).limit(1))).first() is not None:
+            return False
+        for u in data["units"]:
+            session.add(OrgUnit(**u))
+            runtime.record(
+                session,
+                runtime.new_event(
+                    "directory.unit_changed",
+                    u,
+                    actor="seed",
+                    org_unit=u["code"],
+                    subject_id=u["code"],
+                ),
+            )
+        for u in data["users"]:
+            session.add(AppUser(**u))
+            runtime.record(
+                session,
+                runtime.new_event(
+                    "directory.user_changed",
+                    {**u, "active": True},
+                    actor="seed",
+                    org_unit=u["unit"],
+                    subject_id=u["username"],
+                ),
+            )
+        await session.flush()
+        plan_ids: dict[str, str] = {}
+        task_ids: dict[tuple[str, str], str] = {}
+        for p in data["plans"]:
+            plan = Plan(
+                unit=p["unit"],
+                title=p["title"],
+                resolution=p["resolution"],
+                term_start=p["term_start"],
+                term_end=p["term_end"],
+                parent_plan_id=plan_ids.get(p["parent"]) if p.get("parent") else None,
+                status="approved",
+                drafter="seed",
+                seed_key=p["key"],
+            )
+            session.add(plan)
+            plan_ids[p["key"]] = plan.id
+            groups: dict[str, str] = {}
+            for i, g in enumerate(p["task_groups"]):
+                group = TaskGroup(plan_id=plan.id, code=g["code"], title=g["title"], position=i)
+                session.add(group)
+                groups[g["code"]] = group.id
+            for i, ind in enumerate(p["indicators"]):
+                session.add(
+                    Indicator(
+                        plan_id=plan.id,
+                        position=i,
+                        code=ind["code"],
+                        name=ind["name"],
+                        unit=ind["unit"],
+                        baseline=ind.get("baseline"),
+                        target=ind["target"],
+                        year=ind["year"],
+                        comparator=ind.get("comparator", ">="),
+                    )
+                )
+            for i, t in enumerate(p["tasks"]):
+                product = t.get("product") or {}
+                parent_task = (
+                    task_ids.get((p["parent"], t["parent_task"]))
+                    if p.get("parent") and t.get("parent_task")
+                    else None
+                )
+                task = Task(
+                    plan_id=plan.id,
+                    code=t["code"],
+                    task_group_id=groups.get(t["task_group"]),
+                    job=t["job"],
+                    lead_unit=t["lead_unit"],
+                    cooperating_units=t.get("cooperating_units", []),
+                    responsible_person=t.get("responsible_person"),
+                    start=_date(t.get("start")),
+                    deadline=_date(t.get("deadline")),
+                    milestones=t.get("milestones", []),
+                    product_description=product.get("description"),
+                    product_quantity=product.get("quantity"),
+                    product_unit=product.get("unit"),
+                    parent_task_id=parent_task,
+                    position=i,
+                )
+                session.add(task)
+                task_ids[(p["key"], t["code"])] = task.id
+            await session.flush()
+            content, _ = await plan_content(session, plan)
+            session.add(
+                PlanVersion(
+                    plan_id=plan.id,
+                    version=1,
+                    content=content.as_dict(),
+                    content_hash=content_hash(content.as_dict()),
+                    submitted_by="seed",
+                    outcome="approved",
+                )
+            )
+            runtime.record(
+                session,
+                runtime.new_event(
+                    "plan.approved",
+                    {
+                        "plan_id": plan.id,
+                        "version": 1,
+                        "unit": plan.unit,
+                        "unit_level": level_of(plan.unit),
+                        "title": plan.title,
+                        "drafter": "seed",
+                    },
+                    actor="seed",
+                    org_unit=plan.unit,
+                    subject_id=plan.id,
+                ),
+            )
+    log.info(
+        "seeded %d units, %d users, %d programs",
+        len(data["units"]),
+        len(data["users"]),
+        len(data["plans"]),
+    )
+    return True
+
+
+async def on_start(runtime: ServiceRuntime) -> None:
+    if runtime.settings.seed_demo:
+        await seed_directory_and_programs(runtime)

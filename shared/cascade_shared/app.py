@@ -1,0 +1,114 @@
+"""Assemble one or more services into a FastAPI application with their runtimes.
+
+Distributed mode builds one app per process (one service); embedded mode builds one app that
+holds every service, each with its own SQLite database, over the in-process bus. Either way the
+routes sit under the same ``/api/<service>`` prefixes, so clients see one base URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib.metadata import entry_points
+
+from fastapi import FastAPI
+
+from cascade_shared.auth import TokenVerifier, dev_secret
+from cascade_shared.bus import EventBus, make_bus
+from cascade_shared.events import SUBSCRIPTIONS
+from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
+from cascade_shared.migrations import upgrade
+from cascade_shared.problems import install_problem_handlers
+from cascade_shared.service import ServiceDefinition, ServiceRuntime
+from cascade_shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def load_service(name: str) -> ServiceDefinition:
+    """A service's definition, found through the ``cascade.services`` entry points."""
+    for ep in entry_points(group="cascade.services"):
+        if ep.name == name:
+            return ep.load()
+    known = sorted(ep.name for ep in entry_points(group="cascade.services"))
+    raise SystemExit(f"unknown service {name!r}; known: {', '.join(known)}")
+
+
+def all_services() -> list[ServiceDefinition]:
+    order = ["plans", "approvals", "notifications", "audit"]
+    found = {ep.name: ep for ep in entry_points(group="cascade.services")}
+    names = [n for n in order if n in found] + sorted(set(found) - set(order))
+    return [found[n].load() for n in names]
+
+
+def create_app(
+    definitions: Sequence[ServiceDefinition],
+    settings: Settings,
+    *,
+    bus: EventBus | None = None,
+    migrate: bool = False,
+    title: str = "Cascade",
+) -> FastAPI:
+    """An app serving ``definitions``. ``migrate`` upgrades each database first (embedded)."""
+    single = definitions[0].name if len(definitions) == 1 else None
+    the_bus = bus or make_bus(settings)
+    secret = dev_secret(settings) if (settings.dev_tokens and not settings.jwks_url) else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtimes: dict[str, ServiceRuntime] = {}
+        app.state.runtimes = runtimes
+        app.state.bus = the_bus
+        for definition in definitions:
+            runtime = ServiceRuntime(definition, settings, the_bus)
+            if migrate:
+                await upgrade(definition, runtime.database_url)
+            runtimes[definition.name] = runtime
+        await the_bus.start()
+        await the_bus.declare(SUBSCRIPTIONS)
+        try:
+            for runtime in runtimes.values():
+                await runtime.start()
+            log.info("started %s", ", ".join(runtimes))
+            yield
+        finally:
+            for runtime in runtimes.values():
+                await runtime.relay.stop()
+            await the_bus.close()
+            for runtime in runtimes.values():
+                await runtime.stop()
+
+    app = FastAPI(
+        title=f"Cascade {single}" if single else title,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=f"/api/{single}/docs" if single else "/docs",
+        openapi_url=f"/api/{single}/openapi.json" if single else "/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings, secret)
+    app.add_middleware(CorrelationIdMiddleware)
+    install_problem_handlers(app)
+    for definition in definitions:
+        for router in definition.routers:
+            app.include_router(router)
+
+        @app.get(f"/api/{definition.name}/health", tags=["health"], include_in_schema=False)
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+    return app
+
+
+def serve(name: str) -> None:
+    """Console entry point of one service in distributed mode."""
+    import uvicorn
+
+    definition = load_service(name)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    port = settings.port if "port" in settings.model_fields_set else definition.default_port
+    app = create_app([definition], settings)
+    uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False)

@@ -1,0 +1,45 @@
+"""What every bus does, whichever broker carries it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from cascade_shared.envelope import Envelope
+
+EventHandler = Callable[[Envelope], Awaitable[None]]
+"""Handles one delivery. Returning acknowledges it; raising asks for redelivery, and a message
+that fails ``delivery_limit`` times is parked in the service's dead-letter queue."""
+
+
+class EventBus(ABC):
+    """A topic bus: publishers send envelopes routed by type, each consuming service has one
+    durable queue bound to the types it needs, and failures end in a per-service dead letter."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Connect (retrying until the broker answers)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def declare(self, subscriptions: Mapping[str, Sequence[str]]) -> None:
+        """Declare the exchange and every consuming service's queue with its bindings, so an
+        event published before its consumer first starts still waits in that consumer's queue."""
+
+    @abstractmethod
+    async def publish(self, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
+        """Publish a batch with many confirms in flight. For each envelope, ``None`` means the
+        broker confirmed it; an exception means it may not have been sent and must be retried."""
+
+    @abstractmethod
+    async def subscribe(self, service: str, handler: EventHandler) -> None:
+        """Start consuming the service's queue (declared by :meth:`declare`)."""
+
+    @abstractmethod
+    async def dead_letter_count(self, service: str) -> int: ...
+
+    @abstractmethod
+    async def replay_dead_letters(self, service: str) -> int:
+        """Move every parked message of ``service`` back to its queue; return how many."""

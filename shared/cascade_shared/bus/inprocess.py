@@ -1,0 +1,119 @@
+"""The embedded mode's bus: the same contract as RabbitMQ, inside one process.
+
+``publish`` returns only after every bound consumer has handled the event (or parked it), so the
+outbox relay marks a row published only once its effects are committed: a crash in between makes
+the relay publish again and the consumers' inboxes drop the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cascade_shared.bus.base import EventBus, EventHandler
+from cascade_shared.envelope import Envelope
+from cascade_shared.events import routing_key_matches
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _ServiceQueue:
+    patterns: list[str]
+    queue: asyncio.Queue[tuple[Envelope, asyncio.Future[None]]] = field(
+        default_factory=asyncio.Queue
+    )
+    dead: list[Envelope] = field(default_factory=list)
+    worker: asyncio.Task[None] | None = None
+
+
+class InProcessBus(EventBus):
+    def __init__(
+        self, *, delivery_limit: int = 5, retry_delay: float = 0.02, publish_timeout: float = 30.0
+    ) -> None:
+        self.delivery_limit = delivery_limit
+        self.retry_delay = retry_delay
+        self.publish_timeout = publish_timeout
+        self._queues: dict[str, _ServiceQueue] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        for q in self._queues.values():
+            if q.worker:
+                q.worker.cancel()
+        await asyncio.gather(
+            *(q.worker for q in self._queues.values() if q.worker), return_exceptions=True
+        )
+        for q in self._queues.values():
+            q.worker = None
+
+    async def declare(self, subscriptions: Mapping[str, Sequence[str]]) -> None:
+        for service, patterns in subscriptions.items():
+            if service not in self._queues:
+                self._queues[service] = _ServiceQueue(patterns=list(patterns))
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
+        loop = asyncio.get_running_loop()
+        per_envelope: list[list[asyncio.Future[None]] | None] = []
+        for envelope in envelopes:
+            futures: list[asyncio.Future[None]] = []
+            for q in self._queues.values():
+                if any(routing_key_matches(p, envelope.type) for p in q.patterns):
+                    fut: asyncio.Future[None] = loop.create_future()
+                    q.queue.put_nowait((envelope, fut))
+                    futures.append(fut)
+            per_envelope.append(futures or None)
+        results: list[BaseException | None] = []
+        for futures in per_envelope:
+            if futures is None:  # like mandatory publishing: unroutable is an error
+                results.append(LookupError("no queue is bound for this event type"))
+                continue
+            try:
+                if futures:
+                    await asyncio.wait_for(asyncio.gather(*futures), self.publish_timeout)
+                results.append(None)
+            except (TimeoutError, Exception) as exc:
+                results.append(exc)
+        return results
+
+    async def subscribe(self, service: str, handler: EventHandler) -> None:
+        q = self._queues[service]
+        if q.worker is None:
+            q.worker = asyncio.create_task(self._consume(service, q, handler))
+
+    async def _consume(self, service: str, q: _ServiceQueue, handler: EventHandler) -> None:
+        while True:
+            envelope, fut = await q.queue.get()
+            # Like a quorum queue's x-delivery-limit: the first delivery plus ``limit`` retries.
+            for attempt in range(1, self.delivery_limit + 2):
+                try:
+                    await handler(envelope)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("handler failed", extra={"service": service, "attempt": attempt})
+                    await asyncio.sleep(self.retry_delay * attempt)
+            else:
+                log.error("parked in dead letters: %s %s", service, envelope.id)
+                q.dead.append(envelope)
+            if not fut.done():
+                fut.set_result(None)
+
+    async def dead_letter_count(self, service: str) -> int:
+        return len(self._queues[service].dead)
+
+    def dead_letters(self, service: str) -> list[Envelope]:
+        return list(self._queues[service].dead)
+
+    async def replay_dead_letters(self, service: str) -> int:
+        q = self._queues[service]
+        parked, q.dead = q.dead, []
+        loop = asyncio.get_running_loop()
+        for envelope in parked:
+            q.queue.put_nowait((envelope, loop.create_future()))
+        return len(parked)

@@ -1,0 +1,267 @@
+"""The distributed mode's bus on RabbitMQ, with aio-pika.
+
+Topology (``ns`` is the namespace, ``cascade`` in production, unique per test run):
+- ``{ns}.events``: durable topic exchange; routing key = event type.
+- ``{ns}.{service}``: one durable quorum queue per consuming service, bound to its event types,
+  with ``x-delivery-limit`` and dead-lettering to ``{ns}.dlx`` under the service's name.
+- ``{ns}.dlx`` / ``{ns}.{service}.dead``: where a message that failed too often is parked,
+  visible, until :meth:`RabbitMQBus.replay_dead_letters` moves it back.
+
+Publishing uses a channel with publisher confirms and ``on_return_raises`` (unroutable is an
+error), persistent messages, many confirms in flight, and a timeout on every publish. Each
+consumer has its own channel with its prefetch set before consuming. ``connect_robust`` restores
+the connection, channels, queues and consumers after the broker or the network drops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+
+from cascade_shared.bus.base import EventBus, EventHandler
+from cascade_shared.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+
+class RabbitMQBus(EventBus):
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "cascade",
+        prefetch: int = 32,
+        delivery_limit: int = 5,
+        publish_timeout: float = 10.0,
+        connect_attempts: int = 60,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.prefetch = prefetch
+        self.delivery_limit = delivery_limit
+        self.publish_timeout = publish_timeout
+        self.connect_attempts = connect_attempts
+        self.retry_delay = retry_delay
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        # Strong references: aio-pika holds declared queues only weakly.
+        self._queues: dict[str, AbstractQueue] = {}
+        self._consumer_channels: list[AbstractChannel] = []
+        self._consumer_tags: dict[str, str] = {}
+        self._subscriptions: dict[str, list[str]] = {}
+
+    # -- names --------------------------------------------------------------------------------
+    @property
+    def exchange_name(self) -> str:
+        return f"{self.namespace}.events"
+
+    @property
+    def dead_letter_exchange_name(self) -> str:
+        return f"{self.namespace}.dlx"
+
+    def queue_name(self, service: str) -> str:
+        return f"{self.namespace}.{service}"
+
+    def dead_letter_queue_name(self, service: str) -> str:
+        return f"{self.namespace}.{service}.dead"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        delay = 0.5
+        for attempt in range(1, self.connect_attempts + 1):
+            try:
+                self._connection = await aio_pika.connect_robust(self.url, timeout=10)
+                break
+            except Exception as exc:  # broker not up yet: retry the first connect
+                if attempt == self.connect_attempts:
+                    raise
+                log.warning("RabbitMQ not reachable (%s), retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        assert self._connection is not None
+        self._publish_channel = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        self._exchange = await self._publish_channel.declare_exchange(
+            self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+        self._connection = None
+        self._publish_channel = None
+        self._exchange = None
+        self._queues.clear()
+        self._consumer_channels.clear()
+
+    def _queue_arguments(self, service: str) -> dict[str, Any]:
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.delivery_limit,
+            "x-dead-letter-exchange": self.dead_letter_exchange_name,
+            "x-dead-letter-routing-key": service,
+        }
+
+    async def declare(self, subscriptions: Mapping[str, Sequence[str]]) -> None:
+        assert self._publish_channel is not None, "start() first"
+        channel = self._publish_channel
+        dlx = await channel.declare_exchange(
+            self.dead_letter_exchange_name, aio_pika.ExchangeType.DIRECT, durable=True
+        )
+        for service, patterns in subscriptions.items():
+            self._subscriptions[service] = list(patterns)
+            queue = await channel.declare_queue(
+                self.queue_name(service), durable=True, arguments=self._queue_arguments(service)
+            )
+            for pattern in patterns:
+                await queue.bind(self.exchange_name, routing_key=pattern)
+            dead = await channel.declare_queue(
+                self.dead_letter_queue_name(service),
+                durable=True,
+                arguments={"x-queue-type": "quorum"},
+            )
+            await dead.bind(dlx, routing_key=service)
+
+    # -- publishing ---------------------------------------------------------------------------
+    @staticmethod
+    def _message(envelope: Envelope) -> aio_pika.Message:
+        return aio_pika.Message(
+            body=envelope.to_json(),
+            message_id=str(envelope.id),
+            type=envelope.type,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            correlation_id=envelope.correlation_id,
+            timestamp=envelope.occurred_at,
+            app_id=envelope.producer,
+            headers={"x-event-version": envelope.version, "x-producer": envelope.producer},
+        )
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
+        if self._exchange is None:
+            return [ConnectionError("bus not started") for _ in envelopes]
+        exchange = self._exchange
+
+        async def one(envelope: Envelope) -> None:
+            confirmation = await exchange.publish(
+                self._message(envelope),
+                routing_key=envelope.type,
+                mandatory=True,
+                timeout=self.publish_timeout,
+            )
+            # aio-pika returns the broker's answer; anything but Basic.Ack is not a confirm.
+            if confirmation is not None and type(confirmation).__name__ not in ("Ack",):
+                raise ConnectionError(f"broker did not confirm: {confirmation!r}")
+
+        results = await asyncio.gather(*(one(e) for e in envelopes), return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    # -- consuming ----------------------------------------------------------------------------
+    async def subscribe(self, service: str, handler: EventHandler) -> None:
+        assert self._connection is not None, "start() first"
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=self.prefetch)  # before consume: trap #645
+        queue = await channel.declare_queue(
+            self.queue_name(service), durable=True, arguments=self._queue_arguments(service)
+        )
+        self._consumer_channels.append(channel)
+        self._queues[service] = queue
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            try:
+                envelope = Envelope.from_json(message.body)
+            except Exception:
+                log.exception("unreadable message %s parked", message.message_id)
+                await self._settle(message.reject(requeue=False))
+                return
+            try:
+                await handler(envelope)
+            except Exception:
+                deliveries = int((message.headers or {}).get("x-delivery-count", 0) or 0) + 1
+                log.exception(
+                    "handler failed for %s %s (delivery %d of %d)",
+                    envelope.type,
+                    envelope.id,
+                    deliveries,
+                    self.delivery_limit + 1,
+                )
+                await asyncio.sleep(min(self.retry_delay * deliveries, 2.0))
+                # The quorum queue counts redeliveries and dead-letters past x-delivery-limit.
+                await self._settle(message.nack(requeue=True))
+                return
+            await self._settle(message.ack())
+
+        self._consumer_tags[service] = await queue.consume(on_message)
+
+    @staticmethod
+    async def _settle(outcome: Any) -> None:
+        # After a reconnect the delivery tag is stale; the message will be redelivered and the
+        # consumer's inbox drops the repeat, so a failed ack is logged, not raised.
+        try:
+            await outcome
+        except Exception as exc:
+            log.warning("could not settle a delivery (%s); it will be redelivered", exc)
+
+    # -- dead letters -------------------------------------------------------------------------
+    async def dead_letter_count(self, service: str) -> int:
+        assert self._connection is not None
+        async with self._connection.channel() as channel:
+            queue = await channel.declare_queue(self.dead_letter_queue_name(service), passive=True)
+            return int(queue.declaration_result.message_count or 0)
+
+    async def replay_dead_letters(self, service: str) -> int:
+        """Republish each parked message straight to the service's queue, then ack it."""
+        assert self._connection is not None
+        moved = 0
+        async with self._connection.channel(publisher_confirms=True) as channel:
+            dead = await channel.declare_queue(self.dead_letter_queue_name(service), passive=True)
+            while True:
+                message = await dead.get(no_ack=False, fail=False, timeout=self.publish_timeout)
+                if message is None:
+                    break
+                headers = {
+                    k: v
+                    for k, v in (message.headers or {}).items()
+                    if not k.startswith("x-death")
+                    and k
+                    not in (
+                        "x-delivery-count",
+                        "x-first-death-exchange",
+                        "x-first-death-queue",
+                        "x-first-death-reason",
+                        "x-last-death-exchange",
+                        "x-last-death-queue",
+                        "x-last-death-reason",
+                    )
+                }
+                await channel.default_exchange.publish(
+                    aio_pika.Message(
+                        body=message.body,
+                        message_id=message.message_id,
+                        type=message.type,
+                        content_type=message.content_type,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        correlation_id=message.correlation_id,
+                        app_id=message.app_id,
+                        headers=headers,
+                    ),
+                    routing_key=self.queue_name(service),
+                    timeout=self.publish_timeout,
+                )
+                await message.ack()
+                moved += 1
+        return moved

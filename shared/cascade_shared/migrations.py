@@ -1,0 +1,89 @@
+"""Alembic plumbing shared by every service's migration tree.
+
+Each service has its own tree and its own ``alembic_version`` in its own database. Migrations are
+an explicit step (``cascade-migrate <service>``) before a service starts; on PostgreSQL they run
+under an advisory lock, so replicas that race to migrate wait for each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import zlib
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cascade_shared.service import ServiceDefinition
+
+
+def _lock_id(name: str) -> int:
+    return zlib.crc32(f"cascade-migrate:{name}".encode())
+
+
+def run_env(metadata: MetaData, service: str) -> None:
+    """The body of a service's ``env.py``."""
+    config = context.config
+    url = (
+        config.attributes.get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or os.environ.get("CASCADE_DATABASE_URL")
+    )
+    if not url:
+        raise RuntimeError("set CASCADE_DATABASE_URL (or sqlalchemy.url) to migrate")
+    sqlite = url.startswith("sqlite")
+
+    def configure(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"SELECT pg_advisory_xact_lock({_lock_id(service)})"))
+            context.run_migrations()
+
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        configure(connection)
+        return
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as conn:
+            await conn.run_sync(configure)
+            await conn.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def alembic_config(definition: ServiceDefinition, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(definition.migrations))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def upgrade_sync(definition: ServiceDefinition, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(definition, url), revision)
+
+
+def downgrade_sync(definition: ServiceDefinition, url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(definition, url), revision)
+
+
+async def upgrade(definition: ServiceDefinition, url: str, revision: str = "head") -> None:
+    """Upgrade from async code (Alembic's env runs its own event loop in a worker thread)."""
+    await asyncio.to_thread(upgrade_sync, definition, url, revision)

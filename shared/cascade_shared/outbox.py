@@ -1,0 +1,245 @@
+"""The transactional outbox and its relay.
+
+A service writes its state change and the event into its own ``outbox`` table in one
+transaction (:func:`record_event`). The relay claims unpublished rows in batches
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas share the work), publishes them with many
+confirms in flight, and marks a row published only after the broker confirmed it. A crash after
+the confirm and before the mark publishes the row again; consumers' inboxes drop the repeat.
+The relay wakes as soon as a transaction that wrote an event commits, and polls as a fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
+
+from cascade_shared.bus.base import EventBus
+from cascade_shared.envelope import Envelope, utcnow
+
+log = logging.getLogger(__name__)
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Add the outbox table to a service's metadata."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("seq", ID, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(100), nullable=False),
+        Column("envelope", JSON, nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("available_at", DateTime(timezone=True), nullable=False),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text, nullable=True),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index(
+            "ix_outbox_unpublished",
+            "available_at",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
+
+
+_WAKE_KEY = "cascade_outbox_wake"
+
+
+def record_event(
+    session: Any, table: Table, envelope: Envelope, wake: Callable[[], None] | None = None
+) -> None:
+    """Add ``envelope`` to the outbox in the session's current transaction.
+
+    ``session`` is an ORM session (sync or async); ``wake`` is called once it commits, so the
+    relay publishes within milliseconds instead of at its next poll.
+    """
+    now = utcnow()
+    sync_session: Session = getattr(session, "sync_session", session)
+    sync_session.execute(
+        table.insert().values(
+            event_id=str(envelope.id),
+            event_type=envelope.type,
+            envelope=envelope.to_dict(),
+            occurred_at=envelope.occurred_at,
+            available_at=now,
+            attempts=0,
+        )
+    )
+    if wake is not None:
+        sync_session.info.setdefault(_WAKE_KEY, set()).add(wake)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays_after_commit(session: Session) -> None:
+    for wake in session.info.pop(_WAKE_KEY, ()):
+        wake()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_wake_after_rollback(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(_WAKE_KEY, None)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(0.5 * 2 ** max(attempts - 1, 0), 60.0))
+
+
+class OutboxRelay:
+    """Publishes a service's outbox to the bus."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        bus: EventBus,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        on_confirmed: Callable[[Sequence[Envelope]], Awaitable[None] | None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.bus = bus
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.on_confirmed = on_confirmed
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Safe to call from any code running on the relay's event loop."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                published = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+                published = 0
+                await asyncio.sleep(self.poll_interval)
+            if published >= self.batch_size:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def relay_once(self) -> int:
+        """Claim one batch, publish it and record the outcome. Returns how many were confirmed.
+
+        On PostgreSQL the claimed rows stay locked (``FOR UPDATE SKIP LOCKED``) until the outcome
+        is recorded, so several relays never publish the same row at once. SQLite has one writer
+        and one relay per file, so the batch is read, published and marked in short transactions
+        that never hold the file while consumers write.
+        """
+        t = self.table
+        query = (
+            select(t.c.seq, t.c.envelope, t.c.attempts)
+            .where(t.c.published_at.is_(None), t.c.available_at <= utcnow())
+            .order_by(t.c.seq)
+            .limit(self.batch_size)
+        )
+        if self.engine.dialect.name == "postgresql":
+            async with self.engine.begin() as conn:
+                rows = (await conn.execute(query.with_for_update(skip_locked=True))).all()
+                if not rows:
+                    return 0
+                results = await self._publish(rows)
+                return await self._record(conn, rows, results)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        if not rows:
+            return 0
+        results = await self._publish(rows)
+        async with self.engine.begin() as conn:
+            return await self._record(conn, rows, results)
+
+    async def _publish(self, rows: Sequence[Any]) -> list[BaseException | None]:
+        envelopes = [Envelope.model_validate(r.envelope) for r in rows]
+        results = await self.bus.publish(envelopes)
+        if self.on_confirmed is not None:
+            ok = [e for e, err in zip(envelopes, results, strict=True) if err is None]
+            maybe = self.on_confirmed(ok)
+            if maybe is not None:
+                await maybe
+        return results
+
+    async def _record(
+        self, conn: Any, rows: Sequence[Any], results: Sequence[BaseException | None]
+    ) -> int:
+        t = self.table
+        confirmed = [r.seq for r, err in zip(rows, results, strict=True) if err is None]
+        if confirmed:
+            await conn.execute(
+                update(t).where(t.c.seq.in_(confirmed)).values(published_at=utcnow())
+            )
+        for row, err in zip(rows, results, strict=True):
+            if err is not None:
+                attempts = row.attempts + 1
+                await conn.execute(
+                    update(t)
+                    .where(t.c.seq == row.seq)
+                    .values(
+                        attempts=attempts,
+                        last_error=repr(err)[:2000],
+                        available_at=utcnow() + backoff(attempts),
+                    )
+                )
+        if len(confirmed) < len(rows):
+            log.warning(
+                "outbox: %d of %d not confirmed; will retry", len(rows) - len(confirmed), len(rows)
+            )
+        return len(confirmed)
+
+    async def pending(self) -> int:
+        from sqlalchemy import func
+
+        async with self.engine.connect() as conn:
+            return int(
+                (
+                    await conn.execute(
+                        select(func.count()).where(self.table.c.published_at.is_(None))
+                    )
+                ).scalar_one()
+            )

@@ -1,0 +1,155 @@
+"""What a service is made of, and the runtime that runs it: database, outbox relay, consumer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cascade_shared import inbox
+from cascade_shared.bus.base import EventBus
+from cascade_shared.db import make_engine, make_sessionmaker
+from cascade_shared.envelope import Envelope
+from cascade_shared.logs import correlation_id
+from cascade_shared.outbox import OutboxRelay, record_event
+from cascade_shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class HandlerContext:
+    """What an event handler gets: the session of the transaction that also records the event in
+    the inbox, and a way to emit follow-up events into the same transaction's outbox."""
+
+    def __init__(self, runtime: ServiceRuntime, session: AsyncSession, cause: Envelope) -> None:
+        self.runtime = runtime
+        self.session = session
+        self.cause = cause
+
+    def emit(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        actor: str | None = None,
+        org_unit: str | None = None,
+        subject_id: str | None = None,
+    ) -> Envelope:
+        envelope = self.runtime.new_event(
+            type_,
+            payload,
+            actor=actor if actor is not None else self.cause.actor,
+            org_unit=org_unit,
+            subject_id=subject_id,
+            correlation=self.cause.correlation_id,
+        )
+        self.runtime.record(self.session, envelope)
+        return envelope
+
+
+EventHandlerFn = Callable[[HandlerContext, Envelope], Awaitable[None]]
+
+
+@dataclass
+class ServiceDefinition:
+    """A service as the runtime sees it: its tables, migrations, routes and event handlers."""
+
+    name: str
+    metadata: MetaData
+    outbox: Table
+    inbox: Table
+    migrations: Path
+    routers: Sequence[APIRouter] = ()
+    handlers: dict[str, EventHandlerFn] = field(default_factory=dict)
+    on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    default_port: int = 8000
+
+
+class ServiceRuntime:
+    def __init__(self, definition: ServiceDefinition, settings: Settings, bus: EventBus) -> None:
+        self.definition = definition
+        self.name = definition.name
+        self.settings = settings
+        self.bus = bus
+        self.database_url = settings.database_url_for(definition.name)
+        self.engine: AsyncEngine = make_engine(self.database_url)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
+        self.relay = OutboxRelay(
+            self.engine,
+            definition.outbox,
+            bus,
+            batch_size=settings.relay_batch_size,
+            poll_interval=settings.relay_poll_interval,
+        )
+        self.state: dict[str, Any] = {}
+        """Service-specific things loaded at start (e.g. the approvals routing policy)."""
+        self.duplicates_dropped = 0
+        self.handled = 0
+
+    # -- events -------------------------------------------------------------------------------
+    def new_event(
+        self,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        actor: str | None,
+        org_unit: str | None = None,
+        subject_id: str | None = None,
+        correlation: str | None = None,
+        version: int = 1,
+    ) -> Envelope:
+        return Envelope(
+            type=type_,
+            version=version,
+            producer=self.name,
+            actor=actor,
+            org_unit=org_unit,
+            subject_id=subject_id,
+            correlation_id=correlation or correlation_id.get(),
+            payload=payload,
+        )
+
+    def record(self, session: AsyncSession, envelope: Envelope) -> None:
+        """Put ``envelope`` in this service's outbox, in the session's transaction."""
+        record_event(session, self.definition.outbox, envelope, wake=self.relay.wake)
+
+    async def handle(self, envelope: Envelope) -> None:
+        """Apply one delivery exactly once: inbox claim, handler and its events in one commit."""
+        handlers = self.definition.handlers
+        handler = handlers.get(envelope.type) or handlers.get("#")
+        token = correlation_id.set(envelope.correlation_id)
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                if not await inbox.claim(session, self.definition.inbox, self.name, envelope):
+                    self.duplicates_dropped += 1
+                    log.info("dropped a repeat of %s %s", envelope.type, envelope.id)
+                    return
+                if handler is not None:
+                    await handler(HandlerContext(self, session, envelope), envelope)
+            self.handled += 1
+        finally:
+            correlation_id.reset(token)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def start(self, *, consume: bool = True, relay: bool = True) -> None:
+        if self.definition.on_start is not None:
+            await self.definition.on_start(self)
+        if relay:
+            await self.relay.start()
+        if consume and self.definition.handlers:
+            await self.bus.subscribe(self.name, self.handle)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.engine.dispose()
+
+
+def runtime_of(request: Request, service: str) -> ServiceRuntime:
+    return request.app.state.runtimes[service]

@@ -1,0 +1,54 @@
+"""Settings read from the environment (prefix ``CASCADE_``), one object per process or service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a Cascade process needs to know about where it runs.
+
+    Embedded mode (the default) keeps SQLite files under ``data_dir`` and uses the in-process bus.
+    Distributed mode sets ``bus=rabbitmq``, ``amqp_url`` and one ``database_url`` per service.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CASCADE_", env_file=None, extra="ignore")
+
+    service: str = "embedded"
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default: a SQLite file per service"
+    )
+    data_dir: Path = Path("data")
+    bus: Literal["inprocess", "rabbitmq"] = "inprocess"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    namespace: str = Field(default="cascade", description="prefix of exchange and queue names")
+    prefetch: int = 32
+    delivery_limit: int = Field(default=5, description="deliveries before a message is parked")
+    publish_timeout: float = 10.0
+    relay_batch_size: int = 200
+    relay_poll_interval: float = 1.0
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    jwt_secret: str | None = Field(default=None, description="HS256 secret for dev tokens")
+    jwks_url: str | None = Field(default=None, description="identity provider's JWKS (RS256)")
+    jwt_audience: str = "cascade"
+    jwt_issuer: str = "cascade-dev"
+    dev_tokens: bool = Field(default=True, description="allow the dev-only token endpoint")
+    token_ttl_seconds: int = 8 * 3600
+
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    seed_demo: bool = True
+
+    def database_url_for(self, service: str) -> str:
+        """The database of ``service``: the configured URL, or a SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.sqlite3').resolve()}"

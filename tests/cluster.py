@@ -1,0 +1,158 @@
+"""Distributed mode for tests: each service its own OS process (its console script), each with
+its own PostgreSQL database, all on one RabbitMQ namespace; a client that routes by path prefix
+like the gateway does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests import infra
+
+SERVICES = ["plans", "approvals", "notifications", "audit"]
+PREFIXES = {
+    "/api/plans": "plans",
+    "/api/directory": "plans",
+    "/api/auth": "plans",
+    "/api/approvals": "approvals",
+    "/api/notifications": "notifications",
+    "/api/audit": "audit",
+}
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    def __init__(self, namespace: str, databases: dict[str, str], logs: Path,
+                 amqp_url: str = infra.AMQP_URL) -> None:
+        self.namespace = namespace
+        self.databases = databases
+        self.logs = logs
+        self.amqp_urls = {s: amqp_url for s in SERVICES}
+        self.ports = {s: free_port() for s in SERVICES}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def env(self, service: str, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
+        env.update({
+            "CASCADE_SERVICE": service,
+            "CASCADE_DATABASE_URL": self.databases[service],
+            "CASCADE_BUS": "rabbitmq",
+            "CASCADE_AMQP_URL": self.amqp_urls[service],
+            "CASCADE_NAMESPACE": self.namespace,
+            "CASCADE_PORT": str(self.ports[service]),
+            "CASCADE_JWT_SECRET": "distributed-test-secret",
+            "CASCADE_DEV_TOKENS": "true",
+            "CASCADE_RELAY_POLL_INTERVAL": "0.5",
+            "CASCADE_PUBLISH_TIMEOUT": "3",
+            "CASCADE_DELIVERY_LIMIT": "3",
+            "CASCADE_LOG_LEVEL": "INFO",
+        })
+        env.update(extra)
+        return env
+
+    async def migrate(self) -> None:
+        for service in SERVICES:
+            proc = await asyncio.create_subprocess_exec(
+                str(BIN / "cascade-migrate"), service, env=self.env(service),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            out, _ = await proc.communicate()
+            assert proc.returncode == 0, out.decode()
+
+    def start(self, service: str, command: list[str] | None = None, **extra_env: str) -> None:
+        log = open(self.logs / f"{service}.log", "ab")  # noqa: SIM115 - kept by the process
+        self.processes[service] = subprocess.Popen(
+            command or [str(BIN / f"cascade-{service}")], env=self.env(service, **extra_env),
+            stdout=log, stderr=subprocess.STDOUT)
+
+    async def wait_healthy(self, service: str, timeout: float = 60.0) -> None:
+        url = f"http://127.0.0.1:{self.ports[service]}/api/{service}/health"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with httpx.AsyncClient() as client:
+            while True:
+                proc = self.processes[service]
+                if proc.poll() is not None:
+                    raise AssertionError(f"{service} exited with {proc.returncode}:\n"
+                                         + self.log_tail(service))
+                try:
+                    if (await client.get(url, timeout=2)).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                if loop.time() > deadline:
+                    raise AssertionError(f"{service} not healthy:\n" + self.log_tail(service))
+                await asyncio.sleep(0.1)
+
+    async def start_all(self) -> None:
+        for service in SERVICES:
+            self.start(service)
+        for service in SERVICES:
+            await self.wait_healthy(service)
+
+    def kill(self, service: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.processes.pop(service)
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for service in list(self.processes):
+            proc = self.processes.pop(service)
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def log_tail(self, service: str, lines: int = 60) -> str:
+        path = self.logs / f"{service}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() \
+            else ""
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=PrefixRouter(self.ports), base_url="http://gateway",
+                                 timeout=30)
+
+
+class PrefixRouter(httpx.AsyncBaseTransport):
+    """Does what the gateway does: send each path prefix to the service that owns it."""
+
+    def __init__(self, ports: dict[str, int]) -> None:
+        self.ports = ports
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        service = next((s for p, s in PREFIXES.items() if path.startswith(p)), None)
+        if service is None:
+            return httpx.Response(404, json={"detail": "no route"})
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1",
+                                            port=self.ports[service])
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def make_cluster(pg_database: Any, namespace: str, tmp_path: Path,
+                       amqp_urls: dict[str, str] | None = None) -> Cluster:
+    databases = {s: await pg_database(s) for s in SERVICES}
+    cluster = Cluster(namespace, databases, tmp_path)
+    if amqp_urls:
+        cluster.amqp_urls.update(amqp_urls)
+    await cluster.migrate()
+    return cluster

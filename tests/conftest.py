@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from cascade_shared.events import SUBSCRIPTIONS
+from tests import infra
+
+
+@pytest.fixture
+def postgres() -> None:
+    infra.require_server("PostgreSQL", infra.PG_HOST, infra.PG_PORT)
+
+
+@pytest.fixture
+def rabbitmq() -> None:
+    infra.require_server("RabbitMQ", infra.AMQP_HOST, infra.AMQP_PORT)
+
+
+@pytest.fixture
+async def pg_database(postgres: None) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """Make fresh databases for this test (named for the run), dropped afterwards."""
+    made: list[str] = []
+
+    async def make(label: str) -> str:
+        name = f"cascade_t_{infra.RUN_ID}_{label}_{uuid.uuid4().hex[:6]}"
+        made.append(name)
+        return await infra.create_database(name)
+
+    yield make
+    for name in made:
+        await infra.drop_database(name)
+
+
+@pytest.fixture
+async def namespace(rabbitmq: None) -> AsyncIterator[str]:
+    """Exchange and queue names of this test alone, deleted afterwards."""
+    ns = f"t{infra.RUN_ID}{uuid.uuid4().hex[:6]}"
+    yield ns
+    await infra.delete_namespace(ns, [*SUBSCRIPTIONS, "contract"])

@@ -1,0 +1,182 @@
+"""The skeleton's story, told through the HTTP API; the same in every mode."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+WARD = "vn.hue.huong-an"
+EXPECTED_TRAIL = [
+    "plan.created",
+    "plan.submitted",
+    "approval.case_opened",
+    "approval.step_assigned",
+    "approval.step_decided",
+    "approval.step_assigned",
+    "approval.step_decided",
+    "approval.case_completed",
+    "plan.approved",
+]
+
+
+async def token(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    r = await client.post("/api/auth/dev-token", json={"username": username})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], timeout: float = 30.0, interval: float = 0.05
+) -> Any:
+    """Poll until ``probe`` returns something truthy (events travel asynchronously)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"gave up waiting after {timeout}s")
+        await asyncio.sleep(interval)
+
+
+def incomplete_task() -> dict[str, Any]:
+    return {"code": "HA-01", "task_group": None, "job": "Chỉnh trang"}
+
+
+async def hue_program_id(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, str]:
+    r = await client.get("/api/plans", params={"unit": "vn.hue"}, headers=headers)
+    assert r.status_code == 200, r.text
+    program = next(p for p in r.json()["items"] if p["status"] == "approved")
+    detail = (await client.get(f"/api/plans/{program['id']}", headers=headers)).json()
+    return program["id"], detail["task_groups"][0]["code"]
+
+
+async def create_draft(client: httpx.AsyncClient, drafter: dict[str, str], title: str) -> str:
+    parent_id, _ = await hue_program_id(client, drafter)
+    r = await client.post(
+        "/api/plans",
+        json={"title": title, "parent_plan_id": parent_id,
+              "task_groups": [{"code": "TG01", "title": "Môi trường và đô thị"}],
+              "tasks": [{**incomplete_task(), "task_group": "TG01"}]},
+        headers=drafter,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+FIX = {
+    "job": "Ra quân tổng vệ sinh môi trường, xóa 12 điểm tập kết rác tự phát trên địa bàn phường",
+    "lead_unit": WARD,
+    "cooperating_units": [],
+    "responsible_person": "Phó Chủ tịch UBND phường phụ trách đô thị",
+    "start": "2026-03-01",
+    "deadline": "2026-09-30",
+    "milestones": [{"period": "2026-Q2", "description": "xóa 6 điểm"}],
+    "product_description": "điểm tập kết rác tự phát được xóa bỏ",
+    "product_quantity": 12,
+    "product_unit": "điểm",
+}
+
+
+async def fixed_and_submitted(client: httpx.AsyncClient, drafter: dict[str, str],
+                              plan_id: str) -> dict[str, Any]:
+    plan = (await client.get(f"/api/plans/{plan_id}", headers=drafter)).json()
+    task_id = plan["tasks"][0]["id"]
+    r = await client.patch(f"/api/plans/{plan_id}/tasks/{task_id}", json=FIX, headers=drafter)
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafter)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def queue_item(client: httpx.AsyncClient, who: dict[str, str], plan_id: str) -> Any:
+    async def probe() -> Any:
+        r = await client.get("/api/approvals/queue", headers=who)
+        assert r.status_code == 200, r.text
+        return next((i for i in r.json()["items"] if i["plan_id"] == plan_id), None)
+
+    return await eventually(probe)
+
+
+async def decide(client: httpx.AsyncClient, who: dict[str, str], item: dict[str, Any],
+                 decision: str = "approve", comment: str | None = None) -> httpx.Response:
+    return await client.post(
+        f"/api/approvals/cases/{item['case_id']}/steps/{item['step_no']}/decision",
+        json={"decision": decision, "comment": comment}, headers=who)
+
+
+@dataclass
+class StoryResult:
+    plan_id: str
+    trail: list[dict[str, Any]]
+
+
+async def run_story(client: httpx.AsyncClient) -> StoryResult:
+    """A ward drafter drafts and submits; ward head and city approve; everyone is told."""
+    drafter = await token(client, "drafter.huong-an")
+    head = await token(client, "head.huong-an")
+    approver = await token(client, "approver.hue")
+    auditor = await token(client, "auditor.hue")
+
+    plan_id = await create_draft(client, drafter, "Kế hoạch thực hiện Nghị quyết của phường")
+
+    # Refused: the task is not "5 clear", and the error names the task and each missing element.
+    r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafter)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    problem = r.json()
+    missing = {(e["task"], e["element"]) for e in problem["errors"]}
+    assert missing == {("HA-01", el) for el in
+                       ("job", "person", "responsibility", "timeline", "product")}
+
+    version = await fixed_and_submitted(client, drafter, plan_id)
+    assert version["version"] == 1 and len(version["content_hash"]) == 64
+
+    # The ward head signs off first; the city approver cannot decide before.
+    item = await queue_item(client, head, plan_id)
+    assert item["step_no"] == 1 and item["unit"] == WARD
+    wrong = await decide(client, approver, item)
+    assert wrong.status_code == 403, wrong.text
+    r = await decide(client, head, item)
+    assert r.status_code == 200, r.text
+    again = await decide(client, head, item)
+    assert again.status_code in (403, 409), again.text
+
+    item = await queue_item(client, approver, plan_id)
+    assert item["step_no"] == 2 and item["unit"] == "vn.hue"
+    r = await decide(client, approver, item)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved"
+
+    async def approved() -> bool:
+        r = await client.get(f"/api/plans/{plan_id}", headers=drafter)
+        return r.json()["status"] == "approved"
+
+    await eventually(approved)
+
+    async def told() -> Any:
+        r = await client.get("/api/notifications/inbox", headers=drafter)
+        assert r.status_code == 200, r.text
+        return [n for n in r.json()["items"]
+                if n["plan_id"] == plan_id and n["event_type"] == "plan.approved"]
+
+    notes = await eventually(told)
+    assert len(notes) == 1
+    assert "phê duyệt" in notes[0]["title"]
+
+    async def trail() -> Any:
+        r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
+        assert r.status_code == 200, r.text
+        rows = r.json()
+        return rows if len(rows) >= len(EXPECTED_TRAIL) else None
+
+    rows = await eventually(trail)
+    assert [row["event_type"] for row in rows] == EXPECTED_TRAIL
+    r = await client.get("/api/audit/verify", headers=auditor)
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+    return StoryResult(plan_id=plan_id, trail=rows)
