@@ -36,8 +36,9 @@ def free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, namespace: str, databases: dict[str, str], logs: Path,
-                 amqp_url: str = infra.AMQP_URL) -> None:
+    def __init__(
+        self, namespace: str, databases: dict[str, str], logs: Path, amqp_url: str = infra.AMQP_URL
+    ) -> None:
         self.namespace = namespace
         self.databases = databases
         self.logs = logs
@@ -47,36 +48,45 @@ class Cluster:
 
     def env(self, service: str, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-        env.update({
-            "CASCADE_SERVICE": service,
-            "CASCADE_DATABASE_URL": self.databases[service],
-            "CASCADE_BUS": "rabbitmq",
-            "CASCADE_AMQP_URL": self.amqp_urls[service],
-            "CASCADE_NAMESPACE": self.namespace,
-            "CASCADE_PORT": str(self.ports[service]),
-            "CASCADE_JWT_SECRET": "distributed-test-secret",
-            "CASCADE_DEV_TOKENS": "true",
-            "CASCADE_RELAY_POLL_INTERVAL": "0.5",
-            "CASCADE_PUBLISH_TIMEOUT": "3",
-            "CASCADE_DELIVERY_LIMIT": "3",
-            "CASCADE_LOG_LEVEL": "INFO",
-        })
+        env.update(
+            {
+                "CASCADE_SERVICE": service,
+                "CASCADE_DATABASE_URL": self.databases[service],
+                "CASCADE_BUS": "rabbitmq",
+                "CASCADE_AMQP_URL": self.amqp_urls[service],
+                "CASCADE_NAMESPACE": self.namespace,
+                "CASCADE_PORT": str(self.ports[service]),
+                "CASCADE_JWT_SECRET": "distributed-test-secret",
+                "CASCADE_DEV_TOKENS": "true",
+                "CASCADE_RELAY_POLL_INTERVAL": "0.5",
+                "CASCADE_PUBLISH_TIMEOUT": "3",
+                "CASCADE_DELIVERY_LIMIT": "3",
+                "CASCADE_LOG_LEVEL": "INFO",
+            }
+        )
         env.update(extra)
         return env
 
     async def migrate(self) -> None:
         for service in SERVICES:
             proc = await asyncio.create_subprocess_exec(
-                str(BIN / "cascade-migrate"), service, env=self.env(service),
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+                str(BIN / "cascade-migrate"),
+                service,
+                env=self.env(service),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
             out, _ = await proc.communicate()
             assert proc.returncode == 0, out.decode()
 
     def start(self, service: str, command: list[str] | None = None, **extra_env: str) -> None:
-        log = open(self.logs / f"{service}.log", "ab")  # noqa: SIM115 - kept by the process
+        log = open(self.logs / f"{service}.log", "ab")
         self.processes[service] = subprocess.Popen(
-            command or [str(BIN / f"cascade-{service}")], env=self.env(service, **extra_env),
-            stdout=log, stderr=subprocess.STDOUT)
+            command or [str(BIN / f"cascade-{service}")],
+            env=self.env(service, **extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     async def wait_healthy(self, service: str, timeout: float = 60.0) -> None:
         url = f"http://127.0.0.1:{self.ports[service]}/api/{service}/health"
@@ -86,8 +96,9 @@ class Cluster:
             while True:
                 proc = self.processes[service]
                 if proc.poll() is not None:
-                    raise AssertionError(f"{service} exited with {proc.returncode}:\n"
-                                         + self.log_tail(service))
+                    raise AssertionError(
+                        f"{service} exited with {proc.returncode}:\n" + self.log_tail(service)
+                    )
                 try:
                     if (await client.get(url, timeout=2)).status_code == 200:
                         return
@@ -120,12 +131,16 @@ class Cluster:
 
     def log_tail(self, service: str, lines: int = 60) -> str:
         path = self.logs / f"{service}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() \
+        return (
+            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            if path.exists()
             else ""
+        )
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=PrefixRouter(self.ports), base_url="http://gateway",
-                                 timeout=30)
+        return httpx.AsyncClient(
+            transport=PrefixRouter(self.ports), base_url="http://gateway", timeout=30
+        )
 
 
 class PrefixRouter(httpx.AsyncBaseTransport):
@@ -140,16 +155,18 @@ class PrefixRouter(httpx.AsyncBaseTransport):
         service = next((s for p, s in PREFIXES.items() if path.startswith(p)), None)
         if service is None:
             return httpx.Response(404, json={"detail": "no route"})
-        request.url = request.url.copy_with(scheme="http", host="127.0.0.1",
-                                            port=self.ports[service])
+        request.url = request.url.copy_with(
+            scheme="http", host="127.0.0.1", port=self.ports[service]
+        )
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-async def make_cluster(pg_database: Any, namespace: str, tmp_path: Path,
-                       amqp_urls: dict[str, str] | None = None) -> Cluster:
+async def make_cluster(
+    pg_database: Any, namespace: str, tmp_path: Path, amqp_urls: dict[str, str] | None = None
+) -> Cluster:
     databases = {s: await pg_database(s) for s in SERVICES}
     cluster = Cluster(namespace, databases, tmp_path)
     if amqp_urls:

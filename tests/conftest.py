@@ -4,8 +4,8 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-
 from cascade_shared.events import SUBSCRIPTIONS
+
 from tests import infra
 
 

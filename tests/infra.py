@@ -15,9 +15,7 @@ PG_PORT = int(os.environ.get("CASCADE_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("CASCADE_TEST_PG_USER", "postgres")
 AMQP_HOST = os.environ.get("CASCADE_TEST_AMQP_HOST", "127.0.0.1")
 AMQP_PORT = int(os.environ.get("CASCADE_TEST_AMQP_PORT", "5672"))
-AMQP_URL = os.environ.get(
-    "CASCADE_TEST_AMQP_URL", f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/"
-)
+AMQP_URL = os.environ.get("CASCADE_TEST_AMQP_URL", f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUN_ID = uuid.uuid4().hex[:8]
 

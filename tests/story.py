@@ -60,9 +60,12 @@ async def create_draft(client: httpx.AsyncClient, drafter: dict[str, str], title
     parent_id, _ = await hue_program_id(client, drafter)
     r = await client.post(
         "/api/plans",
-        json={"title": title, "parent_plan_id": parent_id,
-              "task_groups": [{"code": "TG01", "title": "Môi trường và đô thị"}],
-              "tasks": [{**incomplete_task(), "task_group": "TG01"}]},
+        json={
+            "title": title,
+            "parent_plan_id": parent_id,
+            "task_groups": [{"code": "TG01", "title": "Môi trường và đô thị"}],
+            "tasks": [{**incomplete_task(), "task_group": "TG01"}],
+        },
         headers=drafter,
     )
     assert r.status_code == 201, r.text
@@ -83,12 +86,18 @@ FIX = {
 }
 
 
-async def fixed_and_submitted(client: httpx.AsyncClient, drafter: dict[str, str],
-                              plan_id: str) -> dict[str, Any]:
+async def fix(client: httpx.AsyncClient, drafter: dict[str, str], plan_id: str) -> None:
+    """Make the draft's task "5 clear"."""
     plan = (await client.get(f"/api/plans/{plan_id}", headers=drafter)).json()
     task_id = plan["tasks"][0]["id"]
     r = await client.patch(f"/api/plans/{plan_id}/tasks/{task_id}", json=FIX, headers=drafter)
     assert r.status_code == 200, r.text
+
+
+async def fixed_and_submitted(
+    client: httpx.AsyncClient, drafter: dict[str, str], plan_id: str
+) -> dict[str, Any]:
+    await fix(client, drafter, plan_id)
     r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafter)
     assert r.status_code == 200, r.text
     return r.json()
@@ -103,11 +112,18 @@ async def queue_item(client: httpx.AsyncClient, who: dict[str, str], plan_id: st
     return await eventually(probe)
 
 
-async def decide(client: httpx.AsyncClient, who: dict[str, str], item: dict[str, Any],
-                 decision: str = "approve", comment: str | None = None) -> httpx.Response:
+async def decide(
+    client: httpx.AsyncClient,
+    who: dict[str, str],
+    item: dict[str, Any],
+    decision: str = "approve",
+    comment: str | None = None,
+) -> httpx.Response:
     return await client.post(
         f"/api/approvals/cases/{item['case_id']}/steps/{item['step_no']}/decision",
-        json={"decision": decision, "comment": comment}, headers=who)
+        json={"decision": decision, "comment": comment},
+        headers=who,
+    )
 
 
 @dataclass
@@ -131,8 +147,9 @@ async def run_story(client: httpx.AsyncClient) -> StoryResult:
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
     missing = {(e["task"], e["element"]) for e in problem["errors"]}
-    assert missing == {("HA-01", el) for el in
-                       ("job", "person", "responsibility", "timeline", "product")}
+    assert missing == {
+        ("HA-01", el) for el in ("job", "person", "responsibility", "timeline", "product")
+    }
 
     version = await fixed_and_submitted(client, drafter, plan_id)
     assert version["version"] == 1 and len(version["content_hash"]) == 64
@@ -162,8 +179,11 @@ async def run_story(client: httpx.AsyncClient) -> StoryResult:
     async def told() -> Any:
         r = await client.get("/api/notifications/inbox", headers=drafter)
         assert r.status_code == 200, r.text
-        return [n for n in r.json()["items"]
-                if n["plan_id"] == plan_id and n["event_type"] == "plan.approved"]
+        return [
+            n
+            for n in r.json()["items"]
+            if n["plan_id"] == plan_id and n["event_type"] == "plan.approved"
+        ]
 
     notes = await eventually(told)
     assert len(notes) == 1
@@ -180,3 +200,17 @@ async def run_story(client: httpx.AsyncClient) -> StoryResult:
     r = await client.get("/api/audit/verify", headers=auditor)
     assert r.status_code == 200 and r.json()["ok"] is True, r.text
     return StoryResult(plan_id=plan_id, trail=rows)
+
+
+async def cases_of(client: httpx.AsyncClient, who: dict[str, str], plan_id: str) -> list[Any]:
+    r = await client.get("/api/approvals/cases", params={"plan_id": plan_id}, headers=who)
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+async def audit_types(
+    client: httpx.AsyncClient, auditor: dict[str, str], plan_id: str
+) -> list[str]:
+    r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
+    assert r.status_code == 200, r.text
+    return [row["event_type"] for row in r.json()]

@@ -92,14 +92,18 @@ def create_app(
     app.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(app)
     for definition in definitions:
+        # Before the service's own routes, so /api/plans/health is not taken for a plan id.
+        app.add_api_route(
+            f"/api/{definition.name}/health", _health, methods=["GET"], tags=["health"]
+        )
         for router in definition.routers:
             app.include_router(router)
-
-        @app.get(f"/api/{definition.name}/health", tags=["health"], include_in_schema=False)
-        async def health() -> dict[str, str]:
-            return {"status": "ok"}
-
     return app
+
+
+async def _health() -> dict[str, str]:
+    """Answers 200 once the service has started (migrated, connected, consuming)."""
+    return {"status": "ok"}
 
 
 def serve(name: str) -> None:

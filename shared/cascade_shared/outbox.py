@@ -67,6 +67,7 @@ def outbox_table(metadata: MetaData) -> Table:
 
 
 _WAKE_KEY = "cascade_outbox_wake"
+_PENDING_KEY = "cascade_outbox_pending"
 
 
 def record_event(
@@ -74,23 +75,30 @@ def record_event(
 ) -> None:
     """Add ``envelope`` to the outbox in the session's current transaction.
 
-    ``session`` is an ORM session (sync or async); ``wake`` is called once it commits, so the
-    relay publishes within milliseconds instead of at its next poll.
+    ``session`` is an ORM session (sync or async). The rows are written in one batch just before
+    the session commits, inside the same transaction as the state change; ``wake`` is called once
+    the commit succeeded, so the relay publishes within milliseconds instead of at its next poll.
     """
-    now = utcnow()
     sync_session: Session = getattr(session, "sync_session", session)
-    sync_session.execute(
-        table.insert().values(
-            event_id=str(envelope.id),
-            event_type=envelope.type,
-            envelope=envelope.to_dict(),
-            occurred_at=envelope.occurred_at,
-            available_at=now,
-            attempts=0,
-        )
+    pending: dict[Table, list[dict[str, Any]]] = sync_session.info.setdefault(_PENDING_KEY, {})
+    pending.setdefault(table, []).append(
+        {
+            "event_id": str(envelope.id),
+            "event_type": envelope.type,
+            "envelope": envelope.to_dict(),
+            "occurred_at": envelope.occurred_at,
+            "available_at": utcnow(),
+            "attempts": 0,
+        }
     )
     if wake is not None:
         sync_session.info.setdefault(_WAKE_KEY, set()).add(wake)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_events(session: Session) -> None:
+    for table, rows in session.info.pop(_PENDING_KEY, {}).items():
+        session.execute(table.insert(), rows)
 
 
 @event.listens_for(Session, "after_commit")
@@ -100,7 +108,8 @@ def _wake_relays_after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_wake_after_rollback(session: Session, _previous_transaction: Any) -> None:
+def _forget_after_rollback(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(_PENDING_KEY, None)
     session.info.pop(_WAKE_KEY, None)
 
 

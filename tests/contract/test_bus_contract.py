@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-
 from cascade_shared.bus import EventBus, InProcessBus
 from cascade_shared.bus.rabbitmq import RabbitMQBus
 from cascade_shared.envelope import Envelope
+
 from tests import infra
 
 LIMIT = 2
@@ -25,8 +25,14 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
         the_bus: EventBus = InProcessBus(delivery_limit=LIMIT, retry_delay=0.001)
     else:
         infra.require_server("RabbitMQ", infra.AMQP_HOST, infra.AMQP_PORT)
-        the_bus = RabbitMQBus(infra.AMQP_URL, namespace=namespace, delivery_limit=LIMIT,
-                              prefetch=10, retry_delay=0.01, publish_timeout=5)
+        the_bus = RabbitMQBus(
+            infra.AMQP_URL,
+            namespace=namespace,
+            delivery_limit=LIMIT,
+            prefetch=10,
+            retry_delay=0.01,
+            publish_timeout=5,
+        )
     await the_bus.start()
     await the_bus.declare(TOPOLOGY)
     yield the_bus

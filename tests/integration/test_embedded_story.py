@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from cascade_embedded.main import build_app
 from cascade_shared.settings import Settings
+
 from tests.story import run_story, token
 
 

@@ -11,12 +11,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from cascade_shared.app import all_services
 from cascade_shared.migrations import alembic_config, downgrade_sync, upgrade_sync
 from cascade_shared.service import ServiceDefinition
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
 
 SERVICES = all_services()
 IDS = [s.name for s in SERVICES]
@@ -26,6 +25,7 @@ async def _diff(definition: ServiceDefinition, url: str) -> list[Any]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
+
             def compare(sync_conn: Any) -> list[Any]:
                 ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 return list(compare_metadata(ctx, definition.metadata))

@@ -1,9 +1,8 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 import cascade_approvals
+import pytest
 from cascade_approvals.domain.case import add_working_days, after_decision, comment_required
 from cascade_approvals.domain.policy import load_policy, steps_for
 
@@ -13,7 +12,9 @@ POLICY = load_policy(Path(cascade_approvals.__file__).parent / "policy.json")
 def test_ward_plan_goes_to_ward_head_then_city_approver() -> None:
     steps = steps_for(POLICY, "ward", "vn.hue.huong-an")
     assert [(s.step_no, s.unit, s.role) for s in steps] == [
-        (1, "vn.hue.huong-an", "head"), (2, "vn.hue", "approver")]
+        (1, "vn.hue.huong-an", "head"),
+        (2, "vn.hue", "approver"),
+    ]
 
 
 def test_city_program_goes_to_central() -> None:

@@ -52,7 +52,11 @@ def test_messages_in_vietnamese_and_english() -> None:
 
 
 def test_recipients() -> None:
-    people = [Person("d", "w", ("drafter",)), Person("h", "w", ("head",)),
-              Person("x", "w2", ("head",)), Person("a", "c", ("approver",))]
+    people = [
+        Person("d", "w", ("drafter",)),
+        Person("h", "w", ("head",)),
+        Person("x", "w2", ("head",)),
+        Person("a", "c", ("approver",)),
+    ]
     assert {p.username for p in recipients_of_outcome("d", "w", people)} == {"d", "h"}
     assert [p.username for p in recipients_of_step("c", "approver", people)] == ["a"]

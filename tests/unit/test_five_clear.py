@@ -34,7 +34,12 @@ def test_a_complete_task_is_five_clear() -> None:
 
 def test_an_empty_task_misses_all_five_elements_once_each() -> None:
     assert elements(TaskContent(code="T9")) == [
-        "job", "person", "responsibility", "timeline", "product"]
+        "job",
+        "person",
+        "responsibility",
+        "timeline",
+        "product",
+    ]
 
 
 def test_vague_job_is_not_clear() -> None:
@@ -59,8 +64,14 @@ def test_quantity_without_unit_is_not_measurable() -> None:
 
 
 def test_named_document_is_a_clear_product() -> None:
-    task = TaskContent(**{**COMPLETE.__dict__, "product_quantity": None, "product_unit": None,
-                          "product_description": "Đề án chuyển đổi số của phường"})
+    task = TaskContent(
+        **{
+            **COMPLETE.__dict__,
+            "product_quantity": None,
+            "product_unit": None,
+            "product_description": "Đề án chuyển đổi số của phường",
+        }
+    )
     assert elements(task) == []
 
 
@@ -83,5 +94,4 @@ def test_stale_case_outcomes_change_nothing() -> None:
 
 
 def test_level_follows_the_unit_path() -> None:
-    assert [level_of(u) for u in ("vn", "vn.hue", "vn.hue.huong-an")] == [
-        "central", "city", "ward"]
+    assert [level_of(u) for u in ("vn", "vn.hue", "vn.hue.huong-an")] == ["central", "city", "ward"]

@@ -8,6 +8,7 @@ from cascade_shared.auth import Principal
 from cascade_shared.envelope import utcnow
 from cascade_shared.problems import Problem, conflict, forbidden, not_found
 from fastapi import APIRouter
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -138,9 +139,11 @@ async def decide(
     )
     if result.rowcount != 1:
         await session.rollback()
+        case = await _case(session, case_id)
         current = await steps_of(session, case.id)
         raise conflict(
-            f"step {step_no} is not waiting for a decision", case=case_public(case, current)
+            f"step {step_no} is not waiting for a decision",
+            case=jsonable_encoder(case_public(case, current)),
         )
     outcome = after_decision(step_no, len(steps), body.decision)
     decided = {
