@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format bench setup clean services-check
+.PHONY: run test lint format setup clean docs
 
 # uv (which installs the locked dependencies) lives in its own small environment.
 $(UV):
@@ -14,7 +14,7 @@ $(UV):
 	.uv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
-	$(UV) sync --frozen --all-packages
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
 	@touch $@
 
 setup: $(VENV)/.synced
@@ -33,8 +33,8 @@ format: setup
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-bench: setup
-	$(VENV)/bin/python -m bench
-
 clean:
 	rm -rf $(VENV) .uv data .pytest_cache
+
+docs: setup
+	$(VENV)/bin/python -m cascade_shared.docs

@@ -56,7 +56,7 @@ class Cluster:
                 "CASCADE_AMQP_URL": self.amqp_urls[service],
                 "CASCADE_NAMESPACE": self.namespace,
                 "CASCADE_PORT": str(self.ports[service]),
-                "CASCADE_JWT_SECRET": "distributed-test-secret",
+                "CASCADE_JWT_SECRET": "distributed-test-secret-of-at-least-32-bytes",
                 "CASCADE_DEV_TOKENS": "true",
                 "CASCADE_RELAY_POLL_INTERVAL": "0.5",
                 "CASCADE_PUBLISH_TIMEOUT": "3",
@@ -68,7 +68,9 @@ class Cluster:
         return env
 
     async def migrate(self) -> None:
-        for service in SERVICES:
+        """``cascade-migrate <service>`` for every service, as the compose file's step does."""
+
+        async def one(service: str) -> None:
             proc = await asyncio.create_subprocess_exec(
                 str(BIN / "cascade-migrate"),
                 service,
@@ -78,6 +80,8 @@ class Cluster:
             )
             out, _ = await proc.communicate()
             assert proc.returncode == 0, out.decode()
+
+        await asyncio.gather(*(one(s) for s in SERVICES))
 
     def start(self, service: str, command: list[str] | None = None, **extra_env: str) -> None:
         log = open(self.logs / f"{service}.log", "ab")

@@ -15,7 +15,11 @@ from tests.story import run_story, token
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, relay_poll_interval=0.5, jwt_secret="test-secret")
+    settings = Settings(
+        data_dir=tmp_path,
+        relay_poll_interval=0.5,
+        jwt_secret="embedded-test-secret-of-at-least-32-bytes",
+    )
     app = build_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -50,13 +50,14 @@ async def plan_story(
     session: SessionDep,
     limit: int = Query(default=500, ge=1, le=5000),
 ) -> list[Any]:
-    """Everything that happened to one plan, across its versions, in order."""
+    """Everything that happened to one plan, across its versions, in the order it happened
+    (event time, then arrival); the chain itself keeps arrival order."""
     _require_auditor(user)
     rows = (
         await session.exec(
             select(AuditRecord)
             .where(AuditRecord.plan_id == plan_id)
-            .order_by(col(AuditRecord.seq))
+            .order_by(col(AuditRecord.occurred_at), col(AuditRecord.seq))
             .limit(limit)
         )
     ).all()
