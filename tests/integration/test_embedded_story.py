@@ -10,7 +10,7 @@ import pytest
 from cascade_embedded.main import build_app
 from cascade_shared.settings import Settings
 
-from tests.story import run_story, token
+from tests.story import create_draft, eventually, fix, run_story, token
 
 
 @pytest.fixture
@@ -45,3 +45,50 @@ async def test_a_sibling_ward_cannot_see_the_plan_and_a_city_approver_cannot_dra
     assert r.status_code == 403
     r = await client.get("/api/plans/" + result.plan_id)
     assert r.status_code == 401
+
+
+async def test_bad_input_gets_problem_json_naming_the_field(client: httpx.AsyncClient) -> None:
+    drafter = await token(client, "drafter.huong-an")
+    r = await client.post(
+        "/api/plans", content=b"{not json", headers={**drafter, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = await client.post(
+        "/api/plans", json={"title": "x", "tasks": [{"code": ""}]}, headers=drafter
+    )
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"body.title", "body.tasks.0.code"} <= fields
+    r = await client.get("/api/plans/does-not-exist", headers=drafter)
+    assert r.status_code == 404 and r.json()["title"] == "Not found"
+    r = await client.get("/api/plans", headers={"Authorization": "Bearer forged.token.here"})
+    assert r.status_code == 401 and r.json()["status"] == 401
+    # Nothing was created by the refused requests.
+    r = await client.get("/api/plans", headers=drafter)
+    assert r.json()["total"] == 0
+
+
+async def test_the_correlation_id_follows_a_request_into_every_event(
+    client: httpx.AsyncClient,
+) -> None:
+    drafter = await token(client, "drafter.huong-an")
+    auditor = await token(client, "auditor.hue")
+    plan_id = await create_draft(client, drafter, "Kế hoạch có mã tương quan")
+    await fix(client, drafter, plan_id)
+    r = await client.post(
+        f"/api/plans/{plan_id}/submit", headers={**drafter, "X-Correlation-ID": "trace-huong-an-1"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["X-Correlation-ID"] == "trace-huong-an-1"
+
+    async def trail() -> dict[str, str]:
+        r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
+        rows = {x["event_type"]: x["correlation_id"] for x in r.json()}
+        return rows if "approval.step_assigned" in rows else {}
+
+    rows = await eventually(trail)
+    # The approvals service's events carry the trace of the request that caused them.
+    assert rows["plan.submitted"] == "trace-huong-an-1"
+    assert rows["approval.case_opened"] == "trace-huong-an-1"
+    assert rows["approval.step_assigned"] == "trace-huong-an-1"
