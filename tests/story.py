@@ -48,28 +48,35 @@ def incomplete_task() -> dict[str, Any]:
     return {"code": "HA-01", "task_group": None, "job": "Chỉnh trang"}
 
 
-async def hue_program_id(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, str]:
-    r = await client.get("/api/plans", params={"unit": "vn.hue"}, headers=headers)
+async def hue_program(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, list[str]]:
+    """Huế's program in force, and the codes of its task groups."""
+    r = await client.get(
+        "/api/plans", params={"unit": "vn.hue", "status": "approved"}, headers=headers
+    )
     assert r.status_code == 200, r.text
-    program = next(p for p in r.json()["items"] if p["status"] == "approved")
+    program = r.json()["items"][0]
     detail = (await client.get(f"/api/plans/{program['id']}", headers=headers)).json()
-    return program["id"], detail["task_groups"][0]["code"]
+    return program["id"], [g["code"] for g in detail["task_groups"]]
 
 
 async def create_draft(client: httpx.AsyncClient, drafter: dict[str, str], title: str) -> str:
-    parent_id, _ = await hue_program_id(client, drafter)
+    """A draft started from Huế's program (its task groups, linked), with one task that is not
+    yet "5 clear" in the first group."""
+    parent_id, groups = await hue_program(client, drafter)
     r = await client.post(
-        "/api/plans",
-        json={
-            "title": title,
-            "parent_plan_id": parent_id,
-            "task_groups": [{"code": "TG01", "title": "Môi trường và đô thị"}],
-            "tasks": [{**incomplete_task(), "task_group": "TG01"}],
-        },
+        "/api/plans/from-parent",
+        json={"title": title, "parent_plan_id": parent_id, "placeholder_tasks": False},
         headers=drafter,
     )
     assert r.status_code == 201, r.text
-    return r.json()["id"]
+    plan_id = r.json()["id"]
+    r = await client.post(
+        f"/api/plans/{plan_id}/tasks",
+        json={**incomplete_task(), "task_group": groups[0]},
+        headers=drafter,
+    )
+    assert r.status_code == 201, r.text
+    return plan_id
 
 
 FIX = {
@@ -86,12 +93,24 @@ FIX = {
 }
 
 
+NOT_APPLICABLE = "Nội dung do cấp thành phố trực tiếp thực hiện trên địa bàn phường"
+
+
 async def fix(client: httpx.AsyncClient, drafter: dict[str, str], plan_id: str) -> None:
-    """Make the draft's task "5 clear"."""
+    """Make the draft's task "5 clear" and mark the parent's other task groups not applicable."""
     plan = (await client.get(f"/api/plans/{plan_id}", headers=drafter)).json()
     task_id = plan["tasks"][0]["id"]
     r = await client.patch(f"/api/plans/{plan_id}/tasks/{task_id}", json=FIX, headers=drafter)
     assert r.status_code == 200, r.text
+    used = {t["task_group"] for t in plan["tasks"]}
+    for group in plan["task_groups"]:
+        if group["code"] not in used:
+            r = await client.patch(
+                f"/api/plans/{plan_id}/task-groups/{group['code']}",
+                json={"not_applicable_reason": NOT_APPLICABLE},
+                headers=drafter,
+            )
+            assert r.status_code == 200, r.text
 
 
 async def fixed_and_submitted(
@@ -146,10 +165,13 @@ async def run_story(client: httpx.AsyncClient) -> StoryResult:
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
-    missing = {(e["task"], e["element"]) for e in problem["errors"]}
+    missing = {(e["task"], e["element"]) for e in problem["errors"] if "task" in e}
     assert missing == {
         ("HA-01", el) for el in ("job", "person", "responsibility", "timeline", "product")
     }
+    _, groups = await hue_program(client, drafter)
+    uncovered = {e["subject"] for e in problem["errors"] if e.get("code") == "coverage"}
+    assert uncovered == set(groups[1:])
 
     version = await fixed_and_submitted(client, drafter, plan_id)
     assert version["version"] == 1 and len(version["content_hash"]) == 64

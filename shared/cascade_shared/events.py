@@ -54,6 +54,7 @@ class PlanSubmitted(PlanRef):
     content_hash: str
     submitted_by: str
     task_count: int = 0
+    acknowledged_warnings: list[str] = []
 
 
 class PlanDecided(PlanRef):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,9 +46,73 @@ class TaskPatch(BaseModel):
 
 
 class TaskGroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=500)
+    parent_task_group: str | None = Field(
+        default=None,
+        description="code of the parent plan's task group this one covers "
+        "(default: the parent's group with the same code)",
+    )
+    not_applicable_reason: str | None = Field(
+        default=None, description="why the parent's task group does not apply to this unit"
+    )
+
+
+class TaskGroupPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=500)
     not_applicable_reason: str | None = None
+
+
+class SubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    acknowledge_warnings: bool = Field(
+        default=False, description="the drafter has read the warnings (e.g. mechanical copying)"
+    )
+
+
+class PlanFromParent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parent_plan_id: str
+    title: str = Field(min_length=3, max_length=500)
+    placeholder_tasks: bool = Field(
+        default=True,
+        description="one placeholder task per parent task, linked, to make local and measurable",
+    )
+
+
+class UnitCoverage(BaseModel):
+    unit: str
+    name: str
+    plan_id: str | None
+    status: str
+    version: int | None
+    covered_groups: list[str]
+    not_applicable_groups: list[str]
+
+
+class CoverageReport(BaseModel):
+    plan_id: str
+    task_groups: list[str]
+    units: list[UnitCoverage]
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)*$", max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    level: Literal["central", "city", "ward"]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(pattern=r"^[a-z0-9._-]+$", max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    unit: str
+    roles: list[Literal["drafter", "head", "approver", "auditor", "admin"]]
+    email: str | None = None
+    language: Literal["vi", "en"] = "vi"
 
 
 class IndicatorIn(BaseModel):
@@ -80,8 +144,12 @@ class TaskPublic(TaskIn):
     id: str
 
 
-class TaskGroupPublic(TaskGroupIn):
+class TaskGroupPublic(BaseModel):
     id: str
+    code: str
+    title: str
+    parent_task_group_id: str | None = None
+    not_applicable_reason: str | None = None
 
 
 class IndicatorPublic(IndicatorIn):

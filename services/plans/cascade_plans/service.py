@@ -4,7 +4,7 @@ from pathlib import Path
 
 from cascade_shared.service import ServiceDefinition
 
-from cascade_plans.api.routes import directory, plans
+from cascade_plans.api.routes import directory, lifecycle, plans, tables
 from cascade_plans.handlers import HANDLERS
 from cascade_plans.models import inbox, metadata, outbox
 from cascade_plans.seed import on_start
@@ -15,7 +15,13 @@ SERVICE = ServiceDefinition(
     outbox=outbox,
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[plans.router, directory.router, directory.auth_router],
+    routers=[
+        plans.router,
+        lifecycle.router,
+        tables.router,
+        directory.router,
+        directory.auth_router,
+    ],
     handlers=HANDLERS,
     on_start=on_start,
     default_port=8001,

@@ -89,6 +89,7 @@ def group_dict(group: TaskGroup) -> dict[str, Any]:
         "id": group.id,
         "code": group.code,
         "title": group.title,
+        "parent_task_group_id": group.parent_task_group_id,
         "not_applicable_reason": group.not_applicable_reason,
     }
 

@@ -128,7 +128,9 @@ def content_hash(content: dict[str, Any]) -> str:
 
 # -- lifecycle ------------------------------------------------------------------------------------
 PlanStatus = Literal["draft", "submitted", "returned", "approved", "rejected", "withdrawn"]
-EDITABLE: frozenset[str] = frozenset({"draft", "returned"})
+# A withdrawn plan goes back to its drafter like a returned one; resubmitting makes a new version.
+EDITABLE: frozenset[str] = frozenset({"draft", "returned", "withdrawn"})
+NEW_VERSION_ON_SUBMIT: frozenset[str] = frozenset({"returned", "withdrawn"})
 OUTCOME_TO_STATUS: dict[str, PlanStatus] = {
     "approved": "approved",
     "returned": "returned",
@@ -143,6 +145,11 @@ def can_submit(status: str) -> bool:
 
 def can_edit(status: str) -> bool:
     return status in EDITABLE
+
+
+def can_withdraw(status: str) -> bool:
+    """The submitter may withdraw before the final decision."""
+    return status == "submitted"
 
 
 def status_after_case(current: str, plan_version: int, case_version: int, outcome: str) -> str:

@@ -1,31 +1,53 @@
-"""The directory: org units and users."""
+"""The directory: org units and users, searched without diacritics and managed by admins.
+
+Every change is announced (``directory.unit_changed``, ``directory.user_changed``) so the other
+services keep their own read model and never call this one on their hot path."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cascade_shared.auth import Principal, TokenVerifier
+from cascade_shared.auth import Principal, TokenVerifier, parent_unit
 from cascade_shared.problems import Problem, not_found
 from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
 
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
+from cascade_plans.domain.rules import fold
 from cascade_plans.models import AppUser, OrgUnit
-from cascade_plans.schemas import DevTokenRequest, TokenResponse, UnitPublic, UserPublic
+from cascade_plans.schemas import (
+    DevTokenRequest,
+    TokenResponse,
+    UnitIn,
+    UnitPublic,
+    UserIn,
+    UserPublic,
+)
 
 router = APIRouter(prefix="/api/directory", tags=["directory"])
 auth_router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
+def matches(query: str, *texts: str) -> bool:
+    """Every word of the query begins a word of the texts, ignoring case and diacritics:
+    "phuong huong an" finds "Phường Hương An"."""
+    words = [w for t in texts for w in fold(t).replace(".", " ").replace("-", " ").split()]
+    return all(any(w.startswith(q) for w in words) for q in fold(query).split())
+
+
 @router.get("/units", response_model=list[UnitPublic])
 async def list_units(
-    user: CurrentUser, session: SessionDep, under: str | None = Query(default=None)
+    user: CurrentUser,
+    session: SessionDep,
+    under: str | None = Query(default=None, description="a subtree"),
+    q: str | None = Query(default=None, description="search, diacritics optional"),
 ) -> list[Any]:
-    """Every org unit (the hierarchy is public to signed-in users), optionally one subtree."""
+    """Org units (the hierarchy is visible to every signed-in user)."""
     query = select(OrgUnit).order_by(col(OrgUnit.code))
     if under:
         query = query.where((OrgUnit.code == under) | col(OrgUnit.code).startswith(under + "."))
-    return [u.model_dump() for u in (await session.exec(query)).all()]
+    units = (await session.exec(query)).all()
+    return [u.model_dump() for u in units if not q or matches(q, u.name, u.code)]
 
 
 @router.get("/units/{code}", response_model=UnitPublic)
@@ -37,7 +59,9 @@ async def get_unit(code: str, user: CurrentUser, session: SessionDep) -> dict[st
 
 
 @router.get("/users", response_model=list[UserPublic])
-async def list_users(user: CurrentUser, session: SessionDep, unit: str | None = None) -> list[Any]:
+async def list_users(
+    user: CurrentUser, session: SessionDep, unit: str | None = None, q: str | None = None
+) -> list[Any]:
     """Users of your unit and the units below it."""
     target = unit or user.unit
     user.require_sees(target)
@@ -46,7 +70,94 @@ async def list_users(user: CurrentUser, session: SessionDep, unit: str | None = 
         .where((AppUser.unit == target) | col(AppUser.unit).startswith(target + "."))
         .order_by(col(AppUser.unit), col(AppUser.username))
     )
-    return [u.model_dump() for u in (await session.exec(query)).all()]
+    rows = (await session.exec(query)).all()
+    return [u.model_dump() for u in rows if not q or matches(q, u.name, u.username)]
+
+
+def _require_admin_over(user: Principal, unit: str) -> None:
+    user.require_role("admin")
+    user.require_sees(unit)
+
+
+@router.put("/units/{code}", response_model=UnitPublic)
+async def put_unit(
+    code: str, body: UnitIn, user: CurrentUser, session: SessionDep, runtime: Runtime
+) -> dict[str, Any]:
+    """Create or change an org unit (admins, within their subtree). Its parent is its path."""
+    if body.code != code:
+        raise Problem(
+            422,
+            "Invalid request",
+            "the body's code differs from the path",
+            errors=[{"field": "code", "reason": "must equal the path's code"}],
+        )
+    _require_admin_over(user, code)
+    parent = parent_unit(code)
+    if parent is not None and await session.get(OrgUnit, parent) is None:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"the parent unit {parent} does not exist",
+            errors=[{"field": "code", "reason": "unknown parent unit"}],
+        )
+    unit = await session.get(OrgUnit, code) or OrgUnit(
+        code=code, name=body.name, level=body.level, parent=parent
+    )
+    unit.name, unit.level, unit.parent = body.name, body.level, parent
+    session.add(unit)
+    runtime.record(
+        session,
+        runtime.new_event(
+            "directory.unit_changed",
+            unit.model_dump(),
+            actor=user.username,
+            org_unit=code,
+            subject_id=code,
+        ),
+    )
+    await session.commit()
+    return unit.model_dump()
+
+
+@router.put("/users/{username}", response_model=UserPublic)
+async def put_user(
+    username: str, body: UserIn, user: CurrentUser, session: SessionDep, runtime: Runtime
+) -> dict[str, Any]:
+    """Create or change a user, their unit and roles (admins, within their subtree)."""
+    if body.username != username:
+        raise Problem(
+            422,
+            "Invalid request",
+            "the body's username differs from the path",
+            errors=[{"field": "username", "reason": "must equal the path's username"}],
+        )
+    _require_admin_over(user, body.unit)
+    if await session.get(OrgUnit, body.unit) is None:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"unit {body.unit} does not exist",
+            errors=[{"field": "unit", "reason": "unknown unit"}],
+        )
+    account = await session.get(AppUser, username)
+    if account is not None:
+        _require_admin_over(user, account.unit)  # may not take a user from another subtree
+    account = account or AppUser(username=username, name=body.name, unit=body.unit)
+    for key, value in body.model_dump().items():
+        setattr(account, key, value)
+    session.add(account)
+    runtime.record(
+        session,
+        runtime.new_event(
+            "directory.user_changed",
+            {**account.model_dump(), "active": True},
+            actor=user.username,
+            org_unit=account.unit,
+            subject_id=username,
+        ),
+    )
+    await session.commit()
+    return account.model_dump()
 
 
 @auth_router.post("/dev-token", response_model=TokenResponse)

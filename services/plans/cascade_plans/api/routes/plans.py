@@ -1,4 +1,4 @@
-"""Plans: create, read, edit tasks, submit."""
+"""Plans: start (blank or from the parent), read, list, and edit task groups and tasks."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from cascade_shared.envelope import utcnow
 from cascade_shared.problems import Problem, conflict, forbidden, not_found
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store
+from cascade_plans.api.access import editable_plan, plan_ref, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_plans.domain.plan import can_edit, can_submit, check_plan, content_hash, level_of
-from cascade_plans.models import Indicator, Plan, PlanVersion, Task, TaskGroup
+from cascade_plans.models import Indicator, Plan, Task, TaskGroup
 from cascade_plans.schemas import (
     PlanCreate,
+    PlanFromParent,
     PlanPage,
     PlanPublic,
-    PlanVersionPublic,
+    TaskGroupPatch,
+    TaskGroupPublic,
     TaskIn,
     TaskPatch,
     TaskPublic,
@@ -27,36 +30,24 @@ from cascade_plans.schemas import (
 router = APIRouter(prefix="/api/plans", tags=["plans"])
 
 
-def _require_drafter_of(user: Principal, plan: Plan) -> None:
-    user.require_role("drafter")
-    if user.unit != plan.unit:
-        raise forbidden(f"only drafters of {plan.unit} may edit this plan")
+def invalid(field: str, reason: str, detail: str | None = None) -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        detail or f"{field}: {reason}",
+        type_="validation",
+        errors=[{"field": field, "reason": reason}],
+    )
 
 
-def _plan_ref(plan: Plan) -> dict[str, Any]:
-    return {
-        "plan_id": plan.id,
-        "version": plan.version,
-        "unit": plan.unit,
-        "unit_level": level_of(plan.unit),
-        "title": plan.title,
-        "drafter": plan.drafter,
-    }
-
-
-async def _group_ids(session: SessionDep, plan_id: str) -> dict[str, str]:
+async def _group_ids(session: AsyncSession, plan_id: str) -> dict[str, str]:
     groups = (await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan_id))).all()
     return {g.code: g.id for g in groups}
 
 
-def _task_from(body: TaskIn, plan_id: str, group_ids: dict[str, str], position: int) -> Task:
+def task_from(body: TaskIn, plan_id: str, group_ids: dict[str, str], position: int) -> Task:
     if body.task_group is not None and body.task_group not in group_ids:
-        raise Problem(
-            422,
-            "Invalid request",
-            f"task {body.code}: task group {body.task_group} is unknown",
-            errors=[{"field": f"tasks.{body.code}.task_group", "reason": "unknown task group"}],
-        )
+        raise invalid(f"tasks.{body.code}.task_group", f"unknown task group {body.task_group}")
     data = body.model_dump(exclude={"task_group", "milestones"})
     return Task(
         **data,
@@ -67,70 +58,56 @@ def _task_from(body: TaskIn, plan_id: str, group_ids: dict[str, str], position: 
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanPublic)
-async def create_plan(
-    body: PlanCreate, user: CurrentUser, session: SessionDep, runtime: Runtime
-) -> dict[str, Any]:
-    """Start a plan for the drafter's own unit, under the plan of the level above."""
-    user.require_role("drafter")
-    resolution, term_start, term_end = body.resolution, body.term_start, body.term_end
-    if body.parent_plan_id is not None:
-        parent = await session.get(Plan, body.parent_plan_id)
-        if parent is None:
-            raise Problem(
-                422,
-                "Invalid request",
-                "the parent plan does not exist",
-                errors=[{"field": "parent_plan_id", "reason": "no such plan"}],
-            )
-        if parent.unit != parent_unit(user.unit):
-            raise Problem(
-                422,
-                "Invalid request",
-                f"a plan of {user.unit} concretizes a plan of {parent_unit(user.unit)}",
-                errors=[{"field": "parent_plan_id", "reason": "not a plan of your unit's parent"}],
-            )
-        if parent.status != "approved":
-            raise Problem(
-                422,
-                "Invalid request",
-                "the parent plan is not in force yet",
-                errors=[{"field": "parent_plan_id", "reason": "parent not approved"}],
-            )
+async def _parent_for(session: AsyncSession, user: Principal, parent_plan_id: str) -> Plan:
+    parent = await session.get(Plan, parent_plan_id)
+    if parent is None:
+        raise invalid("parent_plan_id", "no such plan")
+    if parent.unit != parent_unit(user.unit):
+        raise invalid(
+            "parent_plan_id",
+            "not a plan of your unit's parent unit",
+            f"a plan of {user.unit} concretizes a plan of {parent_unit(user.unit)}",
+        )
+    if parent.status != "approved":
+        raise invalid("parent_plan_id", "the parent plan is not in force (approved) yet")
+    return parent
+
+
+def _new_plan(
+    user: Principal,
+    title: str,
+    parent: Plan | None,
+    resolution: str | None,
+    term_start: int | None,
+    term_end: int | None,
+) -> Plan:
+    if parent is not None:
         resolution = resolution or parent.resolution
         term_start = term_start or parent.term_start
         term_end = term_end or parent.term_end
-    if term_start is None or term_end is None or term_end < term_start:
-        raise Problem(
-            422,
-            "Invalid request",
-            "give the term (term_start <= term_end)",
-            errors=[{"field": "term_end", "reason": "term missing or inverted"}],
-        )
-    plan = Plan(
+    if term_start is None or term_end is None:
+        raise invalid("term_start", "give the term (or a parent plan to take it from)")
+    if term_end < term_start:
+        raise invalid("term_end", "the term ends before it starts")
+    return Plan(
         unit=user.unit,
-        title=body.title,
+        title=title,
         resolution=resolution or "",
         term_start=term_start,
         term_end=term_end,
-        parent_plan_id=body.parent_plan_id,
+        parent_plan_id=parent.id if parent else None,
         drafter=user.username,
     )
-    session.add(plan)
-    group_ids: dict[str, str] = {}
-    for i, g in enumerate(body.task_groups):
-        group = TaskGroup(plan_id=plan.id, position=i, **g.model_dump())
-        session.add(group)
-        group_ids[g.code] = group.id
-    for i, ind in enumerate(body.indicators):
-        session.add(Indicator(plan_id=plan.id, position=i, **ind.model_dump()))
-    for i, t in enumerate(body.tasks):
-        session.add(_task_from(t, plan.id, group_ids, i))
+
+
+async def _created(
+    session: AsyncSession, runtime: Runtime, user: Principal, plan: Plan
+) -> dict[str, Any]:
     runtime.record(
         session,
         runtime.new_event(
             "plan.created",
-            {**_plan_ref(plan), "parent_plan_id": plan.parent_plan_id},
+            {**plan_ref(plan), "parent_plan_id": plan.parent_plan_id},
             actor=user.username,
             org_unit=plan.unit,
             subject_id=plan.id,
@@ -140,6 +117,77 @@ async def create_plan(
     return await store.plan_public(session, plan)
 
 
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanPublic)
+async def create_plan(
+    body: PlanCreate, user: CurrentUser, session: SessionDep, runtime: Runtime
+) -> dict[str, Any]:
+    """Start a plan for your own unit; with a parent, under the approved plan of the unit above.
+
+    A task group with the same code as one of the parent's covers it unless
+    ``parent_task_group`` names another."""
+    user.require_role("drafter")
+    parent = await _parent_for(session, user, body.parent_plan_id) if body.parent_plan_id else None
+    plan = _new_plan(user, body.title, parent, body.resolution, body.term_start, body.term_end)
+    session.add(plan)
+    parent_groups = await _group_ids(session, parent.id) if parent else {}
+    group_ids: dict[str, str] = {}
+    for i, g in enumerate(body.task_groups):
+        link = g.parent_task_group or (g.code if g.code in parent_groups else None)
+        if link is not None and link not in parent_groups:
+            raise invalid(
+                f"task_groups.{i}.parent_task_group", f"the parent plan has no task group {link}"
+            )
+        group = TaskGroup(
+            plan_id=plan.id,
+            position=i,
+            code=g.code,
+            title=g.title,
+            parent_task_group_id=parent_groups.get(link or ""),
+            not_applicable_reason=g.not_applicable_reason,
+        )
+        session.add(group)
+        group_ids[g.code] = group.id
+    for i, ind in enumerate(body.indicators):
+        session.add(Indicator(plan_id=plan.id, position=i, **ind.model_dump()))
+    for i, t in enumerate(body.tasks):
+        session.add(task_from(t, plan.id, group_ids, i))
+    return await _created(session, runtime, user, plan)
+
+
+@router.post("/from-parent", status_code=status.HTTP_201_CREATED, response_model=PlanPublic)
+async def start_from_parent(
+    body: PlanFromParent, user: CurrentUser, session: SessionDep, runtime: Runtime
+) -> dict[str, Any]:
+    """Start a plan from the parent plan: its task groups, linked, and (by default) one
+    placeholder task per parent task, linked, which you then make local and measurable."""
+    user.require_role("drafter")
+    parent = await _parent_for(session, user, body.parent_plan_id)
+    plan = _new_plan(user, body.title, parent, None, None, None)
+    session.add(plan)
+    groups, _, tasks = await store.children_of(session, parent.id)
+    new_group: dict[str, str] = {}
+    for i, g in enumerate(groups):
+        child = TaskGroup(
+            plan_id=plan.id, code=g.code, title=g.title, position=i, parent_task_group_id=g.id
+        )
+        session.add(child)
+        new_group[g.id] = child.id
+    if body.placeholder_tasks:
+        for i, t in enumerate(tasks):
+            session.add(
+                Task(
+                    plan_id=plan.id,
+                    code=t.code,
+                    job=t.job,
+                    position=i,
+                    task_group_id=new_group.get(t.task_group_id or ""),
+                    lead_unit=user.unit,
+                    parent_task_id=t.id,
+                )
+            )
+    return await _created(session, runtime, user, plan)
+
+
 @router.get("", response_model=PlanPage)
 async def list_plans(
     user: CurrentUser,
@@ -147,6 +195,7 @@ async def list_plans(
     unit: str | None = Query(default=None, description="default: your own unit"),
     subtree: bool = Query(default=False, description="include the units below"),
     status_: str | None = Query(default=None, alias="status"),
+    term_start: int | None = None,
     parent_plan_id: str | None = None,
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
@@ -163,6 +212,8 @@ async def list_plans(
         query = query.where(Plan.unit == target)
     if status_:
         query = query.where(Plan.status == status_)
+    if term_start:
+        query = query.where(Plan.term_start == term_start)
     if parent_plan_id:
         query = query.where(Plan.parent_plan_id == parent_plan_id)
     total = await store.count(session, query)
@@ -179,38 +230,51 @@ async def list_plans(
     }
 
 
-async def _visible_plan(session: SessionDep, user: Principal, plan_id: str) -> Plan:
-    plan = await store.get_plan(session, plan_id)
-    # Everyone sees their own subtree; a unit below also sees the plans it concretizes above it.
-    if not (user.sees(plan.unit) or unit_within(user.unit, plan.unit)):
-        raise forbidden(f"plan {plan_id} belongs to {plan.unit}, outside your unit {user.unit}")
-    return plan
-
-
 @router.get("/{plan_id}", response_model=PlanPublic)
 async def get_plan(plan_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    plan = await _visible_plan(session, user, plan_id)
-    return await store.plan_public(session, plan)
+    return await store.plan_public(session, await visible_plan(session, user, plan_id))
+
+
+def _touch(session: AsyncSession, plan: Plan) -> None:
+    plan.updated_at = utcnow()
+    session.add(plan)
+
+
+@router.patch("/{plan_id}/task-groups/{code}", response_model=TaskGroupPublic)
+async def edit_task_group(
+    plan_id: str, code: str, body: TaskGroupPatch, user: CurrentUser, session: SessionDep
+) -> dict[str, Any]:
+    """Rename a task group, or mark it not applicable to your unit (with the reason)."""
+    plan = await editable_plan(session, user, plan_id)
+    group = (
+        await session.exec(
+            select(TaskGroup).where(TaskGroup.plan_id == plan_id, TaskGroup.code == code)
+        )
+    ).first()
+    if group is None:
+        raise not_found("task group", code)
+    for key, value in body.model_dump(exclude_unset=True).items():
+        setattr(group, key, value)
+    session.add(group)
+    _touch(session, plan)
+    await session.commit()
+    return store.group_dict(group)
 
 
 @router.post("/{plan_id}/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskPublic)
 async def add_task(
     plan_id: str, body: TaskIn, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
-    plan = await store.get_plan(session, plan_id, for_update=True)
-    _require_drafter_of(user, plan)
-    if not can_edit(plan.status):
-        raise conflict(f"a {plan.status} plan cannot be edited", plan_status=plan.status)
+    plan = await editable_plan(session, user, plan_id)
     if (
         await session.exec(select(Task).where(Task.plan_id == plan_id, Task.code == body.code))
     ).first():
         raise conflict(f"task {body.code} already exists in this plan")
     group_ids = await _group_ids(session, plan_id)
     position = await store.count(session, select(Task).where(Task.plan_id == plan_id))
-    task = _task_from(body, plan_id, group_ids, position)
+    task = task_from(body, plan_id, group_ids, position)
     session.add(task)
-    plan.updated_at = utcnow()
-    session.add(plan)
+    _touch(session, plan)
     await session.commit()
     return store.task_dict(task, {v: k for k, v in group_ids.items()})
 
@@ -219,10 +283,7 @@ async def add_task(
 async def edit_task(
     plan_id: str, task_id: str, body: TaskPatch, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
-    plan = await store.get_plan(session, plan_id, for_update=True)
-    _require_drafter_of(user, plan)
-    if not can_edit(plan.status):
-        raise conflict(f"a {plan.status} plan cannot be edited", plan_status=plan.status)
+    plan = await editable_plan(session, user, plan_id)
     task = await session.get(Task, task_id)
     if task is None or task.plan_id != plan_id:
         raise not_found("task", task_id)
@@ -231,106 +292,24 @@ async def edit_task(
     if "task_group" in changes:
         code = changes.pop("task_group")
         if code is not None and code not in group_ids:
-            raise Problem(
-                422,
-                "Invalid request",
-                f"task group {code} is unknown",
-                errors=[{"field": "task_group", "reason": "unknown task group"}],
-            )
+            raise invalid("task_group", f"unknown task group {code}")
         task.task_group_id = group_ids.get(code or "")
     if "milestones" in changes:
         changes["milestones"] = [m.model_dump() for m in body.milestones or []]
     for key, value in changes.items():
         setattr(task, key, value)
     session.add(task)
-    plan.updated_at = utcnow()
-    session.add(plan)
+    _touch(session, plan)
     await session.commit()
     return store.task_dict(task, {v: k for k, v in group_ids.items()})
 
 
-@router.post("/{plan_id}/submit", response_model=PlanVersionPublic)
-async def submit_plan(
-    plan_id: str, user: CurrentUser, session: SessionDep, runtime: Runtime
-) -> dict[str, Any]:
-    """Submit the plan for approval. Refused with one error per task and missing element when a
-    task is not "5 clear"; a returned plan is resubmitted as a new version."""
-    plan = await store.get_plan(session, plan_id, for_update=True)
-    _require_drafter_of(user, plan)
-    if not can_submit(plan.status):
-        raise conflict(f"a {plan.status} plan cannot be submitted", plan_status=plan.status)
-    content, tasks = await store.plan_content(session, plan)
-    if not tasks:
-        raise Problem(
-            422,
-            "Plan fails the 5-clear rule",
-            "the plan has no tasks",
-            type_="five-clear",
-            errors=[{"field": "tasks", "reason": "no tasks"}],
-        )
-    violations = check_plan(tasks)
-    if violations:
-        raise Problem(
-            422,
-            "Plan fails the 5-clear rule",
-            f"{len({v.task for v in violations})} task(s) miss {len(violations)} element(s)",
-            type_="five-clear",
-            errors=[v.as_error() for v in violations],
-        )
-    if plan.status == "returned":
-        plan.version += 1
-    data = content.as_dict()
-    digest = content_hash(data)
-    version = PlanVersion(
-        plan_id=plan.id,
-        version=plan.version,
-        content=data,
-        content_hash=digest,
-        submitted_by=user.username,
-    )
-    plan.status = "submitted"
-    plan.updated_at = utcnow()
-    session.add(plan)
-    session.add(version)
-    runtime.record(
-        session,
-        runtime.new_event(
-            "plan.submitted",
-            {
-                **_plan_ref(plan),
-                "parent_plan_id": plan.parent_plan_id,
-                "content_hash": digest,
-                "submitted_by": user.username,
-                "task_count": len(tasks),
-            },
-            actor=user.username,
-            org_unit=plan.unit,
-            subject_id=plan.id,
-        ),
-    )
+@router.delete("/{plan_id}/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_task(plan_id: str, task_id: str, user: CurrentUser, session: SessionDep) -> None:
+    plan = await editable_plan(session, user, plan_id)
+    task = await session.get(Task, task_id)
+    if task is None or task.plan_id != plan_id:
+        raise not_found("task", task_id)
+    await session.delete(task)
+    _touch(session, plan)
     await session.commit()
-    return version.model_dump()
-
-
-@router.get("/{plan_id}/versions", response_model=list[PlanVersionPublic])
-async def list_versions(plan_id: str, user: CurrentUser, session: SessionDep) -> list[Any]:
-    await _visible_plan(session, user, plan_id)
-    rows = (
-        await session.exec(
-            select(PlanVersion)
-            .where(PlanVersion.plan_id == plan_id)
-            .order_by(col(PlanVersion.version))
-        )
-    ).all()
-    return [r.model_dump() for r in rows]
-
-
-@router.get("/{plan_id}/versions/{version}", response_model=PlanVersionPublic)
-async def get_version(
-    plan_id: str, version: int, user: CurrentUser, session: SessionDep
-) -> dict[str, Any]:
-    await _visible_plan(session, user, plan_id)
-    row = await session.get(PlanVersion, (plan_id, version))
-    if row is None:
-        raise not_found("version", f"{plan_id}/{version}")
-    return row.model_dump()

@@ -1,0 +1,58 @@
+"""Who may see and change a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cascade_shared.auth import Principal, unit_within
+from cascade_shared.problems import conflict, forbidden
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cascade_plans import store
+from cascade_plans.domain.plan import can_edit, level_of
+from cascade_plans.models import Plan
+
+
+def require_drafter_of(user: Principal, plan: Plan) -> None:
+    """Only drafters of the plan's own unit change it."""
+    user.require_role("drafter")
+    if user.unit != plan.unit:
+        raise forbidden(f"only drafters of {plan.unit} may change this plan")
+
+
+def require_editable(plan: Plan) -> None:
+    if not can_edit(plan.status):
+        raise conflict(f"a {plan.status} plan cannot be edited", plan_status=plan.status)
+
+
+def may_read(user: Principal, plan: Plan) -> bool:
+    """A unit reads its own plans and those below it, and the plans above it that it concretizes."""
+    return user.sees(plan.unit) or unit_within(user.unit, plan.unit)
+
+
+async def visible_plan(
+    session: AsyncSession, user: Principal, plan_id: str, *, for_update: bool = False
+) -> Plan:
+    plan = await store.get_plan(session, plan_id, for_update=for_update)
+    if not may_read(user, plan):
+        raise forbidden(f"plan {plan_id} belongs to {plan.unit}, outside your unit {user.unit}")
+    return plan
+
+
+async def editable_plan(session: AsyncSession, user: Principal, plan_id: str) -> Plan:
+    plan = await visible_plan(session, user, plan_id, for_update=True)
+    require_drafter_of(user, plan)
+    require_editable(plan)
+    return plan
+
+
+def plan_ref(plan: Plan) -> dict[str, Any]:
+    """The fields every plan.* event carries."""
+    return {
+        "plan_id": plan.id,
+        "version": plan.version,
+        "unit": plan.unit,
+        "unit_level": level_of(plan.unit),
+        "title": plan.title,
+        "drafter": plan.drafter,
+    }

@@ -1,0 +1,179 @@
+"""Import and export tasks and indicators in the spreadsheets officials keep, and print an
+approved plan."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from cascade_shared.problems import Problem
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import Response
+from sqlmodel import select
+
+from cascade_plans import store
+from cascade_plans.api.access import editable_plan, visible_plan
+from cascade_plans.api.deps import CurrentUser, SessionDep
+from cascade_plans.io.document import plan_to_docx
+from cascade_plans.io.tables import parse_tables, tasks_to_csv, tasks_to_xlsx
+from cascade_plans.models import Indicator, OrgUnit, Plan, Task, TaskGroup
+
+router = APIRouter(prefix="/api/plans", tags=["import and export"])
+
+MAX_UPLOAD = 10 * 1024 * 1024
+MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+TASK_FIELDS = (
+    "job",
+    "lead_unit",
+    "cooperating_units",
+    "responsible_person",
+    "start",
+    "deadline",
+    "milestones",
+    "product_description",
+    "product_quantity",
+    "product_unit",
+)
+INDICATOR_FIELDS = ("name", "unit", "baseline", "target", "year", "comparator")
+
+
+@router.post("/{plan_id}/import")
+async def import_tables(
+    plan_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    file: UploadFile = File(description="XLSX (sheets Nhiệm vụ, Chỉ tiêu) or CSV (tasks)"),
+) -> dict[str, Any]:
+    """Add or update tasks and indicators (matched by code) from XLSX or CSV.
+
+    All or nothing: any row error refuses the whole file with one error per row and column."""
+    plan = await editable_plan(session, user, plan_id)
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise Problem(413, "File too large", f"the limit is {MAX_UPLOAD // 1024 // 1024} MiB")
+    parsed = parse_tables(data, file.filename or "")
+    errors: list[dict[str, Any]] = [
+        {
+            "sheet": e.sheet,
+            "row": e.row,
+            "column": e.column,
+            "reason": e.reason,
+            "field": f"{e.sheet}!{e.row}:{e.column or ''}",
+        }
+        for e in parsed.errors
+    ]
+    groups = {
+        g.code: g.id
+        for g in (await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan_id))).all()
+    }
+    parent_tasks: dict[str, str] = {}
+    if plan.parent_plan_id:
+        parent_tasks = {
+            t.code: t.id
+            for t in (
+                await session.exec(select(Task).where(Task.plan_id == plan.parent_plan_id))
+            ).all()
+        }
+    for i, t in zip(parsed.task_rows, parsed.tasks, strict=True):
+        if t["task_group"] and t["task_group"] not in groups:
+            errors.append(
+                {
+                    "sheet": "Nhiệm vụ",
+                    "row": i,
+                    "column": "Nhóm nhiệm vụ",
+                    "reason": f"unknown task group {t['task_group']}",
+                    "field": f"Nhiệm vụ!{i}:Nhóm nhiệm vụ",
+                }
+            )
+        if t["parent_task_code"] and t["parent_task_code"] not in parent_tasks:
+            errors.append(
+                {
+                    "sheet": "Nhiệm vụ",
+                    "row": i,
+                    "column": "Nhiệm vụ cấp trên",
+                    "reason": f"the parent plan has no task {t['parent_task_code']}",
+                    "field": f"Nhiệm vụ!{i}:Nhiệm vụ cấp trên",
+                }
+            )
+    if errors:
+        raise Problem(
+            422,
+            "The file cannot be imported",
+            f"{len(errors)} error(s); nothing was imported",
+            type_="import",
+            errors=errors,
+        )
+    existing_tasks = {
+        t.code: t for t in (await session.exec(select(Task).where(Task.plan_id == plan_id))).all()
+    }
+    position = len(existing_tasks)
+    for t in parsed.tasks:
+        task = existing_tasks.get(t["code"])
+        if task is None:
+            task = Task(plan_id=plan_id, code=t["code"], position=position)
+            position += 1
+        for key in TASK_FIELDS:
+            setattr(task, key, t[key] if key != "job" else (t[key] or ""))
+        task.task_group_id = groups.get(t["task_group"] or "", task.task_group_id)
+        if t["parent_task_code"]:
+            task.parent_task_id = parent_tasks[t["parent_task_code"]]
+        session.add(task)
+    existing_inds = {
+        i.code: i
+        for i in (await session.exec(select(Indicator).where(Indicator.plan_id == plan_id))).all()
+    }
+    for n, ind in enumerate(parsed.indicators, start=len(existing_inds)):
+        row = existing_inds.get(ind["code"]) or Indicator(
+            plan_id=plan_id,
+            code=ind["code"],
+            name=ind["name"] or "",
+            unit=ind["unit"] or "",
+            target=ind["target"] or 0,
+            year=ind["year"] or plan.term_end,
+            position=n,
+        )
+        for key in INDICATOR_FIELDS:
+            if ind.get(key) is not None:
+                setattr(row, key, ind[key])
+        session.add(row)
+    await session.commit()
+    return {"tasks": len(parsed.tasks), "indicators": len(parsed.indicators)}
+
+
+@router.get("/{plan_id}/export")
+async def export(
+    plan_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    format: Literal["xlsx", "csv", "docx"] = "xlsx",
+) -> Response:
+    """Tasks and indicators as XLSX or CSV; an approved plan as a printable DOCX."""
+    plan: Plan = await visible_plan(session, user, plan_id)
+    public = await store.plan_public(session, plan)
+    if plan.parent_plan_id:
+        parent_codes = {
+            t.id: t.code
+            for t in (
+                await session.exec(select(Task).where(Task.plan_id == plan.parent_plan_id))
+            ).all()
+        }
+        for t in public["tasks"]:
+            t["parent_task_code"] = parent_codes.get(t.get("parent_task_id") or "")
+    if format == "docx":
+        if plan.status != "approved":
+            raise Problem(409, "Conflict", "only an approved plan is printed", type_="conflict")
+        unit = await session.get(OrgUnit, plan.unit)
+        body = plan_to_docx(public, unit.name if unit else None)
+    elif format == "csv":
+        body = tasks_to_csv(public)
+    else:
+        body = tasks_to_xlsx(public)
+    filename = f"plan-{plan.unit}-v{plan.version}.{format}"
+    return Response(
+        body,
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
