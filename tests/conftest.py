@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
+import httpx
 import pytest
 from cascade_shared.events import SUBSCRIPTIONS
 
@@ -40,3 +42,21 @@ async def namespace(rabbitmq: None) -> AsyncIterator[str]:
     ns = f"t{infra.RUN_ID}{uuid.uuid4().hex[:6]}"
     yield ns
     await infra.delete_namespace(ns, [*SUBSCRIPTIONS, "contract"])
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The embedded system (every service, SQLite files, in-process bus) behind an ASGI client."""
+    from cascade_embedded.main import build_app
+    from cascade_shared.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path,
+        relay_poll_interval=0.5,
+        jwt_secret="embedded-test-secret-of-at-least-32-bytes",
+    )
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cascade") as c:
+            yield c

@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
-import pytest
-from cascade_embedded.main import build_app
-from cascade_shared.settings import Settings
 
 from tests.story import create_draft, eventually, fix, run_story, token
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        data_dir=tmp_path,
-        relay_poll_interval=0.5,
-        jwt_secret="embedded-test-secret-of-at-least-32-bytes",
-    )
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://cascade") as c:
-            yield c
 
 
 async def test_skeleton_story_from_ward_draft_to_city_approval(client: httpx.AsyncClient) -> None:

@@ -5,14 +5,10 @@ import and export, the directory, and who may do what."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cascade_embedded.main import build_app
-from cascade_shared.settings import Settings
 from openpyxl import Workbook, load_workbook
 
 from tests.story import (
@@ -27,20 +23,6 @@ from tests.story import (
 )
 
 WARD = "vn.hue.huong-an"
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        data_dir=tmp_path,
-        relay_poll_interval=0.5,
-        jwt_secret="embedded-test-secret-of-at-least-32-bytes",
-    )
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://cascade") as c:
-            yield c
 
 
 async def status_of(client: httpx.AsyncClient, who: dict[str, str], plan_id: str) -> str:
