@@ -74,6 +74,7 @@ def create_app(
             yield
         finally:
             for runtime in runtimes.values():
+                await runtime.stop_workers()
                 await runtime.relay.stop()
             await the_bus.close()
             for runtime in runtimes.values():

@@ -57,11 +57,25 @@ class PlanSubmitted(PlanRef):
     acknowledged_warnings: list[str] = []
 
 
+class ReviewComment(Payload):
+    """An approver's comment, optionally anchored to one task (by its stable id)."""
+
+    comment_id: str | None = None
+    task_id: str | None = None
+    task_code: str | None = None
+    text: str
+    author: str | None = None
+    status: Literal["open", "resolved"] = "open"
+
+
 class PlanDecided(PlanRef):
     """plan.approved / plan.returned / plan.rejected / plan.withdrawn."""
 
     case_id: str | None = None
     comment: str | None = None
+    comments: list[ReviewComment] = []
+    parent_plan_id: str | None = None
+    decided_by: str | None = None
 
 
 # -- approvals --------------------------------------------------------------------------------
@@ -94,7 +108,45 @@ class StepDecided(Payload):
     role: str
     decision: Literal["approved", "returned", "rejected"]
     decided_by: str
+    on_behalf_of: str | None = None
+    """The absent approver a delegate decided for; None when they decided themselves."""
+    content_hash: str | None = None
+    """The content hash of the plan version the approver looked at."""
     comment: str | None = None
+    comments: list[ReviewComment] = []
+
+
+class StepDeadline(Payload):
+    """approval.step_reminded (before it falls due), approval.step_overdue (after)."""
+
+    case_id: str
+    plan_id: str
+    plan_version: int
+    plan_title: str | None = None
+    plan_unit: str | None = None
+    step_no: int
+    unit: str
+    role: str
+    due_at: datetime
+
+
+class StepEscalated(StepDeadline):
+    """An overdue step escalated to the head of the unit above the deciding unit."""
+
+    escalated_to_unit: str
+    escalated_to_role: str = "head"
+
+
+class DelegationChanged(Payload):
+    """approval.delegation_granted / approval.delegation_revoked."""
+
+    delegation_id: str
+    unit: str
+    delegator: str
+    delegate: str
+    starts_at: datetime
+    ends_at: datetime
+    active: bool = True
 
 
 class CaseCompleted(Payload):
@@ -103,7 +155,29 @@ class CaseCompleted(Payload):
     plan_version: int
     outcome: Literal["approved", "returned", "rejected", "withdrawn"]
     decided_by: str | None = None
+    on_behalf_of: str | None = None
     comment: str | None = None
+    comments: list[ReviewComment] = []
+    returned_at_step: int | None = None
+
+
+# -- notifications ----------------------------------------------------------------------------
+class AnnouncementPublished(Payload):
+    announcement_id: str
+    unit: str
+    title: str
+    recipients: int = 0
+
+
+# -- audit ------------------------------------------------------------------------------------
+class CheckpointSealed(Payload):
+    checkpoint_id: str
+    first_seq: int
+    last_seq: int
+    merkle_root: str
+    previous_checkpoint: str | None = None
+    signature: str
+    key_id: str
 
 
 class EventSpec(BaseModel):
@@ -195,11 +269,60 @@ CATALOGUE: dict[str, EventSpec] = {
             description="An approver decided a step.",
         ),
         EventSpec(
+            type="approval.step_reminded",
+            version=1,
+            payload=StepDeadline,
+            producer="approvals",
+            description="A step falls due soon and is still undecided.",
+        ),
+        EventSpec(
+            type="approval.step_overdue",
+            version=1,
+            payload=StepDeadline,
+            producer="approvals",
+            description="A step passed its deadline undecided.",
+        ),
+        EventSpec(
+            type="approval.step_escalated",
+            version=1,
+            payload=StepEscalated,
+            producer="approvals",
+            description="An overdue step was escalated to the head of the unit above.",
+        ),
+        EventSpec(
+            type="approval.delegation_granted",
+            version=1,
+            payload=DelegationChanged,
+            producer="approvals",
+            description="An approver handed their decisions to a colleague for a period.",
+        ),
+        EventSpec(
+            type="approval.delegation_revoked",
+            version=1,
+            payload=DelegationChanged,
+            producer="approvals",
+            description="A delegation was ended early.",
+        ),
+        EventSpec(
             type="approval.case_completed",
             version=1,
             payload=CaseCompleted,
             producer="approvals",
             description="A case ended: approved, returned, ...",
+        ),
+        EventSpec(
+            type="notification.announced",
+            version=1,
+            payload=AnnouncementPublished,
+            producer="notifications",
+            description="A unit announced a message to everyone in its subtree.",
+        ),
+        EventSpec(
+            type="audit.checkpoint_sealed",
+            version=1,
+            payload=CheckpointSealed,
+            producer="audit",
+            description="The audit store sealed and signed a checkpoint of its records.",
         ),
     ]
 }
@@ -207,13 +330,25 @@ CATALOGUE: dict[str, EventSpec] = {
 # Which event types each consuming service's queue is bound to ("#" = every event).
 SUBSCRIPTIONS: dict[str, list[str]] = {
     "plans": ["approval.case_completed"],
-    "approvals": ["plan.submitted", "plan.withdrawn"],
+    "approvals": [
+        "plan.submitted",
+        "plan.withdrawn",
+        "directory.unit_changed",
+        "directory.user_changed",
+    ],
     "notifications": [
+        "directory.unit_changed",
         "directory.user_changed",
         "approval.step_assigned",
+        "approval.step_reminded",
+        "approval.step_overdue",
+        "approval.step_escalated",
+        "approval.delegation_granted",
+        "approval.delegation_revoked",
         "plan.approved",
         "plan.returned",
         "plan.rejected",
+        "plan.withdrawn",
     ],
     "audit": ["#"],
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +57,12 @@ class HandlerContext:
 
 
 EventHandlerFn = Callable[[HandlerContext, Envelope], Awaitable[None]]
+WorkerFn = Callable[["ServiceRuntime"], Awaitable[None]]
+"""A long-running background loop of a service (deadline scheduler, webhook sender, ...).
+
+Started with the service and cancelled when it stops; it must survive its own errors (log and
+carry on) and keep its schedule in the database, so a restart or a second replica neither loses
+nor repeats work."""
 
 
 @dataclass
@@ -69,6 +77,7 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     handlers: dict[str, EventHandlerFn] = field(default_factory=dict)
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    workers: Sequence[WorkerFn] = ()
     default_port: int = 8000
 
 
@@ -92,6 +101,7 @@ class ServiceRuntime:
         """Service-specific things loaded at start (e.g. the approvals routing policy)."""
         self.duplicates_dropped = 0
         self.handled = 0
+        self._workers: list[asyncio.Task[None]] = []
 
     # -- events -------------------------------------------------------------------------------
     def new_event(
@@ -138,15 +148,30 @@ class ServiceRuntime:
             correlation_id.reset(token)
 
     # -- lifecycle ----------------------------------------------------------------------------
-    async def start(self, *, consume: bool = True, relay: bool = True) -> None:
+    async def start(
+        self, *, consume: bool = True, relay: bool = True, workers: bool = True
+    ) -> None:
         if self.definition.on_start is not None:
             await self.definition.on_start(self)
         if relay:
             await self.relay.start()
         if consume and self.definition.handlers:
             await self.bus.subscribe(self.name, self.handle)
+        if workers and self.settings.workers:
+            for worker in self.definition.workers:
+                name = f"{self.name}:{getattr(worker, '__name__', 'worker')}"
+                self._workers.append(asyncio.create_task(worker(self), name=name))
+
+    async def stop_workers(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        for task in self._workers:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._workers.clear()
 
     async def stop(self) -> None:
+        await self.stop_workers()
         await self.relay.stop()
         await self.engine.dispose()
 

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     publish_timeout: float = 10.0
     relay_batch_size: int = 200
     relay_poll_interval: float = 1.0
+    workers: bool = Field(
+        default=True, description="run the services' background workers (schedulers, senders)"
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000
