@@ -2,6 +2,13 @@
 
 Every unit and user is also announced (``directory.*`` events) so the other services build their
 own read models; seeded programs are in force (approved) from the start.
+
+A program names its parent program by ``key``; each of its task groups covers the parent's task
+group named by ``parent_task_group`` (default: the parent's group with the same code) or says
+why it does not apply (``not_applicable_reason``); each task links to a parent task by its code
+(``parent_task``). A reference to a group or task that does not exist stops the seeding with a
+``SeedError`` instead of loading a program that silently covers nothing. Fields the tables do not
+hold (``note``, ``source``, ``demo_figure``, ...) document the demo data and are not loaded.
 """
 
 from __future__ import annotations
@@ -24,8 +31,19 @@ log = logging.getLogger(__name__)
 DEMO_FILE = Path(__file__).parent / "seed" / "demo.json"
 
 
+class SeedError(ValueError):
+    """The seed file refers to a program, task group or task that it does not define."""
+
+
 def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
+
+
+def _lookup(table: dict[Any, str], key: Any, what: str) -> str:
+    try:
+        return table[key]
+    except KeyError:
+        raise SeedError(f"the seed file refers to an unknown {what}: {key}") from None
 
 
 async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO_FILE) -> bool:
@@ -61,14 +79,18 @@ async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO
         await session.flush()
         plan_ids: dict[str, str] = {}
         task_ids: dict[tuple[str, str], str] = {}
+        group_ids: dict[tuple[str, str], str] = {}
         for p in data["plans"]:
+            parent_key: str | None = p.get("parent")
             plan = Plan(
                 unit=p["unit"],
                 title=p["title"],
                 resolution=p["resolution"],
                 term_start=p["term_start"],
                 term_end=p["term_end"],
-                parent_plan_id=plan_ids.get(p["parent"]) if p.get("parent") else None,
+                parent_plan_id=_lookup(plan_ids, parent_key, "parent program")
+                if parent_key
+                else None,
                 status="approved",
                 drafter="seed",
                 seed_key=p["key"],
@@ -77,9 +99,26 @@ async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO
             plan_ids[p["key"]] = plan.id
             groups: dict[str, str] = {}
             for i, g in enumerate(p["task_groups"]):
-                group = TaskGroup(plan_id=plan.id, code=g["code"], title=g["title"], position=i)
+                parent_group = None
+                if parent_key:
+                    link = g.get("parent_task_group")
+                    if link is not None:
+                        parent_group = _lookup(
+                            group_ids, (parent_key, link), f"task group of {parent_key}"
+                        )
+                    else:
+                        parent_group = group_ids.get((parent_key, g["code"]))
+                group = TaskGroup(
+                    plan_id=plan.id,
+                    code=g["code"],
+                    title=g["title"],
+                    position=i,
+                    parent_task_group_id=parent_group,
+                    not_applicable_reason=g.get("not_applicable_reason"),
+                )
                 session.add(group)
                 groups[g["code"]] = group.id
+                group_ids[(p["key"], g["code"])] = group.id
             for i, ind in enumerate(p["indicators"]):
                 session.add(
                     Indicator(
@@ -97,14 +136,16 @@ async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO
             for i, t in enumerate(p["tasks"]):
                 product = t.get("product") or {}
                 parent_task = (
-                    task_ids.get((p["parent"], t["parent_task"]))
-                    if p.get("parent") and t.get("parent_task")
+                    _lookup(task_ids, (parent_key, t["parent_task"]), f"task of {parent_key}")
+                    if parent_key and t.get("parent_task")
                     else None
                 )
                 task = Task(
                     plan_id=plan.id,
                     code=t["code"],
-                    task_group_id=groups.get(t["task_group"]),
+                    task_group_id=_lookup(groups, t["task_group"], f"task group of {p['key']}")
+                    if t.get("task_group")
+                    else None,
                     job=t["job"],
                     lead_unit=t["lead_unit"],
                     cooperating_units=t.get("cooperating_units", []),
