@@ -1,33 +1,71 @@
-"""The approvals service's event handlers."""
+"""The approvals service's event handlers: submitted versions open cases; withdrawals close them;
+directory changes keep the read model of who holds which role where."""
 
 from __future__ import annotations
 
-from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.events import PlanDecided, PlanSubmitted
-from cascade_shared.service import HandlerContext
-from sqlmodel import select
+from typing import Any
 
+from cascade_shared.envelope import Envelope, utcnow
+from cascade_shared.events import PlanDecided, PlanSubmitted, UserChanged
+from cascade_shared.service import HandlerContext
+from sqlmodel import col, select
+
+from cascade_approvals.domain.case import first_step
 from cascade_approvals.domain.policy import steps_for
-from cascade_approvals.models import ApprovalCase, ApprovalStep
-from cascade_approvals.store import activate, step_assigned_payload, steps_of
+from cascade_approvals.models import ApprovalCase, ApprovalStep, DirectoryUser
+from cascade_approvals.store import (
+    activate,
+    aware,
+    current_policy,
+    step_assigned_payload,
+    steps_of,
+)
+
+
+def plan_facts(submitted: PlanSubmitted, envelope: Envelope) -> dict[str, float]:
+    """The facts conditional steps look at: those the plan announced, and the task count."""
+    raw: dict[str, Any] = envelope.payload.get("facts") or {}
+    facts = {k: float(v) for k, v in raw.items() if isinstance(v, int | float)}
+    facts.setdefault("task_count", float(submitted.task_count))
+    return facts
 
 
 async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Open a case with the policy's steps for the submitted version; the first step waits."""
+    """Open a case for the submitted version under the current policy. Earlier open cases of
+    the plan are superseded; after a return, the policy may resume at the returning step."""
     submitted = PlanSubmitted.model_validate(envelope.payload)
     session = ctx.session
-    existing = (
-        await session.exec(
-            select(ApprovalCase).where(
-                ApprovalCase.plan_id == submitted.plan_id,
-                ApprovalCase.plan_version == submitted.version,
+    earlier = list(
+        (
+            await session.exec(
+                select(ApprovalCase)
+                .where(ApprovalCase.plan_id == submitted.plan_id)
+                .order_by(col(ApprovalCase.plan_version))
             )
-        )
-    ).first()
-    if existing is not None:
-        return
-    policy = ctx.runtime.state["policy"]
-    plan_steps = steps_for(policy, submitted.unit_level, submitted.unit)
+        ).all()
+    )
+    if any(c.plan_version >= submitted.version for c in earlier):
+        return  # a repeat, or an older version arriving late
+    policy = await current_policy(session)
+    facts = plan_facts(submitted, envelope)
+    plan_steps = steps_for(policy, submitted.unit_level, submitted.unit, facts)
+    previous = earlier[-1] if earlier else None
+    start = first_step(
+        policy.chains[submitted.unit_level].resubmission,
+        previous.status if previous else None,
+        previous.returned_at_step if previous else None,
+        len(plan_steps),
+    )
+    now = utcnow()
+    for old in earlier:
+        if old.status == "open":
+            old.status = "superseded"
+            old.closed_at = now
+            session.add(old)
+            for step in await steps_of(session, old.id):
+                if step.status in ("waiting", "active"):
+                    step.status = "cancelled"
+                    session.add(step)
     case = ApprovalCase(
         plan_id=submitted.plan_id,
         plan_version=submitted.version,
@@ -37,19 +75,27 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
         submitted_by=submitted.submitted_by,
         content_hash=submitted.content_hash,
         policy_version=policy.version,
+        plan_level=submitted.unit_level,
+        facts=facts,
+        started_at_step=start,
     )
     session.add(case)
     steps = [
         ApprovalStep(
             case_id=case.id,
             step_no=s.step_no,
+            name=s.name,
             unit=s.unit,
             role=s.role,
+            mode=s.mode,
+            k=s.k,
             deadline_days=s.deadline_days,
+            status="carried_over" if s.step_no < start else "waiting",
         )
         for s in plan_steps
     ]
-    activate(steps[0])
+    first = steps[start - 1]
+    await activate(session, first, now)
     session.add_all(steps)
     ctx.emit(
         "approval.case_opened",
@@ -59,15 +105,25 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
             "plan_version": case.plan_version,
             "plan_unit": case.plan_unit,
             "policy_version": case.policy_version,
-            "steps": [{"step_no": s.step_no, "unit": s.unit, "role": s.role} for s in steps],
+            "steps": [
+                {
+                    "step_no": s.step_no,
+                    "name": s.name,
+                    "unit": s.unit,
+                    "role": s.role,
+                    "mode": s.mode,
+                    "status": s.status,
+                }
+                for s in steps
+            ],
         },
         org_unit=case.plan_unit,
         subject_id=case.plan_id,
     )
     ctx.emit(
         "approval.step_assigned",
-        step_assigned_payload(case, steps[0]),
-        org_unit=steps[0].unit,
+        step_assigned_payload(case, first),
+        org_unit=first.unit,
         subject_id=case.plan_id,
     )
 
@@ -107,4 +163,24 @@ async def on_plan_withdrawn(ctx: HandlerContext, envelope: Envelope) -> None:
     )
 
 
-HANDLERS = {"plan.submitted": on_plan_submitted, "plan.withdrawn": on_plan_withdrawn}
+async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Keep who holds which role where; the latest change of a user wins."""
+    user = UserChanged.model_validate(envelope.payload)
+    row = await ctx.session.get(DirectoryUser, user.username)
+    if row is None:
+        row = DirectoryUser(username=user.username, unit=user.unit)
+    elif row.changed_at is not None and aware(row.changed_at) > envelope.occurred_at:
+        return
+    row.changed_at = envelope.occurred_at
+    row.name = user.name
+    row.unit = user.unit
+    row.roles = list(user.roles)
+    row.active = user.active
+    ctx.session.add(row)
+
+
+HANDLERS = {
+    "plan.submitted": on_plan_submitted,
+    "plan.withdrawn": on_plan_withdrawn,
+    "directory.user_changed": on_user_changed,
+}

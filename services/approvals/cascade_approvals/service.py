@@ -4,16 +4,21 @@ from pathlib import Path
 
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
-from cascade_approvals.api.routes import cases
+from cascade_approvals.api.routes import cases, delegations, figures, policy, threads
 from cascade_approvals.domain.policy import load_policy
 from cascade_approvals.handlers import HANDLERS
 from cascade_approvals.models import inbox, metadata, outbox
+from cascade_approvals.store import install_policy, policy_count
+from cascade_approvals.workers import deadline_scheduler
 
 POLICY_FILE = Path(__file__).parent / "policy.json"
 
 
 async def on_start(runtime: ServiceRuntime) -> None:
-    runtime.state["policy"] = load_policy(POLICY_FILE)
+    """Install the shipped policy the first time the service starts on an empty database."""
+    async with runtime.sessionmaker() as session, session.begin():
+        if await policy_count(session) == 0:
+            await install_policy(session, load_policy(POLICY_FILE), "policy.json")
 
 
 SERVICE = ServiceDefinition(
@@ -22,8 +27,15 @@ SERVICE = ServiceDefinition(
     outbox=outbox,
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[cases.router],
+    routers=[
+        cases.router,
+        threads.router,
+        delegations.router,
+        policy.router,
+        figures.router,
+    ],
     handlers=HANDLERS,
     on_start=on_start,
+    workers=[deadline_scheduler],
     default_port=8002,
 )

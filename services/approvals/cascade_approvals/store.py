@@ -1,15 +1,31 @@
-"""Opening and moving approval cases: persistence plus the events they announce."""
+"""Persistence of approval cases, steps, delegations, policies and the directory read model,
+plus the payloads of the events they announce."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from cascade_shared.envelope import utcnow
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from cascade_approvals.domain.case import add_working_days
-from cascade_approvals.models import ApprovalCase, ApprovalStep
+from cascade_approvals.domain.case import ActiveDelegation, add_working_days
+from cascade_approvals.domain.policy import Policy, required_approvals
+from cascade_approvals.models import (
+    ApprovalCase,
+    ApprovalStep,
+    Delegation,
+    DirectoryUser,
+    RoutingPolicy,
+    StepDecision,
+)
+
+
+def aware(value: datetime) -> datetime:
+    """Datetimes read back from SQLite lose their zone; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def steps_of(session: AsyncSession, case_id: str) -> list[ApprovalStep]:
@@ -21,11 +37,22 @@ async def steps_of(session: AsyncSession, case_id: str) -> list[ApprovalStep]:
     return list(rows.all())
 
 
-def activate(step: ApprovalStep) -> None:
-    now = utcnow()
+async def role_holders(session: AsyncSession, unit: str, role: str) -> list[str]:
+    users = await session.exec(
+        select(DirectoryUser).where(DirectoryUser.unit == unit, col(DirectoryUser.active))
+    )
+    return [u.username for u in users.all() if role in u.roles]
+
+
+async def activate(session: AsyncSession, step: ApprovalStep, now: datetime | None = None) -> None:
+    """The step now waits on its unit's role: it gets its deadline and the approvals it needs."""
+    now = now or utcnow()
     step.status = "active"
     step.assigned_at = now
     step.due_at = add_working_days(now, step.deadline_days)
+    holders = await role_holders(session, step.unit, step.role) if step.mode == "all" else []
+    step.required_approvals = required_approvals(step.mode, step.k, len(holders))  # type: ignore[arg-type]
+    session.add(step)
 
 
 def step_assigned_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
@@ -41,5 +68,99 @@ def step_assigned_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, A
     }
 
 
-def case_public(case: ApprovalCase, steps: list[ApprovalStep]) -> dict[str, Any]:
-    return {**case.model_dump(), "steps": [s.model_dump() for s in steps]}
+def step_deadline_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
+    assert step.due_at is not None
+    return {
+        "case_id": case.id,
+        "plan_id": case.plan_id,
+        "plan_version": case.plan_version,
+        "plan_title": case.plan_title,
+        "plan_unit": case.plan_unit,
+        "step_no": step.step_no,
+        "unit": step.unit,
+        "role": step.role,
+        "due_at": aware(step.due_at).isoformat(),
+    }
+
+
+def case_public(
+    case: ApprovalCase, steps: list[ApprovalStep], decisions: list[StepDecision] | None = None
+) -> dict[str, Any]:
+    by_step: dict[int, list[dict[str, Any]]] = {}
+    for d in decisions or []:
+        by_step.setdefault(d.step_no, []).append(d.model_dump())
+    return {
+        **case.model_dump(),
+        "steps": [{**s.model_dump(), "decisions": by_step.get(s.step_no, [])} for s in steps],
+    }
+
+
+async def decisions_of(session: AsyncSession, case_id: str) -> list[StepDecision]:
+    rows = await session.exec(
+        select(StepDecision)
+        .where(StepDecision.case_id == case_id)
+        .order_by(col(StepDecision.decided_at))
+    )
+    return list(rows.all())
+
+
+async def load_case_public(session: AsyncSession, case: ApprovalCase) -> dict[str, Any]:
+    return case_public(case, await steps_of(session, case.id), await decisions_of(session, case.id))
+
+
+# -- delegations ------------------------------------------------------------------------------
+async def active_delegations_to(
+    session: AsyncSession, delegate: str, now: datetime | None = None
+) -> list[ActiveDelegation]:
+    """The delegations ``delegate`` holds right now, with the delegators' current roles."""
+    now = now or utcnow()
+    rows = (
+        await session.exec(
+            select(Delegation, DirectoryUser)
+            .join(DirectoryUser, col(DirectoryUser.username) == col(Delegation.delegator))
+            .where(
+                Delegation.delegate == delegate,
+                col(Delegation.revoked_at).is_(None),
+                col(Delegation.starts_at) <= now,
+                col(Delegation.ends_at) > now,
+                col(DirectoryUser.active),
+            )
+        )
+    ).all()
+    return [ActiveDelegation(d.delegator, list(u.roles), d.unit) for d, u in rows]
+
+
+def delegation_payload(d: Delegation) -> dict[str, Any]:
+    return {
+        "delegation_id": d.id,
+        "unit": d.unit,
+        "delegator": d.delegator,
+        "delegate": d.delegate,
+        "starts_at": aware(d.starts_at).isoformat(),
+        "ends_at": aware(d.ends_at).isoformat(),
+        "active": d.revoked_at is None,
+    }
+
+
+# -- policy -----------------------------------------------------------------------------------
+async def current_policy(session: AsyncSession) -> Policy:
+    row = (
+        await session.exec(
+            select(RoutingPolicy).order_by(col(RoutingPolicy.created_at).desc()).limit(1)
+        )
+    ).first()
+    if row is None:
+        raise LookupError("no routing policy is installed")
+    return Policy.model_validate(row.document)
+
+
+async def install_policy(session: AsyncSession, policy: Policy, by: str) -> RoutingPolicy:
+    row = RoutingPolicy(
+        version=policy.version, document=policy.model_dump(mode="json"), created_by=by
+    )
+    session.add(row)
+    return row
+
+
+async def policy_count(session: AsyncSession) -> int:
+    return int((await session.exec(select(func.count()).select_from(RoutingPolicy))).one())

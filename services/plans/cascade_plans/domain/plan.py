@@ -118,6 +118,18 @@ class PlanContent:
         return asdict(self)
 
 
+def plan_facts(content: dict[str, Any]) -> dict[str, float]:
+    """What the approval routing may look at: counts, and the total budget of the tasks that
+    name one (billion VND)."""
+    tasks = content.get("tasks", [])
+    return {
+        "task_count": float(len(tasks)),
+        "indicator_count": float(len(content.get("indicators", []))),
+        "task_group_count": float(len(content.get("task_groups", []))),
+        "total_budget": float(sum(t.get("budget") or 0 for t in tasks)),
+    }
+
+
 def content_hash(content: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a version's content."""
     canonical = json.dumps(

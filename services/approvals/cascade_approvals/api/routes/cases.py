@@ -1,75 +1,141 @@
-"""Approval cases: my queue, a case, and decisions on its steps."""
+"""Approval cases: my queue, a case, decisions on its steps, its history, and what changed
+since my last decision."""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Annotated, Any
 
+import httpx
 from cascade_shared.auth import Principal
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import Problem, conflict, forbidden, not_found
-from fastapi import APIRouter
-from fastapi.encoders import jsonable_encoder
-from sqlalchemy import update
+from cascade_shared.problems import Problem, forbidden, not_found
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import and_, false, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from cascade_approvals.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_approvals.domain.case import DECISION_TO_STATUS, after_decision, comment_required
-from cascade_approvals.models import ApprovalCase, ApprovalStep
-from cascade_approvals.schemas import CasePublic, DecisionIn, Queue
-from cascade_approvals.store import activate, case_public, step_assigned_payload, steps_of
+from cascade_approvals.decisions import decide_step
+from cascade_approvals.models import ApprovalCase, ApprovalStep, IdempotentResponse, StepDecision
+from cascade_approvals.schemas import CaseHistory, CasePublic, DecisionIn, Queue
+from cascade_approvals.settings import ApprovalsSettings
+from cascade_approvals.store import (
+    active_delegations_to,
+    aware,
+    load_case_public,
+    steps_of,
+)
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
 
-async def _case(session: SessionDep, case_id: str) -> ApprovalCase:
+async def readable_case(
+    session: SessionDep, user: Principal, case_id: str
+) -> tuple[ApprovalCase, list[ApprovalStep]]:
     case = await session.get(ApprovalCase, case_id)
     if case is None:
         raise not_found("case", case_id)
-    return case
+    steps = await steps_of(session, case.id)
+    if not await may_read(session, user, case, steps):
+        raise forbidden(f"case {case_id} is outside your unit {user.unit}")
+    return case, steps
 
 
-def _may_read(user: Principal, case: ApprovalCase, steps: list[ApprovalStep]) -> bool:
-    return user.sees(case.plan_unit) or any(user.sees(s.unit) for s in steps)
+async def may_read(
+    session: SessionDep, user: Principal, case: ApprovalCase, steps: list[ApprovalStep]
+) -> bool:
+    """Those who see the plan's unit, those who decide one of its steps, and their delegates."""
+    if user.sees(case.plan_unit) or any(user.sees(s.unit) for s in steps):
+        return True
+    delegated = {d.unit for d in await active_delegations_to(session, user.username)}
+    return any(s.unit in delegated for s in steps)
 
 
 @router.get("/queue", response_model=Queue)
-async def my_queue(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    """The steps waiting on you: active steps of your unit for one of your roles, by deadline."""
-    rows = (
-        await session.exec(
-            select(ApprovalStep, ApprovalCase)
-            .join(ApprovalCase, col(ApprovalCase.id) == col(ApprovalStep.case_id))
-            .where(
-                ApprovalStep.status == "active",
-                ApprovalStep.unit == user.unit,
-                col(ApprovalStep.role).in_(user.roles),
-            )
-            .order_by(col(ApprovalStep.due_at))
-        )
-    ).all()
-    now = utcnow()
-    items = [
-        {
-            "case_id": case.id,
-            "plan_id": case.plan_id,
-            "plan_version": case.plan_version,
-            "plan_unit": case.plan_unit,
-            "plan_title": case.plan_title,
-            "step_no": step.step_no,
-            "unit": step.unit,
-            "role": step.role,
-            "due_at": step.due_at,
-            "overdue": bool(step.due_at and _aware(step.due_at) < now),
-        }
-        for step, case in rows
+async def my_queue(
+    user: CurrentUser,
+    session: SessionDep,
+    unit: Annotated[str | None, Query(description="only steps of this unit")] = None,
+    status: Annotated[
+        str | None, Query(pattern="^(active|overdue)$", description="active or overdue")
+    ] = None,
+) -> dict[str, Any]:
+    """The steps waiting on you - for your own role in your unit, or for an absent colleague who
+    delegated to you - that you have not decided yet, soonest deadline first."""
+    delegations = await active_delegations_to(session, user.username)
+    grounds = [and_(ApprovalStep.unit == user.unit, col(ApprovalStep.role).in_(user.roles))]
+    grounds += [
+        and_(ApprovalStep.unit == d.unit, col(ApprovalStep.role).in_(list(d.delegator_roles)))
+        for d in delegations
     ]
-    return {"items": items, "total": len(items), "overdue": sum(i["overdue"] for i in items)}
-
-
-def _aware(value: Any) -> Any:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    query = (
+        select(ApprovalStep, ApprovalCase)
+        .join(ApprovalCase, col(ApprovalCase.id) == col(ApprovalStep.case_id))
+        .where(ApprovalStep.status == "active", or_(false(), *grounds))
+        .order_by(col(ApprovalStep.due_at))
+    )
+    if unit:
+        query = query.where(ApprovalStep.unit == unit)
+    rows = (await session.exec(query)).all()
+    decided = {
+        (d.step_id, d.acting_for)
+        for d in (
+            await session.exec(
+                select(StepDecision).where(
+                    col(StepDecision.step_id).in_([s.id for s, _ in rows] or [""])
+                )
+            )
+        ).all()
+    }
+    now = utcnow()
+    items = []
+    for step, case in rows:
+        own = step.unit == user.unit and step.role in user.roles
+        for_whom: str | None = None
+        if not own or (step.id, user.username) in decided:
+            for_whom = next(
+                (
+                    d.delegator
+                    for d in delegations
+                    if d.unit == step.unit
+                    and step.role in d.delegator_roles
+                    and (step.id, d.delegator) not in decided
+                ),
+                None,
+            )
+            if for_whom is None:
+                continue
+        overdue = bool(step.due_at and aware(step.due_at) < now)
+        if status == "overdue" and not overdue:
+            continue
+        items.append(
+            {
+                "case_id": case.id,
+                "plan_id": case.plan_id,
+                "plan_version": case.plan_version,
+                "plan_unit": case.plan_unit,
+                "plan_title": case.plan_title,
+                "content_hash": case.content_hash,
+                "step_no": step.step_no,
+                "step_name": step.name,
+                "unit": step.unit,
+                "role": step.role,
+                "due_at": step.due_at,
+                "overdue": overdue,
+                "on_behalf_of": for_whom,
+            }
+        )
+    by_unit: dict[str, int] = {}
+    for item in items:
+        by_unit[item["plan_unit"]] = by_unit.get(item["plan_unit"], 0) + 1
+    return {
+        "items": items,
+        "total": len(items),
+        "overdue": sum(i["overdue"] for i in items),
+        "by_unit": by_unit,
+    }
 
 
 @router.get("/cases", response_model=list[CasePublic])
@@ -84,23 +150,37 @@ async def list_cases(user: CurrentUser, session: SessionDep, plan_id: str) -> li
     ).all()
     out = []
     for case in cases:
-        steps = await steps_of(session, case.id)
-        if not _may_read(user, case, steps):
+        if not await may_read(session, user, case, await steps_of(session, case.id)):
             raise forbidden(f"plan {plan_id} is outside your unit {user.unit}")
-        out.append(case_public(case, steps))
+        out.append(await load_case_public(session, case))
     return out
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
 async def get_case(case_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    case = await _case(session, case_id)
-    steps = await steps_of(session, case.id)
-    if not _may_read(user, case, steps):
-        raise forbidden(f"case {case_id} is outside your unit {user.unit}")
-    return case_public(case, steps)
+    case, _ = await readable_case(session, user, case_id)
+    return await load_case_public(session, case)
 
 
-@router.post("/cases/{case_id}/steps/{step_no}/decision", response_model=CasePublic)
+def _replay(stored: IdempotentResponse, fingerprint: str) -> JSONResponse:
+    if stored.fingerprint != fingerprint:
+        raise Problem(
+            422,
+            "Idempotency-Key reused",
+            "this Idempotency-Key was used for a different request",
+            type_="validation",
+            errors=[{"field": "Idempotency-Key", "reason": "used for a different request"}],
+        )
+    return JSONResponse(
+        stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
+    )
+
+
+@router.post(
+    "/cases/{case_id}/steps/{step_no}/decision",
+    response_model=CasePublic,
+    responses={409: {"description": "the step was decided already, or the version changed"}},
+)
 async def decide(
     case_id: str,
     step_no: int,
@@ -108,104 +188,155 @@ async def decide(
     user: CurrentUser,
     session: SessionDep,
     runtime: Runtime,
-) -> dict[str, Any]:
-    """Approve, return (a comment is required) or reject (a reason is required) a step.
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="a retried request with the same key returns the first answer",
+        ),
+    ] = None,
+) -> Any:
+    """Approve, return (a comment is required; comments may point at tasks) or reject (a reason
+    is required) a step, as its unit's holder of the role or as their delegate.
 
-    Only the step's unit's holders of its role decide. Two approvers deciding the same step at
-    once: exactly one decision counts, the other gets 409 with the current state.
+    Two approvers deciding the same step at once: exactly one decision counts, the other gets
+    409 with the current state. A decision that names the content hash (or version) it looked at
+    is refused when that is not the version under decision; a superseded case is refused too.
     """
-    case = await _case(session, case_id)
-    steps = await steps_of(session, case.id)
-    step = next((s for s in steps if s.step_no == step_no), None)
-    if step is None:
-        raise not_found("step", f"{case_id}/{step_no}")
-    if user.unit != step.unit or step.role not in user.roles:
-        raise forbidden(f"step {step_no} is decided by a {step.role} of {step.unit}")
-    if comment_required(body.decision) and not (body.comment or "").strip():
-        raise Problem(
-            422,
-            "Invalid request",
-            f"a {body.decision} needs a comment",
-            type_="validation",
-            errors=[{"field": "comment", "reason": f"required to {body.decision}"}],
-        )
+    fingerprint = hashlib.sha256(
+        f"{case_id}/{step_no}:{body.model_dump_json()}".encode()
+    ).hexdigest()
+    if idempotency_key:
+        stored = await session.get(IdempotentResponse, (user.username, idempotency_key))
+        if stored is not None:
+            return _replay(stored, fingerprint)
+    try:
+        decided = await decide_step(session, runtime, user, case_id, step_no, body)
+        result = CasePublic.model_validate(decided).model_dump(mode="json")
+        if idempotency_key:
+            session.add(
+                IdempotentResponse(
+                    username=user.username,
+                    key=idempotency_key,
+                    fingerprint=fingerprint,
+                    status_code=200,
+                    body=result,
+                )
+            )
+        await session.commit()
+    except (Problem, IntegrityError) as exc:
+        if idempotency_key and (isinstance(exc, IntegrityError) or exc.status == 409):
+            await session.rollback()
+            stored = await session.get(IdempotentResponse, (user.username, idempotency_key))
+            if stored is not None:
+                return _replay(stored, fingerprint)
+        raise
+    return result
+
+
+@router.get("/cases/{case_id}/history", response_model=CaseHistory)
+async def case_history(case_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+    """Time spent in each step, and whether it went overdue."""
+    case, steps = await readable_case(session, user, case_id)
     now = utcnow()
-    new_status = DECISION_TO_STATUS[body.decision]
-    # Compare-and-set: only an active step can be decided, and only once.
-    result = await session.execute(
-        update(ApprovalStep)
-        .where(col(ApprovalStep.id) == step.id, col(ApprovalStep.status) == "active")
-        .values(status=new_status, decided_by=user.username, decided_at=now, comment=body.comment)
-    )
-    if result.rowcount != 1:
-        await session.rollback()
-        case = await _case(session, case_id)
-        current = await steps_of(session, case.id)
-        raise conflict(
-            f"step {step_no} is not waiting for a decision",
-            case=jsonable_encoder(case_public(case, current)),
+    out = []
+    for s in steps:
+        hours = None
+        if s.assigned_at is not None:
+            end = aware(s.decided_at) if s.decided_at else now
+            hours = round((end - aware(s.assigned_at)).total_seconds() / 3600, 2)
+        out.append(
+            {
+                "step_no": s.step_no,
+                "name": s.name,
+                "unit": s.unit,
+                "role": s.role,
+                "status": s.status,
+                "assigned_at": s.assigned_at,
+                "decided_at": s.decided_at,
+                "hours_in_step": hours,
+                "overdue": s.overdue_at is not None
+                or bool(
+                    s.due_at and (aware(s.decided_at) if s.decided_at else now) > aware(s.due_at)
+                ),
+            }
         )
-    outcome = after_decision(step_no, len(steps), body.decision)
-    decided = {
+    return {
         "case_id": case.id,
         "plan_id": case.plan_id,
         "plan_version": case.plan_version,
-        "step_no": step_no,
-        "unit": step.unit,
-        "role": step.role,
-        "decision": new_status,
-        "decided_by": user.username,
-        "comment": body.comment,
+        "status": case.status,
+        "steps": out,
     }
-    runtime.record(
-        session,
-        runtime.new_event(
-            "approval.step_decided",
-            decided,
-            actor=user.username,
-            org_unit=step.unit,
-            subject_id=case.plan_id,
-        ),
-    )
-    if outcome.next_step is not None:
-        nxt = next(s for s in steps if s.step_no == outcome.next_step)
-        activate(nxt)
-        session.add(nxt)
-        runtime.record(
-            session,
-            runtime.new_event(
-                "approval.step_assigned",
-                step_assigned_payload(case, nxt),
-                actor=user.username,
-                org_unit=nxt.unit,
-                subject_id=case.plan_id,
-            ),
+
+
+@router.get("/plans/{plan_id}/changes-since-my-decision")
+async def changes_since_my_decision(
+    plan_id: str, user: CurrentUser, session: SessionDep, request: Request
+) -> dict[str, Any]:
+    """The diff between the version you (or your delegate for you) last decided and the version
+    now under decision, field by field, from the plans service."""
+    mine = (
+        await session.exec(
+            select(StepDecision)
+            .where(
+                StepDecision.plan_id == plan_id,
+                or_(
+                    StepDecision.decided_by == user.username,
+                    StepDecision.acting_for == user.username,
+                ),
+            )
+            .order_by(col(StepDecision.decided_at).desc())
+            .limit(1)
         )
+    ).first()
+    if mine is None:
+        raise not_found("decision of yours on plan", plan_id)
+    latest = (
+        await session.exec(
+            select(ApprovalCase)
+            .where(ApprovalCase.plan_id == plan_id)
+            .order_by(col(ApprovalCase.plan_version).desc())
+            .limit(1)
+        )
+    ).first()
+    assert latest is not None
+    await readable_case(session, user, latest.id)
+    result: dict[str, Any] = {
+        "plan_id": plan_id,
+        "last_decided_version": mine.plan_version,
+        "last_decision": mine.decision,
+        "last_decided_at": mine.decided_at,
+        "current_version": latest.plan_version,
+        "current_content_hash": latest.content_hash,
+        "changed": mine.plan_version != latest.plan_version,
+    }
+    if not result["changed"]:
+        return {**result, "diff": None}
+    diff = await _plans_diff(request, plan_id, mine.plan_version, latest.plan_version)
+    return {**result, "diff": diff}
+
+
+async def _plans_diff(request: Request, plan_id: str, old: int, new: int) -> Any:
+    base = ApprovalsSettings().plans_url
+    auth = {"Authorization": request.headers.get("Authorization", "")}
+    if base:
+        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(retries=2)
+    elif "plans" in request.app.state.runtimes:
+        base, transport = "http://embedded", httpx.ASGITransport(app=request.app)
     else:
-        case.status = outcome.case_outcome or case.status
-        case.closed_at = now
-        session.add(case)
-        for s in steps:
-            if s.status == "waiting":
-                s.status = "cancelled"
-                session.add(s)
-        runtime.record(
-            session,
-            runtime.new_event(
-                "approval.case_completed",
-                {
-                    "case_id": case.id,
-                    "plan_id": case.plan_id,
-                    "plan_version": case.plan_version,
-                    "outcome": outcome.case_outcome,
-                    "decided_by": user.username,
-                    "comment": body.comment,
-                },
-                actor=user.username,
-                org_unit=case.plan_unit,
-                subject_id=case.plan_id,
-            ),
+        raise Problem(
+            503,
+            "Plans service not configured",
+            "set CASCADE_APPROVALS_PLANS_URL to the plans service's base URL",
         )
-    await session.commit()
-    await session.refresh(case)
-    return case_public(case, await steps_of(session, case.id))
+    async with httpx.AsyncClient(transport=transport, base_url=base, timeout=10) as client:
+        r = await client.get(
+            f"/api/plans/{plan_id}/diff",
+            params={"from_version": old, "to_version": new},
+            headers=auth,
+        )
+    if r.status_code != 200:
+        raise Problem(502, "Plans service error", f"the plans service answered {r.status_code}")
+    return r.json()

@@ -14,7 +14,13 @@ from cascade_plans import store
 from cascade_plans.api.access import plan_ref, require_drafter_of, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.domain.diff import diff_versions
-from cascade_plans.domain.plan import NEW_VERSION_ON_SUBMIT, can_submit, can_withdraw, content_hash
+from cascade_plans.domain.plan import (
+    NEW_VERSION_ON_SUBMIT,
+    can_submit,
+    can_withdraw,
+    content_hash,
+    plan_facts,
+)
 from cascade_plans.models import OrgUnit, Plan, PlanVersion
 from cascade_plans.review import coverage_of, review
 from cascade_plans.schemas import CoverageReport, PlanSummary, PlanVersionPublic, SubmitRequest
@@ -95,6 +101,7 @@ async def submit_plan(
                 "content_hash": digest,
                 "submitted_by": user.username,
                 "task_count": len(result.tasks),
+                "facts": plan_facts(data),
                 "acknowledged_warnings": [w["field"] for w in result.warnings],
             },
             actor=user.username,

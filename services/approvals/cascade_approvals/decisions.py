@@ -1,0 +1,284 @@
+"""Deciding a step: authority (own role or delegation), binding to the version seen, the
+compare-and-set that lets exactly one of two simultaneous decisions count, comments anchored to
+tasks, and the events that follow - all in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cascade_shared.auth import Principal
+from cascade_shared.envelope import utcnow
+from cascade_shared.problems import Problem, conflict, forbidden, not_found
+from cascade_shared.service import ServiceRuntime
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cascade_approvals.domain.case import (
+    DECISION_TO_STATUS,
+    after_decision,
+    comment_required,
+    mandate_for,
+)
+from cascade_approvals.models import ApprovalCase, ApprovalStep, ReviewComment, StepDecision
+from cascade_approvals.schemas import DecisionIn
+from cascade_approvals.store import (
+    activate,
+    active_delegations_to,
+    load_case_public,
+    step_assigned_payload,
+    steps_of,
+)
+
+
+async def _current_state(session: AsyncSession, case_id: str) -> dict[str, Any]:
+    await session.rollback()
+    case = await session.get(ApprovalCase, case_id)
+    assert case is not None
+    return jsonable_encoder(await load_case_public(session, case))
+
+
+def _invalid(field: str, reason: str) -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        f"{field}: {reason}",
+        type_="validation",
+        errors=[{"field": field, "reason": reason}],
+    )
+
+
+async def decide_step(
+    session: AsyncSession,
+    runtime: ServiceRuntime,
+    user: Principal,
+    case_id: str,
+    step_no: int,
+    body: DecisionIn,
+) -> dict[str, Any]:
+    """Apply one decision and return the case as it now stands (not yet committed)."""
+    case = await session.get(ApprovalCase, case_id)
+    if case is None:
+        raise not_found("case", case_id)
+    steps = await steps_of(session, case.id)
+    step = next((s for s in steps if s.step_no == step_no), None)
+    if step is None:
+        raise not_found("step", f"{case_id}/{step_no}")
+
+    decided_for = list(
+        (
+            await session.exec(
+                select(StepDecision.acting_for).where(StepDecision.step_id == step.id)
+            )
+        ).all()
+    )
+    delegations = await active_delegations_to(session, user.username)
+    mandate = mandate_for(
+        user.username, user.unit, user.roles, step.unit, step.role, delegations, decided_for
+    )
+    if mandate is None:
+        if user.username in decided_for:
+            raise conflict(
+                f"you have already decided step {step_no}",
+                case=await _current_state(session, case_id),
+            )
+        raise forbidden(
+            f"step {step_no} is decided by a {step.role} of {step.unit} or their delegate"
+        )
+    if case.status != "open":
+        reason = (
+            "a newer version of the plan was submitted"
+            if case.status == "superseded"
+            else f"the case is {case.status}"
+        )
+        raise conflict(
+            f"version {case.plan_version} can no longer be decided: {reason}",
+            case=await _current_state(session, case_id),
+        )
+    if body.plan_version is not None and body.plan_version != case.plan_version:
+        raise conflict(
+            f"you looked at version {body.plan_version}; this case decides version "
+            f"{case.plan_version}",
+            case=await _current_state(session, case_id),
+        )
+    if body.content_hash is not None and body.content_hash != case.content_hash:
+        raise conflict(
+            "the plan version you looked at is not the one under decision",
+            content_hash=case.content_hash,
+            case=await _current_state(session, case_id),
+        )
+    if comment_required(body.decision) and not (
+        (body.comment or "").strip() or any(c.text.strip() for c in body.comments)
+    ):
+        raise _invalid("comment", f"required to {body.decision}")
+
+    now = utcnow()
+    if body.decision == "approve":
+        counted = await session.execute(
+            update(ApprovalStep)
+            .where(col(ApprovalStep.id) == step.id, col(ApprovalStep.status) == "active")
+            .values(approvals=ApprovalStep.approvals + 1)  # type: ignore[operator]
+            .returning(ApprovalStep.approvals)  # type: ignore[arg-type]
+        )
+        row = counted.first()
+        if row is None:
+            raise conflict(
+                f"step {step_no} is not waiting for a decision",
+                case=await _current_state(session, case_id),
+            )
+        approvals = int(row[0])
+    else:
+        approvals = 0
+    outcome = after_decision(step_no, len(steps), body.decision, approvals, step.required_approvals)
+    new_status = DECISION_TO_STATUS[body.decision]
+    if outcome.step_done:
+        result = await session.execute(
+            update(ApprovalStep)
+            .where(col(ApprovalStep.id) == step.id, col(ApprovalStep.status) == "active")
+            .values(
+                status=new_status,
+                decided_by=user.username,
+                on_behalf_of=mandate.on_behalf_of,
+                decided_at=now,
+                comment=body.comment,
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise conflict(
+                f"step {step_no} is not waiting for a decision",
+                case=await _current_state(session, case_id),
+            )
+    session.add(
+        StepDecision(
+            case_id=case.id,
+            step_id=step.id,
+            step_no=step_no,
+            plan_id=case.plan_id,
+            plan_version=case.plan_version,
+            decision=new_status,
+            decided_by=user.username,
+            on_behalf_of=mandate.on_behalf_of,
+            acting_for=mandate.acting_for,
+            content_hash=case.content_hash,
+            comment=body.comment,
+            decided_at=now,
+        )
+    )
+    comments = [
+        ReviewComment(
+            plan_id=case.plan_id,
+            case_id=case.id,
+            plan_version=case.plan_version,
+            task_id=c.task_id,
+            task_code=c.task_code,
+            text=c.text,
+            author=user.username,
+            on_behalf_of=mandate.on_behalf_of,
+        )
+        for c in body.comments
+    ]
+    if body.comment and body.comment.strip():
+        comments.insert(
+            0,
+            ReviewComment(
+                plan_id=case.plan_id,
+                case_id=case.id,
+                plan_version=case.plan_version,
+                text=body.comment,
+                author=user.username,
+                on_behalf_of=mandate.on_behalf_of,
+            ),
+        )
+    session.add_all(comments)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise conflict(
+            f"step {step_no} was already decided for {mandate.acting_for}",
+            case=await _current_state(session, case_id),
+        ) from exc
+    comment_payload = [
+        {
+            "comment_id": c.id,
+            "task_id": c.task_id,
+            "task_code": c.task_code,
+            "text": c.text,
+            "author": c.author,
+            "status": c.status,
+        }
+        for c in comments
+    ]
+    event = runtime.new_event
+    runtime.record(
+        session,
+        event(
+            "approval.step_decided",
+            {
+                "case_id": case.id,
+                "plan_id": case.plan_id,
+                "plan_version": case.plan_version,
+                "step_no": step_no,
+                "unit": step.unit,
+                "role": step.role,
+                "decision": new_status,
+                "decided_by": user.username,
+                "on_behalf_of": mandate.on_behalf_of,
+                "content_hash": case.content_hash,
+                "comment": body.comment,
+                "comments": comment_payload,
+            },
+            actor=user.username,
+            org_unit=step.unit,
+            subject_id=case.plan_id,
+        ),
+    )
+    if outcome.next_step is not None:
+        nxt = next(s for s in steps if s.step_no == outcome.next_step)
+        await activate(session, nxt, now)
+        runtime.record(
+            session,
+            event(
+                "approval.step_assigned",
+                step_assigned_payload(case, nxt),
+                actor=user.username,
+                org_unit=nxt.unit,
+                subject_id=case.plan_id,
+            ),
+        )
+    elif outcome.case_outcome is not None:
+        case.status = outcome.case_outcome
+        case.closed_at = now
+        if outcome.case_outcome == "returned":
+            case.returned_at_step = step_no
+        session.add(case)
+        for s in steps:
+            if s.status == "waiting":
+                s.status = "cancelled"
+                session.add(s)
+        runtime.record(
+            session,
+            event(
+                "approval.case_completed",
+                {
+                    "case_id": case.id,
+                    "plan_id": case.plan_id,
+                    "plan_version": case.plan_version,
+                    "outcome": outcome.case_outcome,
+                    "decided_by": user.username,
+                    "on_behalf_of": mandate.on_behalf_of,
+                    "comment": body.comment,
+                    "comments": comment_payload,
+                    "returned_at_step": case.returned_at_step,
+                },
+                actor=user.username,
+                org_unit=case.plan_unit,
+                subject_id=case.plan_id,
+            ),
+        )
+    await session.flush()
+    session.expire_all()
+    case = await session.get(ApprovalCase, case_id)
+    assert case is not None
+    return jsonable_encoder(await load_case_public(session, case))

@@ -1,0 +1,135 @@
+"""The deadline scheduler: reminders before a step falls due, an overdue notice after, and an
+escalation to the head of the unit above (đôn đốc).
+
+The schedule is the steps' own ``due_at`` in the database, so it survives restarts. Each notice
+is claimed with a compare-and-set on its ``*_at`` column (and ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL), in the same transaction as its event's outbox row: however many replicas scan at
+once, each notice fires exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from cascade_shared.auth import parent_unit
+from cascade_shared.envelope import utcnow
+from cascade_shared.service import ServiceRuntime
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from cascade_approvals.domain.case import (
+    add_working_days,
+    deadline_stages,
+    subtract_working_days,
+)
+from cascade_approvals.domain.policy import Policy
+from cascade_approvals.models import ApprovalCase, ApprovalStep
+from cascade_approvals.settings import ApprovalsSettings
+from cascade_approvals.store import aware, current_policy, step_deadline_payload
+
+log = logging.getLogger(__name__)
+
+SCAN_BATCH = 200
+_STAGE_COLUMN = {"remind": "reminded_at", "overdue": "overdue_at", "escalate": "escalated_at"}
+_STAGE_EVENT = {
+    "remind": "approval.step_reminded",
+    "overdue": "approval.step_overdue",
+    "escalate": "approval.step_escalated",
+}
+
+
+def escalation_unit(step_unit: str) -> str:
+    """The unit above the deciding unit; central escalates to its own head."""
+    return parent_unit(step_unit) or step_unit
+
+
+async def scan_deadlines(runtime: ServiceRuntime, now: datetime | None = None) -> int:
+    """One pass over the active steps that have a notice coming; returns the notices sent."""
+    now = now or utcnow()
+    sent = 0
+    async with runtime.sessionmaker() as session, session.begin():
+        try:
+            policy: Policy = await current_policy(session)
+        except LookupError:
+            return 0
+        remind_before = policy.deadlines.remind_days_before
+        query = (
+            select(ApprovalStep, ApprovalCase)
+            .join(ApprovalCase, col(ApprovalCase.id) == col(ApprovalStep.case_id))
+            .where(
+                ApprovalStep.status == "active",
+                col(ApprovalStep.due_at).is_not(None),
+                col(ApprovalStep.escalated_at).is_(None),
+                col(ApprovalStep.due_at) <= add_working_days(now, remind_before),
+                or_(
+                    col(ApprovalStep.overdue_at).is_(None),
+                    col(ApprovalStep.due_at)
+                    <= subtract_working_days(now, policy.deadlines.escalate_days_after),
+                ),
+            )
+            .order_by(col(ApprovalStep.due_at))
+            .limit(SCAN_BATCH)
+        )
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=ApprovalStep)  # type: ignore[arg-type]
+        rows = (await session.exec(query)).all()
+        for step, case in rows:
+            assert step.due_at is not None
+            stages = deadline_stages(
+                now,
+                aware(step.due_at),
+                remind_before,
+                policy.deadlines.escalate_days_after,
+                reminded=step.reminded_at is not None,
+                overdue=step.overdue_at is not None,
+                escalated=step.escalated_at is not None,
+            )
+            for stage in stages:
+                column = _STAGE_COLUMN[stage]
+                values: dict[str, object] = {column: now}
+                if stage == "escalate":
+                    values["escalated_to_unit"] = escalation_unit(step.unit)
+                claimed = await session.execute(
+                    update(ApprovalStep)
+                    .where(
+                        col(ApprovalStep.id) == step.id,
+                        col(ApprovalStep.status) == "active",
+                        getattr(ApprovalStep, column).is_(None),
+                    )
+                    .values(**values)
+                )
+                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                    continue
+                payload = step_deadline_payload(case, step)
+                if stage == "escalate":
+                    payload["escalated_to_unit"] = values["escalated_to_unit"]
+                    payload["escalated_to_role"] = "head"
+                runtime.record(
+                    session,
+                    runtime.new_event(
+                        _STAGE_EVENT[stage],
+                        payload,
+                        actor="deadline-scheduler",
+                        org_unit=step.unit,
+                        subject_id=case.plan_id,
+                    ),
+                )
+                sent += 1
+    return sent
+
+
+async def deadline_scheduler(runtime: ServiceRuntime) -> None:
+    """Scan for due notices every ``CASCADE_APPROVALS_DEADLINE_POLL_SECONDS``, forever."""
+    interval = ApprovalsSettings().deadline_poll_seconds
+    while True:
+        try:
+            sent = await scan_deadlines(runtime)
+            if sent:
+                log.info("sent %d deadline notice(s)", sent)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the deadline scan failed; trying again at the next interval")
+        await asyncio.sleep(interval)
