@@ -1,48 +1,68 @@
-"""Every event is appended to the chain."""
+"""Every event is appended to the chain, its own checkpoint events included."""
 
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
+from typing import Any
 
-from cascade_shared.envelope import Envelope
+from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.service import HandlerContext
-from sqlmodel import select
+from sqlalchemy import insert, select, update
 
 from cascade_audit.domain.chain import GENESIS, record_hash
-from cascade_audit.models import AuditRecord, ChainHead
+from cascade_audit.models import AuditRecord, ChainHead, chained_fields
 
 _append_lock = asyncio.Lock()
+records = AuditRecord.__table__  # type: ignore[attr-defined]
+heads = ChainHead.__table__  # type: ignore[attr-defined]
+
+
+def plan_of(envelope: Envelope) -> str | None:
+    plan_id = envelope.payload.get("plan_id")
+    if plan_id is None and envelope.type.startswith("plan."):
+        plan_id = envelope.subject_id
+    return str(plan_id) if plan_id is not None else None
+
+
+def row_of(envelope: Envelope, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The record of ``envelope`` at position ``seq``, hashed onto ``prev_hash``."""
+    row: dict[str, Any] = {
+        "seq": seq,
+        "event_id": str(envelope.id),
+        "event_type": envelope.type,
+        "event_version": envelope.version,
+        "occurred_at": envelope.occurred_at,
+        "recorded_at": utcnow(),
+        "producer": envelope.producer,
+        "actor": envelope.actor,
+        "org_unit": envelope.org_unit,
+        "subject_id": envelope.subject_id,
+        "plan_id": plan_of(envelope),
+        "correlation_id": envelope.correlation_id,
+        "payload": envelope.payload,
+        "prev_hash": prev_hash,
+    }
+    row["hash"] = record_hash(prev_hash, chained_fields(SimpleNamespace(**row)))
+    return row
 
 
 async def record_event(ctx: HandlerContext, envelope: Envelope) -> None:
-    session = ctx.session
+    """Append in the inbox's transaction: lock the head row, insert, move the head."""
+    conn = await ctx.session.connection()
     async with _append_lock:  # one appender per process; the head row lock serializes replicas
-        head = (await session.exec(select(ChainHead).with_for_update())).first()
+        head = (await conn.execute(select(heads.c.seq, heads.c.hash).with_for_update())).first()
         if head is None:
-            head = ChainHead(id=1, seq=0, hash=GENESIS)
-        payload = envelope.payload
-        record = AuditRecord(
-            seq=head.seq + 1,
-            event_id=str(envelope.id),
-            event_type=envelope.type,
-            event_version=envelope.version,
-            occurred_at=envelope.occurred_at,
-            producer=envelope.producer,
-            actor=envelope.actor,
-            org_unit=envelope.org_unit,
-            subject_id=envelope.subject_id,
-            plan_id=payload.get("plan_id")
-            or (envelope.subject_id if envelope.type.startswith("plan.") else None),
-            correlation_id=envelope.correlation_id,
-            payload=payload,
-            prev_hash=head.hash,
-            hash="",
-        )
-        record.hash = record_hash(record.prev_hash, record.chained_fields())
-        head.seq, head.hash = record.seq, record.hash
-        session.add(record)
-        session.add(head)
-        await session.flush()
+            seq, prev = 1, GENESIS
+            row = row_of(envelope, seq, prev)
+            await conn.execute(insert(heads).values(id=1, seq=seq, hash=row["hash"]))
+        else:
+            seq, prev = head.seq + 1, head.hash
+            row = row_of(envelope, seq, prev)
+            await conn.execute(
+                update(heads).where(heads.c.id == 1).values(seq=seq, hash=row["hash"])
+            )
+        await conn.execute(insert(records).values(**row))
 
 
 HANDLERS = {"#": record_event}

@@ -1,14 +1,14 @@
-"""The audit store: append-only records in a hash chain."""
+"""The audit store: append-only records in a hash chain, sealed by signed checkpoints."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cascade_shared.envelope import utcnow
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
-from sqlalchemy import JSON, BigInteger, Column, Integer
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -23,46 +23,76 @@ inbox = inbox_table(metadata)
 
 SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
+CHECKPOINT_EVENT = "audit.checkpoint_sealed"
+
 
 class AuditRecord(AuditTable, table=True):
+    """One event as it arrived. Never updated or deleted: the database refuses both (triggers
+    installed by the migrations), and the chain and checkpoints reveal anyone who bypasses that.
+
+    Every list query orders by (occurred_at, seq); each common filter has an index that ends in
+    those two columns, so a page is an index range scan whatever the table's size."""
+
     __tablename__ = "audit_record"
+    __table_args__ = (
+        Index("ix_audit_record_plan_story", "plan_id", "occurred_at", "seq"),
+        Index("ix_audit_record_actor_time", "actor", "occurred_at", "seq"),
+        Index("ix_audit_record_type_time", "event_type", "occurred_at", "seq"),
+        Index(
+            "ix_audit_record_unit_time",
+            "org_unit",
+            "occurred_at",
+            "seq",
+            postgresql_ops={"org_unit": "text_pattern_ops"},
+        ),
+        Index("ix_audit_record_time", "occurred_at", "seq"),
+        Index("ix_audit_record_recorded_at", "recorded_at"),
+    )
     seq: int = Field(sa_column=Column(SEQ, primary_key=True, autoincrement=False))
     event_id: str = Field(unique=True, max_length=36)
-    event_type: str = Field(index=True, max_length=100)
+    event_type: str = Field(max_length=100)
     event_version: int = 1
-    occurred_at: datetime = Field(index=True)
+    occurred_at: datetime
     recorded_at: datetime = Field(default_factory=utcnow)
     producer: str = Field(max_length=50)
-    actor: str | None = Field(default=None, index=True, max_length=100)
-    org_unit: str | None = Field(default=None, index=True, max_length=200)
+    actor: str | None = Field(default=None, max_length=100)
+    org_unit: str | None = Field(default=None, max_length=200)
     subject_id: str | None = Field(default=None, max_length=100)
-    plan_id: str | None = Field(default=None, index=True, max_length=36)
+    plan_id: str | None = Field(default=None, max_length=36)
     correlation_id: str | None = Field(default=None, max_length=100)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
     def chained_fields(self) -> dict[str, Any]:
-        """What the hash covers: everything but the chain columns and the local arrival time."""
-        return {
-            "seq": self.seq,
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "event_version": self.event_version,
-            "occurred_at": _iso(self.occurred_at),
-            "producer": self.producer,
-            "actor": self.actor,
-            "org_unit": self.org_unit,
-            "subject_id": self.subject_id,
-            "plan_id": self.plan_id,
-            "correlation_id": self.correlation_id,
-            "payload": self.payload,
-        }
+        return chained_fields(self)
 
 
-def _iso(value: datetime) -> str:
-    from datetime import UTC
+CHAINED = (
+    "seq",
+    "event_id",
+    "event_type",
+    "event_version",
+    "occurred_at",
+    "producer",
+    "actor",
+    "org_unit",
+    "subject_id",
+    "plan_id",
+    "correlation_id",
+    "payload",
+)
+"""What the hash covers: everything but the chain columns and the local arrival time."""
 
+
+def chained_fields(row: Any) -> dict[str, Any]:
+    """The hashed fields of a record (an ORM object, a Core row or anything with attributes)."""
+    fields = {name: getattr(row, name) for name in CHAINED}
+    fields["occurred_at"] = iso(fields["occurred_at"])
+    return fields
+
+
+def iso(value: datetime) -> str:
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.astimezone(UTC).isoformat()
 
@@ -75,3 +105,36 @@ class ChainHead(AuditTable, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(AuditTable, table=True):
+    """A signed seal over records first_seq..last_seq. ``statement`` holds the exact signed
+    bytes; the columns repeat its fields for queries. Append-only like the records."""
+
+    __tablename__ = "audit_checkpoint"
+    number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    checkpoint_id: str = Field(unique=True, max_length=36)
+    first_seq: int = Field(sa_column=Column(SEQ, nullable=False, unique=True))
+    last_seq: int = Field(sa_column=Column(SEQ, nullable=False, unique=True))
+    record_count: int
+    merkle_root: str = Field(max_length=64)
+    head_hash: str = Field(max_length=64)
+    previous_digest: str | None = Field(default=None, max_length=64)
+    digest: str = Field(max_length=64)
+    statement: str = Field(sa_column=Column(Text, nullable=False))
+    signature: str = Field(max_length=200)
+    key_id: str = Field(max_length=32)
+    reason: str = Field(max_length=20)
+    sealed_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckpointHead(AuditTable, table=True):
+    """One row: the newest checkpoint. Sealers claim it (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL, and a compare-and-set on its number everywhere), so two replicas never seal the
+    same range."""
+
+    __tablename__ = "checkpoint_head"
+    id: int = Field(default=1, primary_key=True)
+    number: int = 0
+    last_seq: int = Field(default=0, sa_column=Column(SEQ, nullable=False, default=0))
+    digest: str | None = Field(default=None, max_length=64)

@@ -2,11 +2,21 @@
 
 from pathlib import Path
 
-from cascade_shared.service import ServiceDefinition
+from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
-from cascade_audit.api.routes import records
+from cascade_audit.api.routes import checkpoints, records
 from cascade_audit.handlers import HANDLERS
+from cascade_audit.keys import signing_key
 from cascade_audit.models import inbox, metadata, outbox
+from cascade_audit.sealing import checkpoint_sealer
+from cascade_audit.settings import AuditSettings
+
+
+async def _start(runtime: ServiceRuntime) -> None:
+    audit = AuditSettings()
+    runtime.state["audit_settings"] = audit
+    runtime.state["signing_key"] = signing_key(audit, runtime.settings)
+
 
 SERVICE = ServiceDefinition(
     name="audit",
@@ -14,7 +24,9 @@ SERVICE = ServiceDefinition(
     outbox=outbox,
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[records.router],
+    routers=[records.router, checkpoints.router],
     handlers=HANDLERS,
+    on_start=_start,
+    workers=[checkpoint_sealer],
     default_port=8004,
 )

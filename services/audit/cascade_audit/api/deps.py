@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from cascade_shared.auth import CurrentUser
+from cascade_shared.auth import CurrentUser, Principal
 from cascade_shared.service import ServiceRuntime, runtime_of
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["CurrentUser", "Runtime", "SessionDep"]
+__all__ = ["Auditor", "ConnDep", "CurrentUser", "Operator", "Runtime", "SessionDep"]
 
 
 def _runtime(request: Request) -> ServiceRuntime:
@@ -24,3 +25,27 @@ async def _session(runtime: Runtime) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
+
+
+async def _conn(runtime: Runtime) -> AsyncIterator[AsyncConnection]:
+    async with runtime.engine.connect() as conn:
+        yield conn
+
+
+ConnDep = Annotated[AsyncConnection, Depends(_conn)]
+
+
+def _auditor(user: CurrentUser) -> Principal:
+    user.require_role("auditor", "admin")
+    return user
+
+
+def _operator(user: CurrentUser) -> Principal:
+    user.require_role("admin")
+    return user
+
+
+Auditor = Annotated[Principal, Depends(_auditor)]
+"""Inspectors (auditors) and operators (admins)."""
+Operator = Annotated[Principal, Depends(_operator)]
+"""Operators only: sealing on demand, archives."""

@@ -1,22 +1,32 @@
 """Each audit record carries the hash of the record before it; changing any record breaks
-every link after it, and verification names the first broken one."""
+every link after it, and verification names the first broken one.
+
+Checkpoints add what a chain alone cannot give: someone able to rewrite every record after a
+change (recomputing all later hashes) still cannot match the Merkle roots and chain heads that
+were signed earlier and handed to others.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from cascade_audit.domain import merkle
 
 GENESIS = "0" * 64
 
 
-def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    canonical = json.dumps(
+def canonical(fields: dict[str, Any]) -> str:
+    return json.dumps(
         fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
     )
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical(fields)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -33,16 +43,100 @@ class Verdict:
     checked: int
     first_broken_seq: int | None = None
     reason: str | None = None
+    checkpoints_checked: int = 0
+
+
+@dataclass(frozen=True)
+class SealedRange:
+    """A checkpoint as the verifier needs it: its range, signed root and signed chain head."""
+
+    number: int
+    first_seq: int
+    last_seq: int
+    merkle_root: str
+    head_hash: str
+
+
+class ChainVerifier:
+    """Walks records in sequence order, one at a time (so ten million need no memory), checking
+    each link and, where a checkpoint's range ends, that range's Merkle root and head."""
+
+    def __init__(
+        self,
+        start_hash: str = GENESIS,
+        start_seq: int = 1,
+        checkpoints: Sequence[SealedRange] = (),
+    ) -> None:
+        self.expected_prev = start_hash
+        self.expected_seq = start_seq
+        self.checked = 0
+        self.checkpoints_checked = 0
+        self._pending = sorted(
+            (c for c in checkpoints if c.first_seq >= start_seq), key=lambda c: c.first_seq
+        )
+        self._leaves: list[bytes] = []
+        self.broken: Verdict | None = None
+
+    def _fail(self, seq: int, reason: str) -> bool:
+        self.broken = Verdict(False, self.checked, seq, reason, self.checkpoints_checked)
+        return False
+
+    def feed(self, link: Link) -> bool:
+        """Check one more record; False (and ``broken`` set) at the first broken link."""
+        if self.broken is not None:
+            return False
+        if link.seq != self.expected_seq:
+            gap = f"{self.expected_seq}..{link.seq - 1}" if link.seq > self.expected_seq else ""
+            reason = f"records {gap} are missing before it" if gap else "out of sequence"
+            return self._fail(link.seq, reason)
+        if link.prev_hash != self.expected_prev:
+            return self._fail(link.seq, "prev_hash does not match the record before")
+        if record_hash(link.prev_hash, link.fields) != link.hash:
+            return self._fail(link.seq, "the record's content does not match its hash")
+        self.expected_prev = link.hash
+        self.expected_seq += 1
+        self.checked += 1
+        if self._pending:
+            current = self._pending[0]
+            if current.first_seq <= link.seq <= current.last_seq:
+                self._leaves.append(bytes.fromhex(link.hash))
+            if link.seq == current.last_seq:
+                self._pending.pop(0)
+                leaves, self._leaves = self._leaves, []
+                if link.hash != current.head_hash:
+                    return self._fail(
+                        current.first_seq,
+                        f"checkpoint {current.number} signed a different chain head: "
+                        "records in its range were rewritten",
+                    )
+                if merkle.root(leaves).hex() != current.merkle_root:
+                    return self._fail(
+                        current.first_seq,
+                        f"checkpoint {current.number}'s Merkle root does not match its records",
+                    )
+                self.checkpoints_checked += 1
+        return True
+
+    def verdict(self, expect_last_seq: int | None = None) -> Verdict:
+        if self.broken is not None:
+            return self.broken
+        if expect_last_seq is not None and self.expected_seq <= expect_last_seq:
+            return Verdict(
+                False,
+                self.checked,
+                self.expected_seq,
+                f"records {self.expected_seq}..{expect_last_seq} are missing",
+                self.checkpoints_checked,
+            )
+        return Verdict(True, self.checked, checkpoints_checked=self.checkpoints_checked)
 
 
 def verify(links: Iterable[Link], start_hash: str = GENESIS) -> Verdict:
-    expected_prev = start_hash
-    checked = 0
+    """Verify a whole sequence of links (starting wherever the first link starts)."""
+    verifier: ChainVerifier | None = None
     for link in links:
-        if link.prev_hash != expected_prev:
-            return Verdict(False, checked, link.seq, "prev_hash does not match the record before")
-        if record_hash(link.prev_hash, link.fields) != link.hash:
-            return Verdict(False, checked, link.seq, "the record's content does not match its hash")
-        expected_prev = link.hash
-        checked += 1
-    return Verdict(True, checked)
+        if verifier is None:
+            verifier = ChainVerifier(start_hash, link.seq)
+        if not verifier.feed(link):
+            break
+    return verifier.verdict() if verifier is not None else Verdict(True, 0)

@@ -1,18 +1,24 @@
-"""What inspectors ask: the story of a plan, and whether the record is untampered."""
+"""What inspectors ask: the story of a plan, what one person did, what happened in a unit's
+subtree, by type and time, page by page or as one CSV; and whether the record is untampered."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
-from cascade_shared.auth import Principal
-from cascade_shared.problems import forbidden
+from cascade_shared.problems import Problem, forbidden
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlmodel import col, select
 
-from cascade_audit.api.deps import CurrentUser, SessionDep
-from cascade_audit.domain.chain import GENESIS, Link, verify
-from cascade_audit.models import AuditRecord
+from cascade_audit import store
+from cascade_audit.api.deps import Auditor, ConnDep, Runtime
+from cascade_audit.domain.query import Cursor, RecordFilter
+from cascade_audit.verification import seq_range_of, verify_store
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -21,15 +27,23 @@ class RecordPublic(BaseModel):
     seq: int
     event_id: str
     event_type: str
-    occurred_at: Any
-    recorded_at: Any
+    event_version: int
+    occurred_at: datetime
+    recorded_at: datetime
     producer: str
     actor: str | None
     org_unit: str | None
+    subject_id: str | None
     plan_id: str | None
     correlation_id: str | None
     payload: dict[str, Any]
+    prev_hash: str
     hash: str
+
+
+class RecordPage(BaseModel):
+    items: list[RecordPublic]
+    next_cursor: str | None
 
 
 class VerifyResult(BaseModel):
@@ -37,49 +51,176 @@ class VerifyResult(BaseModel):
     checked: int
     first_broken_seq: int | None
     reason: str | None
+    checkpoints_checked: int = 0
+    from_seq: int = 1
+    to_seq: int = 0
+    started_from_checkpoint: int | None = None
 
 
-def _require_auditor(user: Principal) -> None:
-    user.require_role("auditor", "admin")
+def _filter(
+    user: Any,
+    *,
+    plan_id: str | None = None,
+    actor: str | None = None,
+    unit: str | None = None,
+    event_type: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> RecordFilter:
+    if unit is not None and not user.sees(unit):
+        raise forbidden(f"unit {unit} is outside your unit {user.unit} and the units below it")
+    if since is not None and until is not None and until <= since:
+        raise Problem(
+            422,
+            "Invalid request",
+            "until must be after since",
+            type_="validation",
+            errors=[{"field": "query.until", "reason": "must be after since"}],
+        )
+    return RecordFilter(plan_id, actor, unit, tuple(event_type or ()), since, until)
+
+
+def _cursor(token: str | None) -> Cursor | None:
+    if token is None:
+        return None
+    try:
+        return Cursor.decode(token)
+    except ValueError as exc:
+        raise Problem(
+            422,
+            "Invalid request",
+            str(exc),
+            type_="validation",
+            errors=[{"field": "query.cursor", "reason": str(exc)}],
+        ) from exc
 
 
 @router.get("/plans/{plan_id}/events", response_model=list[RecordPublic])
 async def plan_story(
-    plan_id: str,
-    user: CurrentUser,
-    session: SessionDep,
-    limit: int = Query(default=500, ge=1, le=5000),
+    plan_id: str, user: Auditor, conn: ConnDep, limit: int = Query(default=500, ge=1, le=5000)
 ) -> list[Any]:
     """Everything that happened to one plan, across its versions, in the order it happened
-    (event time, then arrival); the chain itself keeps arrival order."""
-    _require_auditor(user)
-    rows = (
-        await session.exec(
-            select(AuditRecord)
-            .where(AuditRecord.plan_id == plan_id)
-            .order_by(col(AuditRecord.occurred_at), col(AuditRecord.seq))
-            .limit(limit)
-        )
-    ).all()
-    if rows and not any(user.sees(r.org_unit or "") for r in rows):
-        raise forbidden(f"plan {plan_id} is outside your unit {user.unit}")
-    return [r.model_dump() for r in rows if user.sees(r.org_unit or "")]
+    (event time, then arrival). For longer stories page through ``/records?plan_id=``."""
+    rows, _ = await store.page(conn, RecordFilter(plan_id=plan_id), user, limit=limit)
+    if not rows:
+        hidden, _ = await store.page(conn, RecordFilter(plan_id=plan_id), None, limit=1)
+        if hidden:
+            raise forbidden(f"plan {plan_id} is outside your unit {user.unit}")
+    return [row._asdict() for row in rows]
+
+
+@router.get("/records", response_model=RecordPage)
+async def search(
+    user: Auditor,
+    conn: ConnDep,
+    plan_id: str | None = None,
+    actor: str | None = Query(default=None, description="username of who did it"),
+    unit: str | None = Query(default=None, description="this unit and every unit below it"),
+    event_type: list[str] | None = Query(default=None, description="one or more event types"),
+    since: datetime | None = Query(default=None, description="occurred at or after"),
+    until: datetime | None = Query(default=None, description="occurred before"),
+    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, Any]:
+    """Records matching every given filter, in the order they happened, inside the caller's
+    unit subtree. Pass ``next_cursor`` back as ``cursor`` for the next page."""
+    f = _filter(
+        user,
+        plan_id=plan_id,
+        actor=actor,
+        unit=unit,
+        event_type=event_type,
+        since=since,
+        until=until,
+    )
+    rows, nxt = await store.page(conn, f, user, limit=limit, after=_cursor(cursor))
+    return {"items": [r._asdict() for r in rows], "next_cursor": nxt.encode() if nxt else None}
+
+
+CSV_COLUMNS = [
+    "seq",
+    "occurred_at",
+    "recorded_at",
+    "event_type",
+    "event_version",
+    "producer",
+    "actor",
+    "org_unit",
+    "plan_id",
+    "subject_id",
+    "event_id",
+    "correlation_id",
+    "payload",
+    "prev_hash",
+    "hash",
+]
+
+
+@router.get("/records/export.csv", response_class=StreamingResponse)
+async def export_csv(
+    user: Auditor,
+    runtime: Runtime,
+    plan_id: str | None = None,
+    actor: str | None = None,
+    unit: str | None = None,
+    event_type: list[str] | None = Query(default=None),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> StreamingResponse:
+    """The same filters as ``/records``, every matching record as CSV, streamed page by page."""
+    f = _filter(
+        user,
+        plan_id=plan_id,
+        actor=actor,
+        unit=unit,
+        event_type=event_type,
+        since=since,
+        until=until,
+    )
+
+    async def lines() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        async with runtime.engine.connect() as conn:
+            async for row in store.stream(conn, f, user):
+                values = row._asdict()
+                values["payload"] = json.dumps(values["payload"], ensure_ascii=False)
+                writer.writerow([_cell(values[c]) for c in CSV_COLUMNS])
+                if buffer.tell() > 64_000:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-records.csv"'},
+    )
+
+
+def _cell(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @router.get("/verify", response_model=VerifyResult)
-async def verify_chain(user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    """Walk the whole chain and report the first broken link."""
-    _require_auditor(user)
-    result = await session.stream(
-        select(AuditRecord).order_by(col(AuditRecord.seq)).execution_options(yield_per=1000)
-    )
-    links = []
-    async for (row,) in result:
-        links.append(Link(row.seq, row.prev_hash, row.hash, row.chained_fields()))
-    verdict = verify(links, GENESIS)
-    return {
-        "ok": verdict.ok,
-        "checked": verdict.checked,
-        "first_broken_seq": verdict.first_broken_seq,
-        "reason": verdict.reason,
-    }
+async def verify_chain(
+    user: Auditor,
+    conn: ConnDep,
+    runtime: Runtime,
+    from_seq: int | None = Query(default=None, ge=1),
+    to_seq: int | None = Query(default=None, ge=1),
+    since: datetime | None = Query(default=None, description="records that arrived from then"),
+    until: datetime | None = Query(default=None, description="records that arrived before"),
+) -> dict[str, Any]:
+    """Walk the chain and report the first broken link. Without a range: the whole chain. With
+    one: from the nearest signed checkpoint before it, checking every covered checkpoint's
+    signature and Merkle root on the way."""
+    if since is not None or until is not None:
+        lo, hi = await seq_range_of(conn, since, until)
+        from_seq = lo if lo is not None else from_seq
+        to_seq = hi if hi is not None else to_seq
+    key = runtime.state["signing_key"].public_key()
+    result = await verify_store(conn, key, from_seq=from_seq, to_seq=to_seq)
+    return result.as_dict()
