@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format setup clean docs
+.PHONY: run test lint format setup clean docs browser
 
 # uv (which installs the locked dependencies) lives in its own small environment.
 $(UV):
@@ -30,7 +30,17 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup
+# The browser tests drive Debian's chromium; install it when it is missing and we may.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  echo "chromium is missing and cannot be installed here: the browser tests will skip"; \
+	fi
+
+test: setup browser
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -64,6 +64,8 @@ class Cluster:
                 "CASCADE_LOG_LEVEL": "INFO",
             }
         )
+        if service == "approvals":
+            env["CASCADE_APPROVALS_PLANS_URL"] = f"http://127.0.0.1:{self.ports['plans']}"
         env.update(extra)
         return env
 

@@ -1,0 +1,1 @@
+"""Cascade's web portal: server-rendered screens for drafters, approvers, auditors."""
