@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +23,15 @@ from cascade_plans.domain.rules import (
     check_mechanical_copy,
     similarity,
 )
+from cascade_plans.models import OrgUnit, Plan, PlanVersion, Task, TaskGroup
 from cascade_plans.schemas import MilestoneIn
-from cascade_plans.seed import DEMO_FILE
+from cascade_plans.seed import DEMO_FILE, SeedError, seed_directory_and_programs
+from cascade_plans.service import SERVICE
+from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.migrations import upgrade
+from cascade_shared.service import ServiceRuntime
+from cascade_shared.settings import Settings
+from sqlmodel import select
 
 DATA: dict[str, Any] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
 PLANS: dict[str, dict[str, Any]] = {p["key"]: p for p in DATA["plans"]}
@@ -230,3 +239,61 @@ def test_text_is_vietnamese_in_composed_form() -> None:
     text = json.dumps(DATA["plans"], ensure_ascii=False)
     assert unicodedata.normalize("NFC", text) == text
     assert "Nhân dân" in text and "đ" in text
+
+
+# -- the seeder loads what the file says, links included -----------------------------------------
+@pytest.fixture
+async def plans_runtime(tmp_path: Path) -> AsyncIterator[ServiceRuntime]:
+    """The plans service's runtime on a migrated SQLite file (not started: no relay, no bus)."""
+    settings = Settings(data_dir=tmp_path, jwt_secret="demo-programs-test-secret-of-32-bytes")
+    runtime = ServiceRuntime(SERVICE, settings, InProcessBus())
+    await upgrade(SERVICE, runtime.database_url)
+    yield runtime
+    await runtime.engine.dispose()
+
+
+async def test_seeder_links_each_program_to_its_parent_groups_and_tasks(
+    plans_runtime: ServiceRuntime,
+) -> None:
+    assert await seed_directory_and_programs(plans_runtime) is True
+    assert await seed_directory_and_programs(plans_runtime) is False  # once only
+    async with plans_runtime.sessionmaker() as session:
+        plans = {p.seed_key: p for p in (await session.exec(select(Plan))).all()}
+        assert {k: p.status for k, p in plans.items()} == {k: "approved" for k in PLANS}
+        groups = (await session.exec(select(TaskGroup))).all()
+        tasks = (await session.exec(select(Task))).all()
+        versions = (await session.exec(select(PlanVersion))).all()
+    by_id = {g.id: g for g in groups}
+    task_by_id = {t.id: t for t in tasks}
+    central = plans["central-program"]
+    for key, spec in PLANS.items():
+        plan = plans[key]
+        parent = plans.get(spec.get("parent") or "")
+        assert plan.parent_plan_id == (parent.id if parent else None)
+        own = {g.code: g for g in groups if g.plan_id == plan.id}
+        for g in spec["task_groups"]:
+            link = by_id.get(own[g["code"]].parent_task_group_id or "")
+            if parent is None:
+                assert link is None
+            else:
+                assert (link.plan_id, link.code) == (central.id, g["parent_task_group"])
+        own_tasks = {t.code: t for t in tasks if t.plan_id == plan.id}
+        assert set(own_tasks) == {t["code"] for t in spec["tasks"]}
+        for t in spec["tasks"]:
+            linked = task_by_id.get(own_tasks[t["code"]].parent_task_id or "")
+            expected = (central.id, t["parent_task"]) if t["parent_task"] else None
+            assert (linked and (linked.plan_id, linked.code)) == expected
+    assert sorted((v.version, v.outcome) for v in versions) == [(1, "approved")] * len(PLANS)
+
+
+async def test_seeder_refuses_a_reference_to_nothing(
+    plans_runtime: ServiceRuntime, tmp_path: Path
+) -> None:
+    broken = json.loads(json.dumps(DATA))
+    broken["plans"][1]["tasks"][0]["parent_task"] = "TW-9.9"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(SeedError, match=r"TW-9\.9"):
+        await seed_directory_and_programs(plans_runtime, path)
+    async with plans_runtime.sessionmaker() as session:  # nothing half-seeded
+        assert (await session.exec(select(OrgUnit))).first() is None

@@ -134,5 +134,13 @@ async def plan_public(session: AsyncSession, plan: Plan) -> dict[str, Any]:
     }
 
 
+async def next_task_position(session: AsyncSession, plan_id: str) -> int:
+    """Where a new task goes: after the last one, even when tasks before it were deleted."""
+    last = (
+        await session.exec(select(func.max(Task.position)).where(Task.plan_id == plan_id))
+    ).one()
+    return 0 if last is None else int(last) + 1
+
+
 async def count(session: AsyncSession, query: Any) -> int:
     return int((await session.exec(select(func.count()).select_from(query.subquery()))).one())

@@ -271,7 +271,7 @@ async def add_task(
     ).first():
         raise conflict(f"task {body.code} already exists in this plan")
     group_ids = await _group_ids(session, plan_id)
-    position = await store.count(session, select(Task).where(Task.plan_id == plan_id))
+    position = await store.next_task_position(session, plan_id)
     task = task_from(body, plan_id, group_ids, position)
     session.add(task)
     _touch(session, plan)

@@ -109,7 +109,7 @@ async def import_tables(
     existing_tasks = {
         t.code: t for t in (await session.exec(select(Task).where(Task.plan_id == plan_id))).all()
     }
-    position = len(existing_tasks)
+    position = await store.next_task_position(session, plan_id)
     for t in parsed.tasks:
         task = existing_tasks.get(t["code"])
         if task is None:
