@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from cascade_plans.io.tables import INDICATOR_HEADERS, INDICATORS_SHEET, TASK_HEADERS, TASKS_SHEET
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from tests.story import decide, eventually, hue_program, queue_item, token
 
@@ -374,3 +374,35 @@ async def test_a_sibling_ward_and_the_city_approver_cannot_touch_the_ward_plan(
     )
     assert r.status_code == 403, r.text
     assert await plan_of(client, drafter, plan_id) == before
+
+
+async def test_the_seeded_programs_cascade_from_central_and_print(
+    client: httpx.AsyncClient,
+) -> None:
+    central = await token(client, "approver.vn")
+    r = await client.get("/api/plans", params={"unit": "vn", "status": "approved"}, headers=central)
+    [program] = r.json()["items"]
+    units = await coverage_by_unit(client, central, program["id"])
+    assert set(units) == {"vn.hue", "vn.ha-noi", "vn.da-nang"}
+    for unit in units.values():
+        assert (unit["status"], unit["version"]) == ("approved", 1), unit
+        assert unit["covered_groups"] == ["TG01", "TG02", "TG03", "TG04", "TG05"], unit
+    r = await client.get("/api/plans", params={"unit": "vn", "subtree": True}, headers=central)
+    assert r.json()["total"] == 4
+
+    # Huế's program in force prints as a document; Hà Nội's exports in the officials' layout.
+    city = await token(client, "approver.hue")
+    hue_id, _ = await hue_program(client, city)
+    r = await client.get(f"/api/plans/{hue_id}/export", params={"format": "docx"}, headers=city)
+    assert r.status_code == 200, r.text
+    assert r.content[:2] == b"PK" and len(r.content) > 10_000
+    ha_noi = await token(client, "drafter.ha-noi")
+    r = await client.get(
+        "/api/plans", params={"unit": "vn.ha-noi", "status": "approved"}, headers=ha_noi
+    )
+    [hn] = r.json()["items"]
+    r = await client.get(f"/api/plans/{hn['id']}/export", params={"format": "xlsx"}, headers=ha_noi)
+    assert r.status_code == 200, r.text
+    sheet = load_workbook(io.BytesIO(r.content))[TASKS_SHEET]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 14 and all(row[-1] for row in rows)  # each names its central task

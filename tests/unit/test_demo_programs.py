@@ -102,6 +102,7 @@ def test_every_unit_and_user_of_the_hierarchy_is_kept() -> None:
     roles = {r for u in users.values() for r in u["roles"]}
     assert roles == {"drafter", "head", "approver", "auditor", "admin"}
     assert all(u["unit"] in units for u in users.values())
+    assert all(len(u["name"]) > 3 for u in users.values())  # a name a notification can greet
 
 
 def test_programs_of_central_hue_ha_noi_and_da_nang_form_a_cascade() -> None:
