@@ -1,20 +1,59 @@
-"""The notifications service's event handlers."""
+"""The notifications service's event handlers: read models, and one message per recipient and
+channel for every event that concerns people.
+
+Every row is written in the handler's transaction (the one that records the event in the inbox)
+with ``ON CONFLICT DO NOTHING`` on (event, recipient, channel): a redelivered or replayed event
+creates nothing new. E-mails and webhook calls are only queued here; workers send them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.events import UserChanged
+from cascade_shared.events import DelegationChanged, UnitChanged, UserChanged
 from cascade_shared.service import HandlerContext
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import or_
 from sqlmodel import col, select
 
-from cascade_notifications.domain.messages import (
+from cascade_notifications.domain.digest import next_digest_at
+from cascade_notifications.domain.preferences import ChannelRule, channels_for
+from cascade_notifications.domain.recipients import (
+    Addressee,
+    DelegationRule,
     Person,
-    recipients_of_outcome,
-    recipients_of_step,
-    render,
+    addressees,
+    needs_children,
+    units_concerned,
 )
-from cascade_notifications.models import Notification, Recipient
+from cascade_notifications.domain.templates import render_kind
+from cascade_notifications.domain.webhooks import subscribed
+from cascade_notifications.models import (
+    Delegation,
+    Delivery,
+    Notification,
+    Preference,
+    Recipient,
+    UnitView,
+    WebhookSubscription,
+    new_id,
+)
+from cascade_notifications.signals import after_commit
+from cascade_notifications.store import insert_ignoring_repeats, settings_of, signals_of
+
+KEY = ["event_id", "recipient", "channel"]
+
+
+# -- read models ------------------------------------------------------------------------------
+async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
+    unit = UnitChanged.model_validate(envelope.payload)
+    row = await ctx.session.get(UnitView, unit.code) or UnitView(
+        code=unit.code, name=unit.name, level=unit.level
+    )
+    row.name, row.level, row.parent = unit.name, unit.level, unit.parent
+    ctx.session.add(row)
 
 
 async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
@@ -26,81 +65,221 @@ async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     ctx.session.add(row)
 
 
-async def _people(ctx: HandlerContext, units: set[str]) -> list[Person]:
-    rows = (
+async def on_delegation_changed(ctx: HandlerContext, envelope: Envelope) -> None:
+    change = DelegationChanged.model_validate(envelope.payload)
+    active = change.active and envelope.type == "approval.delegation_granted"
+    row = await ctx.session.get(Delegation, change.delegation_id)
+    if row is None:
+        row = Delegation(
+            delegation_id=change.delegation_id,
+            unit=change.unit,
+            delegator=change.delegator,
+            delegate=change.delegate,
+            starts_at=change.starts_at,
+            ends_at=change.ends_at,
+            active=active,
+        )
+    elif envelope.type == "approval.delegation_revoked":
+        row.active = False
+    else:
+        row.starts_at, row.ends_at, row.active = change.starts_at, change.ends_at, active
+    ctx.session.add(row)
+
+
+# -- who ----------------------------------------------------------------------------------------
+def _person(r: Recipient) -> Person:
+    return Person(r.username, r.unit, tuple(r.roles), r.language, r.email, r.name)
+
+
+async def _child_units(ctx: HandlerContext, unit: str) -> list[str]:
+    """The units directly below ``unit``: from the units read model, and from users' units."""
+    below = select(UnitView.code).where(UnitView.parent == unit)
+    known = set((await ctx.session.exec(below)).all())
+    prefix = unit + ".%"
+    deeper = unit + ".%.%"
+    from_users = (
         await ctx.session.exec(
-            select(Recipient).where(col(Recipient.unit).in_(units), Recipient.active == True)  # noqa: E712
+            select(Recipient.unit)
+            .where(col(Recipient.unit).like(prefix), ~col(Recipient.unit).like(deeper))
+            .distinct()
         )
     ).all()
-    return [Person(r.username, r.unit, tuple(r.roles), r.language) for r in rows]
+    return sorted(known | set(from_users))
 
 
-async def _deliver(
-    ctx: HandlerContext, envelope: Envelope, people: list[Person], plan_id: str | None
-) -> None:
-    """One in-app entry per recipient; the unique key makes a repeat insert nothing."""
-    if not people:
-        return
-    now = utcnow()
-    rows = []
-    for person in people:
-        message = render(envelope.type, envelope.payload, person.language)
-        rows.append(
-            Notification(
-                event_id=str(envelope.id),
-                event_type=envelope.type,
-                recipient=person.username,
-                channel="inapp",
-                kind=message.kind,
-                title=message.title,
-                body=message.body,
-                plan_id=plan_id,
-                created_at=now,
-            ).model_dump()
-        )
-    dialect = ctx.session.bind.dialect.name if ctx.session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Notification.__table__  # type: ignore[attr-defined]
-    await ctx.session.execute(
-        insert(table)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["event_id", "recipient", "channel"])
-    )
-
-
-async def on_plan_outcome(ctx: HandlerContext, envelope: Envelope) -> None:
-    payload = envelope.payload
-    people = await _people(ctx, {payload["unit"]})
-    known = {p.username for p in people}
-    if payload["drafter"] not in known:
-        drafter = await ctx.session.get(Recipient, payload["drafter"])
-        if drafter is not None:
-            people.append(
-                Person(drafter.username, drafter.unit, tuple(drafter.roles), drafter.language)
+async def _people(
+    ctx: HandlerContext, units: Iterable[str], usernames: Iterable[str]
+) -> list[Person]:
+    units, usernames = set(units), set(usernames)
+    if not units and not usernames:
+        return []
+    rows = (
+        await ctx.session.exec(
+            select(Recipient).where(
+                Recipient.active == True,  # noqa: E712
+                or_(col(Recipient.unit).in_(units), col(Recipient.username).in_(usernames)),
             )
-    await _deliver(
-        ctx,
-        envelope,
-        recipients_of_outcome(payload["drafter"], payload["unit"], people),
-        payload.get("plan_id"),
-    )
+        )
+    ).all()
+    return [_person(r) for r in rows]
 
 
-async def on_step_assigned(ctx: HandlerContext, envelope: Envelope) -> None:
+async def _delegations(ctx: HandlerContext, unit: str) -> list[DelegationRule]:
+    rows = (
+        await ctx.session.exec(
+            select(Delegation).where(
+                Delegation.active == True,  # noqa: E712
+                col(Delegation.unit).in_([unit, ""]),
+            )
+        )
+    ).all()
+    return [
+        DelegationRule(d.delegator, d.delegate, d.unit, d.starts_at, d.ends_at, d.active)
+        for d in rows
+    ]
+
+
+async def _rules(ctx: HandlerContext, usernames: list[str]) -> dict[str, dict[str, ChannelRule]]:
+    rows = (
+        await ctx.session.exec(select(Preference).where(col(Preference.username).in_(usernames)))
+    ).all()
+    rules: dict[str, dict[str, ChannelRule]] = {}
+    for p in rows:
+        rules.setdefault(p.username, {})[p.kind] = ChannelRule(p.inapp, p.email, p.digest)
+    return rules
+
+
+def event_unit(envelope: Envelope) -> str | None:
     payload = envelope.payload
-    people = await _people(ctx, {payload["unit"]})
-    await _deliver(
-        ctx,
-        envelope,
-        recipients_of_step(payload["unit"], payload["role"], people),
-        payload.get("plan_id"),
+    return payload.get("plan_unit") or payload.get("unit") or envelope.org_unit
+
+
+# -- what they get ------------------------------------------------------------------------------
+async def queue_webhooks(ctx: HandlerContext, envelope: Envelope, now: datetime) -> int:
+    """One signed call per matching subscription, queued for the sender."""
+    subs = (
+        await ctx.session.exec(
+            select(WebhookSubscription).where(WebhookSubscription.active == True)  # noqa: E712
+        )
+    ).all()
+    unit = event_unit(envelope)
+    body = envelope.model_dump_json()
+    rows = [
+        {
+            "id": new_id(),
+            "event_id": str(envelope.id),
+            "event_type": envelope.type,
+            "recipient": sub.id,
+            "channel": "webhook",
+            "target": sub.url,
+            "subject": envelope.type,
+            "body": body,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for sub in subs
+        if subscribed(sub.unit, sub.event_types, envelope.type, unit)
+    ]
+    return await insert_ignoring_repeats(ctx.session, Delivery.__table__, rows, KEY)  # type: ignore[attr-defined]
+
+
+async def deliver(
+    ctx: HandlerContext, envelope: Envelope, chosen: list[Addressee], plan_id: str | None
+) -> None:
+    """In-app rows, e-mail deliveries (now or in the digest) and webhook calls for one event."""
+    settings = settings_of(ctx.runtime)
+    now = utcnow()
+    rules = await _rules(ctx, [a.person.username for a in chosen])
+    digest_at = next_digest_at(now, hour=settings.digest_hour, zone=settings.timezone)
+    inapp: list[dict[str, Any]] = []
+    mail: list[dict[str, Any]] = []
+    for a in chosen:
+        person = a.person
+        message = render_kind(a.kind, envelope.payload, person.language)
+        channels = channels_for(
+            a.kind,
+            a.critical,
+            rules.get(person.username, {}),
+            has_email=bool(person.email and settings.smtp_host),
+        )
+        if channels.inapp:
+            inapp.append(
+                {
+                    "id": new_id(),
+                    "event_id": str(envelope.id),
+                    "event_type": envelope.type,
+                    "recipient": person.username,
+                    "channel": "inapp",
+                    "kind": a.kind,
+                    "title": message.title[:500],
+                    "body": message.body[:5000],
+                    "plan_id": plan_id,
+                    "critical": a.critical,
+                    "created_at": now,
+                }
+            )
+        if channels.email:
+            mail.append(
+                {
+                    "id": new_id(),
+                    "event_id": str(envelope.id),
+                    "event_type": envelope.type,
+                    "recipient": person.username,
+                    "channel": "email",
+                    "target": person.email,
+                    "subject": message.title[:500],
+                    "body": message.body,
+                    "state": "digest" if channels.email_in_digest else "pending",
+                    "attempts": 0,
+                    "next_attempt_at": digest_at if channels.email_in_digest else now,
+                    "created_at": now,
+                }
+            )
+    await insert_ignoring_repeats(ctx.session, Notification.__table__, inapp, KEY)  # type: ignore[attr-defined]
+    await insert_ignoring_repeats(ctx.session, Delivery.__table__, mail, KEY)  # type: ignore[attr-defined]
+    await queue_webhooks(ctx, envelope, now)
+    signals = signals_of(ctx.runtime)
+    after_commit(ctx.session, signals.inbox.notify)
+    after_commit(ctx.session, signals.deliveries.notify)
+
+
+async def on_event_for_people(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Steps, deadlines, escalations and plan outcomes: find the people, then tell them."""
+    payload = envelope.payload
+    now = utcnow()
+    units = units_concerned(envelope.type, payload)
+    children = (
+        await _child_units(ctx, payload["unit"]) if needs_children(envelope.type, payload) else []
     )
+    delegations: list[DelegationRule] = []
+    if "role" in payload and envelope.type != "approval.step_escalated":
+        delegations = await _delegations(ctx, payload["unit"])
+    names = {payload.get("drafter") or ""} | {d.delegate for d in delegations}
+    people = await _people(ctx, units | set(children), names - {""})
+    chosen = addressees(
+        envelope.type,
+        payload,
+        people,
+        delegations=delegations,
+        child_units=children,
+        now=now,
+    )
+    await deliver(ctx, envelope, chosen, payload.get("plan_id"))
 
 
 HANDLERS = {
+    "directory.unit_changed": on_unit_changed,
     "directory.user_changed": on_user_changed,
-    "approval.step_assigned": on_step_assigned,
-    "plan.approved": on_plan_outcome,
-    "plan.returned": on_plan_outcome,
-    "plan.rejected": on_plan_outcome,
+    "approval.delegation_granted": on_delegation_changed,
+    "approval.delegation_revoked": on_delegation_changed,
+    "approval.step_assigned": on_event_for_people,
+    "approval.step_reminded": on_event_for_people,
+    "approval.step_overdue": on_event_for_people,
+    "approval.step_escalated": on_event_for_people,
+    "plan.approved": on_event_for_people,
+    "plan.returned": on_event_for_people,
+    "plan.rejected": on_event_for_people,
+    "plan.withdrawn": on_event_for_people,
 }

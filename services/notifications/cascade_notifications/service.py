@@ -2,11 +2,24 @@
 
 from pathlib import Path
 
-from cascade_shared.service import ServiceDefinition
+from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
+from cascade_notifications.api.routes import announcements as announcement_routes
 from cascade_notifications.api.routes import inbox as inbox_routes
+from cascade_notifications.api.routes import preferences as preference_routes
+from cascade_notifications.api.routes import webhooks as webhook_routes
 from cascade_notifications.handlers import HANDLERS
 from cascade_notifications.models import inbox, metadata, outbox
+from cascade_notifications.settings import NotificationsSettings
+from cascade_notifications.signals import Signals
+from cascade_notifications.workers import WORKERS
+
+
+async def on_start(runtime: ServiceRuntime) -> None:
+    """Read the service's own settings and make its in-process wake-ups."""
+    runtime.state["notifications_settings"] = NotificationsSettings()
+    runtime.state["signals"] = Signals()
+
 
 SERVICE = ServiceDefinition(
     name="notifications",
@@ -14,7 +27,14 @@ SERVICE = ServiceDefinition(
     outbox=outbox,
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[inbox_routes.router],
+    routers=[
+        preference_routes.router,
+        webhook_routes.router,
+        announcement_routes.router,
+        inbox_routes.router,
+    ],
     handlers=HANDLERS,
+    on_start=on_start,
+    workers=WORKERS,
     default_port=8003,
 )

@@ -1,18 +1,25 @@
-"""The in-app inbox of the signed-in user."""
+"""The in-app inbox of the signed-in user: list (keyset pages), unread count, mark read, and a
+live stream of the unread count (server-sent events)."""
 
 from __future__ import annotations
 
+import base64
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import not_found
-from fastapi import APIRouter, Query
+from cascade_shared.problems import Problem, not_found
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import func, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 
-from cascade_notifications.api.deps import CurrentUser, SessionDep
+from cascade_notifications.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_notifications.models import Notification
+from cascade_notifications.store import settings_of, signals_of, unread_count
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -24,6 +31,7 @@ class NotificationPublic(BaseModel):
     title: str
     body: str
     plan_id: str | None
+    critical: bool
     created_at: Any
     read_at: Any
 
@@ -31,18 +39,27 @@ class NotificationPublic(BaseModel):
 class InboxPage(BaseModel):
     items: list[NotificationPublic]
     unread: int
+    next_cursor: str | None = None
+    """Pass as ``before`` to read the next (older) page; None on the last page."""
 
 
-async def _unread(session: SessionDep, username: str) -> int:
-    return int(
-        (
-            await session.exec(
-                select(func.count())
-                .select_from(Notification)
-                .where(Notification.recipient == username, col(Notification.read_at).is_(None))
-            )
-        ).one()
-    )
+def _cursor(row: Notification) -> str:
+    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created), str(ident)
+    except (ValueError, TypeError) as exc:
+        raise Problem(
+            422,
+            "Invalid request",
+            "before: not a cursor this API gave out",
+            type_="validation",
+            errors=[{"field": "query.before", "reason": "not a cursor this API gave out"}],
+        ) from exc
 
 
 @router.get("/inbox", response_model=InboxPage)
@@ -51,31 +68,89 @@ async def my_inbox(
     session: SessionDep,
     unread_only: bool = False,
     limit: int = Query(default=50, ge=1, le=500),
+    before: str | None = Query(default=None, description="next_cursor of the previous page"),
 ) -> dict[str, Any]:
-    """Your notifications, newest first, with the exact unread count."""
-    query = select(Notification).where(
-        Notification.recipient == user.username, Notification.channel == "inapp"
-    )
+    """Your notifications, newest first, with the exact unread count. Pages by keyset
+    (created_at, id), so a long history stays as fast as a short one."""
+    query = select(Notification).where(Notification.recipient == user.username)
     if unread_only:
         query = query.where(col(Notification.read_at).is_(None))
+    if before:
+        created, ident = _decode_cursor(before)
+        query = query.where(
+            or_(
+                col(Notification.created_at) < created,
+                and_(col(Notification.created_at) == created, col(Notification.id) < ident),
+            )
+        )
     rows = (
         await session.exec(
-            query.order_by(col(Notification.created_at).desc(), col(Notification.id)).limit(limit)
+            query.order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(
+                limit + 1
+            )
         )
     ).all()
+    page, more = rows[:limit], len(rows) > limit
     return {
-        "items": [r.model_dump() for r in rows],
-        "unread": await _unread(session, user.username),
+        "items": [r.model_dump() for r in page],
+        "unread": await unread_count(session, user.username),
+        "next_cursor": _cursor(page[-1]) if more else None,
     }
 
 
 @router.get("/unread-count")
-async def unread_count(user: CurrentUser, session: SessionDep) -> dict[str, int]:
-    return {"unread": await _unread(session, user.username)}
+async def my_unread_count(user: CurrentUser, session: SessionDep) -> dict[str, int]:
+    """The exact number of your unread notifications."""
+    return {"unread": await unread_count(session, user.username)}
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def unread_stream(
+    request: Request,
+    user: CurrentUser,
+    runtime: Runtime,
+    max_events: int | None = Query(
+        default=None, ge=1, description="close the stream after this many events"
+    ),
+) -> StreamingResponse:
+    """Server-sent events: ``event: unread`` with ``{"unread": n}`` at once and whenever the
+    count changes. Woken in-process when this process changes an inbox; it also re-reads the
+    count every few seconds, which covers changes made by other replicas."""
+    settings = settings_of(runtime)
+    changes = signals_of(runtime).inbox
+
+    async def events() -> AsyncIterator[str]:
+        last: int | None = None
+        sent = 0
+        while True:
+            async with runtime.sessionmaker() as session:
+                count = await unread_count(session, user.username)
+            if count != last:
+                last, sent = count, sent + 1
+                yield f"event: unread\ndata: {json.dumps({'unread': count})}\n\n"
+                if max_events is not None and sent >= max_events:
+                    return
+            if not await changes.wait(settings.stream_poll_seconds):
+                if await request.is_disconnected():
+                    return
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post("/{notification_id}/read", response_model=NotificationPublic)
-async def mark_read(notification_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def mark_read(
+    notification_id: str, user: CurrentUser, session: SessionDep, runtime: Runtime
+) -> dict[str, Any]:
+    """Mark one of your notifications read (someone else's is not found)."""
     row = await session.get(Notification, notification_id)
     if row is None or row.recipient != user.username:
         raise not_found("notification", notification_id)
@@ -83,15 +158,18 @@ async def mark_read(notification_id: str, user: CurrentUser, session: SessionDep
         row.read_at = utcnow()
         session.add(row)
         await session.commit()
+        signals_of(runtime).inbox.notify()
     return row.model_dump()
 
 
 @router.post("/read-all")
-async def mark_all_read(user: CurrentUser, session: SessionDep) -> dict[str, int]:
+async def mark_all_read(user: CurrentUser, session: SessionDep, runtime: Runtime) -> dict[str, int]:
+    """Mark every unread notification of yours read."""
     result = await session.execute(
         update(Notification)
         .where(col(Notification.recipient) == user.username, col(Notification.read_at).is_(None))
         .values(read_at=utcnow())
     )
     await session.commit()
+    signals_of(runtime).inbox.notify()
     return {"marked": int(result.rowcount or 0)}

@@ -1,0 +1,93 @@
+"""Your notification preferences: channels per kind of event, and the daily digest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cascade_shared.problems import Problem
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from cascade_notifications.api.deps import CurrentUser, SessionDep
+from cascade_notifications.domain.preferences import ANY_KIND
+from cascade_notifications.domain.recipients import CRITICAL_KINDS
+from cascade_notifications.models import Preference
+
+router = APIRouter(prefix="/api/notifications/preferences", tags=["notifications"])
+
+KINDS = (
+    ANY_KIND,
+    "approval.step_assigned",
+    "approval.step_reminded",
+    "approval.step_overdue",
+    "approval.step_escalated",
+    "plan.approved",
+    "plan.returned",
+    "plan.rejected",
+    "plan.withdrawn",
+    "plan.to_concretize",
+)
+
+
+class PreferenceIn(BaseModel):
+    inapp: bool = True
+    email: bool = True
+    digest: bool = False
+
+
+class PreferenceOut(PreferenceIn):
+    kind: str
+    critical: bool = False
+    """Critical kinds reach the in-app inbox whatever ``inapp`` says."""
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"kind: {kind!r} is not a kind of notification",
+            type_="validation",
+            errors=[{"field": "path.kind", "reason": f"one of {', '.join(KINDS)}"}],
+        )
+
+
+@router.get("", response_model=list[PreferenceOut])
+async def my_preferences(user: CurrentUser, session: SessionDep) -> list[dict[str, Any]]:
+    """Your rules, one per kind you set (``*`` for every kind); unset kinds use in-app and
+    e-mail, one message at a time."""
+    rows = (
+        await session.exec(
+            select(Preference)
+            .where(Preference.username == user.username)
+            .order_by(col(Preference.kind))
+        )
+    ).all()
+    return [{**r.model_dump(), "critical": r.kind in CRITICAL_KINDS} for r in rows]
+
+
+@router.put("/{kind}", response_model=PreferenceOut)
+async def set_preference(
+    kind: str, body: PreferenceIn, user: CurrentUser, session: SessionDep
+) -> dict[str, Any]:
+    """Choose the channels for one kind of notification (``*``: every kind without its own)."""
+    _check_kind(kind)
+    row = await session.get(Preference, (user.username, kind)) or Preference(
+        username=user.username, kind=kind
+    )
+    row.inapp, row.email, row.digest = body.inapp, body.email, body.digest
+    session.add(row)
+    await session.commit()
+    return {**row.model_dump(), "critical": kind in CRITICAL_KINDS}
+
+
+@router.delete("/{kind}", status_code=204)
+async def reset_preference(kind: str, user: CurrentUser, session: SessionDep) -> Response:
+    """Forget your rule for one kind."""
+    _check_kind(kind)
+    row = await session.get(Preference, (user.username, kind))
+    if row is not None:
+        await session.delete(row)
+        await session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""How messages leave the service: e-mail over SMTP, webhooks over HTTPS."""

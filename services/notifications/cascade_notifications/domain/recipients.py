@@ -1,0 +1,137 @@
+"""Who is told of an event: recipient rules, free of HTTP and SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+CRITICAL_KINDS = frozenset(
+    {"approval.step_reminded", "approval.step_overdue", "approval.step_escalated"}
+)
+"""Deadline and escalation notices: they reach the in-app inbox whatever the preferences say."""
+
+TO_CONCRETIZE = "plan.to_concretize"
+"""The kind told to the units directly below a program that is now in force."""
+
+PLAN_OUTCOMES = ("plan.approved", "plan.returned", "plan.rejected", "plan.withdrawn")
+STEP_EVENTS = ("approval.step_assigned", "approval.step_reminded", "approval.step_overdue")
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    unit: str
+    roles: tuple[str, ...]
+    language: str = "vi"
+    email: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class DelegationRule:
+    delegator: str
+    delegate: str
+    unit: str
+    starts_at: datetime
+    ends_at: datetime
+    active: bool = True
+
+    def in_force(self, now: datetime) -> bool:
+        return self.active and self.starts_at <= now < self.ends_at
+
+
+@dataclass(frozen=True)
+class Addressee:
+    person: Person
+    kind: str
+    critical: bool
+
+
+def holders(people: Iterable[Person], unit: str, role: str) -> list[Person]:
+    """Everyone holding ``role`` in ``unit``."""
+    return [p for p in people if p.unit == unit and role in p.roles]
+
+
+def delegates_of(
+    approvers: Sequence[Person], delegations: Iterable[DelegationRule], unit: str, now: datetime
+) -> set[str]:
+    """Usernames acting for ``approvers`` in ``unit`` at ``now``."""
+    names = {p.username for p in approvers}
+    return {
+        d.delegate
+        for d in delegations
+        if d.delegator in names and d.in_force(now) and d.unit in (unit, "")
+    }
+
+
+def units_concerned(event_type: str, payload: dict[str, Any]) -> set[str]:
+    """The units whose people the rule for ``event_type`` looks at (children come separately)."""
+    if event_type in STEP_EVENTS:
+        return {payload["unit"]}
+    if event_type == "approval.step_escalated":
+        return {payload["escalated_to_unit"]}
+    if event_type in PLAN_OUTCOMES:
+        return {payload["unit"]}
+    return set()
+
+
+def needs_children(event_type: str, payload: dict[str, Any]) -> bool:
+    """A program in force above ward level: every unit directly below must now write its own."""
+    return event_type == "plan.approved" and payload.get("unit_level") in ("city", "central")
+
+
+def addressees(
+    event_type: str,
+    payload: dict[str, Any],
+    people: Sequence[Person],
+    *,
+    delegations: Sequence[DelegationRule] = (),
+    child_units: Sequence[str] = (),
+    now: datetime,
+) -> list[Addressee]:
+    """Everyone told of one event, each once, with the kind of message they get.
+
+    ``people`` must hold the people of :func:`units_concerned`, of ``child_units``, the plan's
+    drafter and the delegates; the rule picks among them.
+    """
+    by_name = {p.username: p for p in people}
+    chosen: dict[str, Addressee] = {}
+
+    def add(person: Person | None, kind: str) -> None:
+        if person is not None and person.username not in chosen:
+            chosen[person.username] = Addressee(person, kind, kind in CRITICAL_KINDS)
+
+    if event_type in STEP_EVENTS:
+        approvers = holders(people, payload["unit"], payload["role"])
+        for p in approvers:
+            add(p, event_type)
+        for name in sorted(delegates_of(approvers, delegations, payload["unit"], now)):
+            add(by_name.get(name), event_type)
+    elif event_type == "approval.step_escalated":
+        role = payload.get("escalated_to_role") or "head"
+        for p in holders(people, payload["escalated_to_unit"], role):
+            add(p, event_type)
+    elif event_type in PLAN_OUTCOMES:
+        add(by_name.get(payload.get("drafter", "")), event_type)
+        for p in holders(people, payload["unit"], "head"):
+            add(p, event_type)
+        if needs_children(event_type, payload):
+            for unit in child_units:
+                for p in people:
+                    if p.unit == unit and ("drafter" in p.roles or "head" in p.roles):
+                        add(p, TO_CONCRETIZE)
+    return list(chosen.values())
+
+
+def recipients_of_outcome(drafter: str, plan_unit: str, people: list[Person]) -> list[Person]:
+    """A plan's outcome goes to its drafter and the head of its unit."""
+    return [
+        p for p in people if p.username == drafter or (p.unit == plan_unit and "head" in p.roles)
+    ]
+
+
+def recipients_of_step(unit: str, role: str, people: list[Person]) -> list[Person]:
+    """A step waiting on a unit's role goes to everyone holding that role there."""
+    return holders(people, unit, role)
