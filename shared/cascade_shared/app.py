@@ -20,6 +20,7 @@ from cascade_shared.events import SUBSCRIPTIONS
 from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
 from cascade_shared.migrations import upgrade
 from cascade_shared.problems import install_problem_handlers
+from cascade_shared.reconcile import published_router
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
 from cascade_shared.settings import Settings
 
@@ -97,6 +98,7 @@ def create_app(
         app.add_api_route(
             f"/api/{definition.name}/health", _health, methods=["GET"], tags=["health"]
         )
+        app.include_router(published_router(definition.name))  # audit reconciliation
         for router in definition.routers:
             app.include_router(router)
     return app

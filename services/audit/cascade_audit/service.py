@@ -4,7 +4,7 @@ from pathlib import Path
 
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
-from cascade_audit.api.routes import checkpoints, records
+from cascade_audit.api.routes import checkpoints, operations, records
 from cascade_audit.handlers import HANDLERS
 from cascade_audit.keys import signing_key
 from cascade_audit.models import inbox, metadata, outbox
@@ -24,7 +24,7 @@ SERVICE = ServiceDefinition(
     outbox=outbox,
     inbox=inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[records.router, checkpoints.router],
+    routers=[records.router, checkpoints.router, operations.router],
     handlers=HANDLERS,
     on_start=_start,
     workers=[checkpoint_sealer],

@@ -1,0 +1,137 @@
+"""The "nothing lost" reconciliation and signed archives, in embedded mode."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from cascade_audit.archive import verify_archive
+from cascade_audit.domain.checkpoint import load_public_key
+from cascade_plans.models import outbox as plans_outbox
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, insert
+
+from tests.story import run_story, token
+
+
+async def test_reconciliation_finds_nothing_missing_then_names_a_dropped_event(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    await run_story(client)
+    auditor = await token(client, "auditor.hue")
+    drafter = await token(client, "drafter.huong-an")
+
+    r = await client.get("/api/plans/outbox/published", headers=drafter)
+    assert r.status_code == 403
+    r = await client.get("/api/plans/outbox/published", params={"limit": 2}, headers=auditor)
+    assert r.status_code == 200 and len(r.json()["items"]) == 2
+    assert r.json()["next_after_seq"] is not None
+    r = await client.get("/api/audit/reconciliation", headers=drafter)
+    assert r.status_code == 403
+
+    until = datetime.now(UTC)
+    params = {"since": start.isoformat(), "until": until.isoformat()}
+    r = await client.get("/api/audit/reconciliation", params=params, headers=auditor)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["complete"] is True and report["missing"] == [], report
+    for service in ("plans", "approvals", "notifications"):
+        assert report["services"][service]["error"] is None
+    assert report["services"]["plans"]["published"] >= 4
+    assert report["services"]["approvals"]["published"] >= 5
+    assert all(t["held"] == t["published"] for t in report["services"].values())
+
+    # The plans relay marked an event published that the broker then lost.
+    lost = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    engine = create_engine(f"sqlite:///{tmp_path / 'plans.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(
+            insert(plans_outbox).values(
+                event_id=lost,
+                event_type="plan.submitted",
+                envelope={},
+                occurred_at=now,
+                available_at=now,
+                attempts=1,
+                published_at=now,
+            )
+        )
+    engine.dispose()
+    params["until"] = (now + timedelta(seconds=1)).isoformat()
+    r = await client.get("/api/audit/reconciliation", params=params, headers=auditor)
+    report = r.json()
+    assert report["complete"] is False
+    assert [(m["service"], m["event_id"], m["event_type"]) for m in report["missing"]] == [
+        ("plans", lost, "plan.submitted")
+    ]
+    assert report["services"]["plans"]["missing"] == 1
+
+    r = await client.get(
+        "/api/audit/reconciliation",
+        params={"since": params["until"], "until": start.isoformat()},
+        headers=auditor,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.until"
+
+
+async def test_a_closed_period_exports_as_a_signed_archive(client: httpx.AsyncClient) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    result = await run_story(client)
+    admin = await token(client, "admin")
+    auditor = await token(client, "auditor.hue")
+    until = datetime.now(UTC)
+    params = {"since": since.isoformat(), "until": until.isoformat()}
+
+    r = await client.get("/api/audit/archive", params=params, headers=auditor)
+    assert r.status_code == 403
+    future = {**params, "until": (until + timedelta(hours=1)).isoformat()}
+    r = await client.get("/api/audit/archive", params=future, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.until"
+
+    r = await client.get("/api/audit/archive", params=params, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/gzip"
+    archive = r.content
+    pem = (await client.get("/api/audit/checkpoints/public-key", headers=admin)).json()
+    key = load_public_key(pem["public_key_pem"])
+
+    verdict = verify_archive(io.BytesIO(archive), key)
+    assert verdict.ok, verdict.reason
+    manifest = verdict.manifest
+    assert manifest["record_count"] == manifest["last_seq"] - manifest["first_seq"] + 1
+    assert manifest["checkpoints"], "the export sealed the period first"
+    assert verdict.chain is not None and verdict.chain.checkpoints_checked >= 1
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        member = tar.extractfile("records.jsonl")
+        assert member is not None
+        body = member.read().decode()
+    assert result.trail[0]["event_id"] in body
+
+    # One changed byte in the records, with the manifest left as it was: refused.
+    forged = _replace_member(
+        archive, "records.jsonl", body.replace("drafter.huong-an", "drafter.huong-aX", 1).encode()
+    )
+    assert not verify_archive(io.BytesIO(forged), key).ok
+    other = Ed25519PrivateKey.generate().public_key()
+    assert (
+        verify_archive(io.BytesIO(archive), other).reason == "the manifest's signature is invalid"
+    )
+
+
+def _replace_member(archive: bytes, name: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(archive)) as src,
+        tarfile.open(fileobj=out, mode="w:gz") as dst,
+    ):
+        for member in src.getmembers():
+            content = data if member.name == name else src.extractfile(member).read()  # type: ignore[union-attr]
+            member.size = len(content)
+            dst.addfile(member, io.BytesIO(content))
+    return out.getvalue()
