@@ -1,0 +1,151 @@
+"""Operators' audit commands: ``python -m cascade_audit.cli <command>``.
+
+Reads the same environment as the service (``CASCADE_DATABASE_URL`` of the audit database,
+``CASCADE_AUDIT_SIGNING_KEY_FILE``, ``CASCADE_AUDIT_BASE_URL`` / ``_SERVICE_URLS``)::
+
+    verify [--from-seq N] [--to-seq M]        walk the chain (from the nearest checkpoint)
+    seal                                      seal everything not yet sealed now
+    reconcile --since T [--until T] --token   list published events the store lacks
+    export --since T --until T -o FILE        a closed period as a signed archive
+    verify-archive FILE --public-key PEM      check an archive offline
+
+Exit status 0 when the check passes, 1 when it finds a problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.service import ServiceRuntime
+from cascade_shared.settings import Settings
+
+from cascade_audit.archive import verify_archive, write_archive
+from cascade_audit.domain.checkpoint import load_public_key
+from cascade_audit.reconciliation import reconcile, report
+from cascade_audit.sealing import seal_due
+from cascade_audit.service import SERVICE
+from cascade_audit.verification import seq_range_of, verify_store
+
+
+def _when(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _runtime() -> ServiceRuntime:
+    runtime = ServiceRuntime(SERVICE, Settings(), InProcessBus())
+    assert SERVICE.on_start is not None
+    await SERVICE.on_start(runtime)
+    return runtime
+
+
+def _save(data: IO[bytes], path: str) -> None:
+    with data, open(path, "wb") as out:
+        shutil.copyfileobj(data, out)
+
+
+def _verify_archive(args: argparse.Namespace) -> int:
+    key = load_public_key(Path(args.public_key).read_bytes())
+    with open(args.file, "rb") as f:
+        verdict = verify_archive(f, key)
+    _print({"ok": verdict.ok, "reason": verdict.reason, "manifest": verdict.manifest})
+    return 0 if verdict.ok else 1
+
+
+def _print(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    runtime = await _runtime()
+    try:
+        if args.command == "verify":
+            key = runtime.state["signing_key"].public_key()
+            async with runtime.engine.connect() as conn:
+                result = await verify_store(conn, key, from_seq=args.from_seq, to_seq=args.to_seq)
+            _print(result.as_dict())
+            return 0 if result.verdict.ok else 1
+        if args.command == "seal":
+            _print(
+                [
+                    {k: v for k, v in r.items() if k != "statement"}
+                    for r in await seal_due(runtime, force=True)
+                ]
+            )
+            return 0
+        if args.command == "reconcile":
+            until = _when(args.until) if args.until else datetime.now(UTC) - timedelta(seconds=5)
+            since = _when(args.since)
+            result = await reconcile(
+                runtime.engine,
+                runtime.state["audit_settings"],
+                since=since,
+                until=until,
+                authorization=f"Bearer {args.token}" if args.token else None,
+            )
+            _print(report(result, since, until))
+            return 0 if result.complete else 1
+        if args.command == "export":
+            since, until = _when(args.since), _when(args.until)
+            if until > datetime.now(UTC):
+                print("the period must be closed: --until lies in the future", file=sys.stderr)
+                return 1
+            async with runtime.engine.connect() as conn:
+                first, last = await seq_range_of(conn, since, until)
+            if first is None or last is None or last < first:
+                print("no records arrived in that period", file=sys.stderr)
+                return 1
+            await seal_due(runtime, force=True)
+            async with runtime.engine.connect() as conn:
+                data = await write_archive(
+                    conn,
+                    runtime.state["signing_key"],
+                    first_seq=first,
+                    last_seq=last,
+                    period={"since": since.isoformat(), "until": until.isoformat()},
+                    exported_by="cli",
+                )
+            await asyncio.to_thread(_save, data, args.output)
+            print(f"records {first}..{last} -> {args.output}", file=sys.stderr)
+            return 0
+    finally:
+        await runtime.engine.dispose()
+    return 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m cascade_audit.cli", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("verify", help="walk the chain and check the checkpoints")
+    p.add_argument("--from-seq", type=int)
+    p.add_argument("--to-seq", type=int)
+    sub.add_parser("seal", help="seal every unsealed record now")
+    p = sub.add_parser("reconcile", help="published events the audit store lacks")
+    p.add_argument("--since", required=True)
+    p.add_argument("--until")
+    p.add_argument("--token", help="an auditor's bearer token for the services' APIs")
+    p = sub.add_parser("export", help="a closed period as a signed archive")
+    p.add_argument("--since", required=True)
+    p.add_argument("--until", required=True)
+    p.add_argument("-o", "--output", required=True)
+    p = sub.add_parser("verify-archive", help="check an archive against a public key")
+    p.add_argument("file")
+    p.add_argument("--public-key", required=True, help="PEM file obtained independently")
+    args = parser.parse_args(argv)
+    if args.command == "verify-archive":
+        raise SystemExit(_verify_archive(args))
+    raise SystemExit(asyncio.run(_run(args)))
+
+
+if __name__ == "__main__":
+    main()
