@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format setup clean docs browser
+.PHONY: run test lint format setup clean docs browser bench
 
 # uv (which installs the locked dependencies) lives in its own small environment.
 $(UV):
@@ -42,6 +42,11 @@ browser:
 
 test: setup browser
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Ceilings of this machine, then the load generator in embedded and distributed mode:
+# prints the figures and writes bench/REPORT.md (needs PostgreSQL and RabbitMQ).
+bench: setup
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .uv data .pytest_cache

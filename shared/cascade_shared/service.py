@@ -12,8 +12,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import MetaData, Table
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from cascade_shared import inbox
 from cascade_shared.bus.base import EventBus
@@ -24,6 +31,17 @@ from cascade_shared.outbox import OutboxRelay, record_event
 from cascade_shared.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the database connection (restart, network, a locked SQLite file), not of
+    the event: worth retrying the same transaction."""
+    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    name = type(exc).__name__
+    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
 
 
 class HandlerContext:
@@ -132,20 +150,32 @@ class ServiceRuntime:
 
     async def handle(self, envelope: Envelope) -> None:
         """Apply one delivery exactly once: inbox claim, handler and its events in one commit."""
-        handlers = self.definition.handlers
-        handler = handlers.get(envelope.type) or handlers.get("#")
         token = correlation_id.set(envelope.correlation_id)
         try:
-            async with self.sessionmaker() as session, session.begin():
-                if not await inbox.claim(session, self.definition.inbox, self.name, envelope):
-                    self.duplicates_dropped += 1
-                    log.info("dropped a repeat of %s %s", envelope.type, envelope.id)
-                    return
-                if handler is not None:
-                    await handler(HandlerContext(self, session, envelope), envelope)
-            self.handled += 1
+            # A database that is restarting or briefly unreachable is retried here, in place,
+            # so it does not use up the message's deliveries and park a good event.
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(is_transient),
+                wait=wait_exponential(multiplier=0.1, max=2.0),
+                stop=stop_after_delay(self.settings.transient_retry_seconds),
+                reraise=True,
+            ):
+                with attempt:
+                    await self._apply(envelope)
         finally:
             correlation_id.reset(token)
+
+    async def _apply(self, envelope: Envelope) -> None:
+        handlers = self.definition.handlers
+        handler = handlers.get(envelope.type) or handlers.get("#")
+        async with self.sessionmaker() as session, session.begin():
+            if not await inbox.claim(session, self.definition.inbox, self.name, envelope):
+                self.duplicates_dropped += 1
+                log.info("dropped a repeat of %s %s", envelope.type, envelope.id)
+                return
+            if handler is not None:
+                await handler(HandlerContext(self, session, envelope), envelope)
+        self.handled += 1
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(

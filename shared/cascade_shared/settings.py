@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     publish_timeout: float = 10.0
     relay_batch_size: int = 200
     relay_poll_interval: float = 1.0
+    transient_retry_seconds: float = Field(
+        default=60.0, description="how long a handler retries a database that is unreachable"
+    )
     workers: bool = Field(
         default=True, description="run the services' background workers (schedulers, senders)"
     )

@@ -18,5 +18,6 @@ def make_bus(settings: Settings) -> EventBus:
             prefetch=settings.prefetch,
             delivery_limit=settings.delivery_limit,
             publish_timeout=settings.publish_timeout,
+            connection_name=f"{settings.namespace}.{settings.service}",
         )
     return InProcessBus(delivery_limit=settings.delivery_limit)

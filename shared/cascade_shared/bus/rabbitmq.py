@@ -46,8 +46,11 @@ class RabbitMQBus(EventBus):
         publish_timeout: float = 10.0,
         connect_attempts: int = 60,
         retry_delay: float = 0.2,
+        connection_name: str | None = None,
     ) -> None:
         self.url = url
+        self.connection_name = connection_name or f"{namespace}.cascade"
+        """Shown by the broker (management UI, ``rabbitmqctl list_connections``)."""
         self.namespace = namespace
         self.prefetch = prefetch
         self.delivery_limit = delivery_limit
@@ -83,7 +86,11 @@ class RabbitMQBus(EventBus):
         delay = 0.5
         for attempt in range(1, self.connect_attempts + 1):
             try:
-                self._connection = await aio_pika.connect_robust(self.url, timeout=10)
+                self._connection = await aio_pika.connect_robust(
+                    self.url,
+                    timeout=10,
+                    client_properties={"connection_name": self.connection_name},
+                )
                 break
             except Exception as exc:  # broker not up yet: retry the first connect
                 if attempt == self.connect_attempts:
