@@ -462,6 +462,12 @@ async def test_an_announcement_reaches_the_whole_subtree_in_chunks_with_a_live_c
                 if line.startswith("data: "):
                     lines.append(line)
 
+    r = await svc.http.post(
+        "/api/notifications/webhooks",
+        json={"url": svc.hook_url, "secret": SECRET, "event_types": ["notification.announced"]},
+        headers=svc.headers("head.hue", HUE, "head"),
+    )
+    assert r.status_code == 201, r.text
     listener = asyncio.create_task(listen())
     await eventually(lambda: asyncio.sleep(0, lines))  # the stream said 0 unread first
     r = await svc.http.post(
@@ -498,6 +504,13 @@ async def test_an_announcement_reaches_the_whole_subtree_in_chunks_with_a_live_c
         n=str(subtree),
     )
     assert announced == 1
+
+    async def hooked() -> Any:
+        return svc.hook.events()
+
+    [call] = await eventually(hooked)
+    assert call["type"] == "notification.announced"
+    assert call["payload"]["recipients"] == subtree
 
     page = await inbox(svc, "member-00042", WARD + ".to-0")
     assert [n["title"] for n in page] == ["Hội nghị quán triệt Nghị quyết Đại hội XIV"]

@@ -155,10 +155,11 @@ def event_unit(envelope: Envelope) -> str | None:
 
 
 # -- what they get ------------------------------------------------------------------------------
-async def queue_webhooks(ctx: HandlerContext, envelope: Envelope, now: datetime) -> int:
-    """One signed call per matching subscription, queued for the sender."""
+async def queue_webhooks(session: Any, envelope: Envelope, now: datetime) -> int:
+    """One signed call per matching subscription, queued for the sender (in ``session``'s
+    transaction, once per event and subscription)."""
     subs = (
-        await ctx.session.exec(
+        await session.exec(
             select(WebhookSubscription).where(WebhookSubscription.active == True)  # noqa: E712
         )
     ).all()
@@ -182,7 +183,7 @@ async def queue_webhooks(ctx: HandlerContext, envelope: Envelope, now: datetime)
         for sub in subs
         if subscribed(sub.unit, sub.event_types, envelope.type, unit)
     ]
-    return await insert_ignoring_repeats(ctx.session, Delivery.__table__, rows, KEY)  # type: ignore[attr-defined]
+    return await insert_ignoring_repeats(session, Delivery.__table__, rows, KEY)  # type: ignore[attr-defined]
 
 
 async def deliver(
@@ -239,7 +240,7 @@ async def deliver(
             )
     await insert_ignoring_repeats(ctx.session, Notification.__table__, inapp, KEY)  # type: ignore[attr-defined]
     await insert_ignoring_repeats(ctx.session, Delivery.__table__, mail, KEY)  # type: ignore[attr-defined]
-    await queue_webhooks(ctx, envelope, now)
+    await queue_webhooks(ctx.session, envelope, now)
     signals = signals_of(ctx.runtime)
     after_commit(ctx.session, signals.inbox.notify)
     after_commit(ctx.session, signals.deliveries.notify)

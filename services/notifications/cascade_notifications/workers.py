@@ -23,6 +23,7 @@ from cascade_notifications.channels.webhook import post_webhook, webhook_headers
 from cascade_notifications.domain.digest import digest_event_id
 from cascade_notifications.domain.templates import render_kind
 from cascade_notifications.domain.webhooks import retry_delay
+from cascade_notifications.handlers import queue_webhooks
 from cascade_notifications.models import (
     Announcement,
     Delivery,
@@ -308,6 +309,8 @@ async def fan_out_chunk(runtime: ServiceRuntime) -> int:
                 subject_id=ann["id"],
             )
             runtime.record(session, envelope)
+            await queue_webhooks(session, envelope, utcnow())
+            after_commit(session, signals_of(runtime).deliveries.notify)
         await session.execute(
             update(Announcement.__table__)  # type: ignore[attr-defined]
             .where(text("id = :aid"))
