@@ -317,3 +317,28 @@ async def test_a_policy_change_applies_to_new_cases_only(client: httpx.AsyncClie
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     await _status_is(client, drafter, new_plan, "approved")
     assert WARD in cases[new_plan]["plan_unit"]
+
+
+async def test_a_ward_plan_with_large_key_projects_also_goes_to_central(
+    client: httpx.AsyncClient,
+) -> None:
+    drafter = await token(client, "drafter.huong-an")
+    plan_id = await create_draft(client, drafter, "Kế hoạch phường Hương An (dự án lớn)")
+    plan = (await client.get(f"/api/plans/{plan_id}", headers=drafter)).json()
+    r = await client.patch(
+        f"/api/plans/{plan_id}/tasks/{plan['tasks'][0]['id']}",
+        json={"kind": "key_project", "budget": 820},
+        headers=drafter,
+    )
+    assert r.status_code == 200 and r.json()["kind"] == "key_project", r.text
+    version = await fixed_and_submitted(client, drafter, plan_id)
+    assert version["content"]["tasks"][0]["budget"] == 820
+    head = await token(client, "head.huong-an")
+    item = await queue_item(client, head, plan_id)
+    case = (await client.get(f"/api/approvals/cases/{item['case_id']}", headers=head)).json()
+    assert case["facts"]["key_project_budget"] == 820
+    assert [(s["unit"], s["role"]) for s in case["steps"]] == [
+        (WARD, "head"),
+        ("vn.hue", "approver"),
+        ("vn", "approver"),
+    ]

@@ -89,8 +89,8 @@ def test_a_conditional_step_applies_only_when_the_plan_meets_it() -> None:
 
 
 def test_the_shipped_policy_sends_large_budgets_to_central() -> None:
-    small = steps_for(POLICY, "ward", "vn.hue.huong-an", {"total_budget": 10})
-    large = steps_for(POLICY, "ward", "vn.hue.huong-an", {"total_budget": 501})
+    small = steps_for(POLICY, "ward", "vn.hue.huong-an", {"key_project_budget": 10})
+    large = steps_for(POLICY, "ward", "vn.hue.huong-an", {"key_project_budget": 501})
     assert len(small) == 2 and len(large) == 3 and large[-1].unit == "vn"
 
 

@@ -58,6 +58,7 @@ class Plan(PlansTable, table=True):
     version: int = 1
     drafter: str = Field(max_length=100)
     seed_key: str | None = Field(default=None, unique=True, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -120,4 +121,8 @@ class Task(PlansTable, table=True):
     product_quantity: float | None = None
     product_unit: str | None = Field(default=None, max_length=50)
     parent_task_id: str | None = Field(default=None, index=True, max_length=36)
+    kind: str = Field(default="task", max_length=20)
+    """``task``, or ``key_project`` (đề án, dự án, công trình trọng điểm)."""
+    budget: float | None = None
+    """Estimated cost in billion VND (tỷ đồng), where the task names one."""
     position: int = 0

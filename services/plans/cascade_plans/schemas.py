@@ -28,6 +28,10 @@ class TaskIn(BaseModel):
     product_quantity: float | None = None
     product_unit: str | None = None
     parent_task_id: str | None = None
+    kind: Literal["task", "key_project"] = Field(
+        default="task", description="task, or key project (đề án, dự án, công trình trọng điểm)"
+    )
+    budget: float | None = Field(default=None, ge=0, description="estimated cost, billion VND")
 
 
 class TaskPatch(BaseModel):
@@ -43,6 +47,8 @@ class TaskPatch(BaseModel):
     product_description: str | None = None
     product_quantity: float | None = None
     product_unit: str | None = None
+    kind: Literal["task", "key_project"] | None = None
+    budget: float | None = Field(default=None, ge=0)
 
 
 class TaskGroupIn(BaseModel):
@@ -167,6 +173,7 @@ class PlanSummary(BaseModel):
     status: str
     version: int
     drafter: str
+    note: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -94,6 +94,7 @@ async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO
                 status="approved",
                 drafter="seed",
                 seed_key=p["key"],
+                note=p.get("note"),
             )
             session.add(plan)
             plan_ids[p["key"]] = plan.id
@@ -157,6 +158,8 @@ async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO
                     product_quantity=product.get("quantity"),
                     product_unit=product.get("unit"),
                     parent_task_id=parent_task,
+                    kind=t.get("kind", "task"),
+                    budget=t.get("budget"),
                     position=i,
                 )
                 session.add(task)

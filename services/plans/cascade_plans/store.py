@@ -81,6 +81,8 @@ def task_dict(task: Task, group_codes: dict[str, str]) -> dict[str, Any]:
         "product_quantity": task.product_quantity,
         "product_unit": task.product_unit,
         "parent_task_id": task.parent_task_id,
+        "kind": task.kind,
+        "budget": task.budget,
     }
 
 

@@ -127,6 +127,9 @@ def plan_facts(content: dict[str, Any]) -> dict[str, float]:
         "indicator_count": float(len(content.get("indicators", []))),
         "task_group_count": float(len(content.get("task_groups", []))),
         "total_budget": float(sum(t.get("budget") or 0 for t in tasks)),
+        "key_project_budget": float(
+            sum(t.get("budget") or 0 for t in tasks if t.get("kind") == "key_project")
+        ),
     }
 
 
