@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uvicorn
+from cascade_portal.routes import router as portal_router
 from cascade_shared.app import all_services, create_app
 from cascade_shared.logs import configure_logging
 from cascade_shared.settings import Settings
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 BANNER = """
 Cascade is running (embedded mode: one process, SQLite files in {data}, in-process bus).
 
+  Portal:     {base}/portal/   (open it in a browser and sign in as a demo user)
   API docs:   {base}/docs
   Get a token for a demo user (dev only), e.g. the drafter of Phường Hương An:
     curl -s -X POST {base}/api/auth/dev-token -H 'Content-Type: application/json' \\
@@ -22,7 +25,14 @@ Cascade is running (embedded mode: one process, SQLite files in {data}, in-proce
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_app(all_services(), settings, migrate=True, title="Cascade (embedded)")
+    app = create_app(all_services(), settings, migrate=True, title="Cascade (embedded)")
+    app.include_router(portal_router)  # calls the APIs of this same app in-process
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/portal/")
+
+    return app
 
 
 def main() -> None:

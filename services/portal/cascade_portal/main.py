@@ -1,0 +1,40 @@
+"""``cascade-portal``: the portal alone (distributed mode), calling the APIs through the gateway
+at ``CASCADE_PORTAL_API_URL``."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from cascade_portal.routes import router
+from cascade_portal.settings import PortalSettings
+
+
+def build_app(settings: PortalSettings | None = None) -> FastAPI:
+    settings = settings or PortalSettings()
+    app = FastAPI(title="Cascade portal", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.portal_settings = settings
+    app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/portal/")
+
+    @app.get("/portal/health", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def main() -> None:
+    settings = PortalSettings()
+    if not settings.api_url:
+        raise SystemExit("set CASCADE_PORTAL_API_URL to the gateway's base URL")
+    print(
+        f"Cascade portal at http://{settings.host}:{settings.port}/portal/ (APIs at "
+        f"{settings.api_url})",
+        flush=True,
+    )
+    uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_config=None)

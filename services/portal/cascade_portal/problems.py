@@ -1,0 +1,159 @@
+"""The APIs' problem details (RFC 9457) and plan findings, put in the user's language and sorted
+to the fields they concern so a page can show each next to its field."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from cascade_portal.i18n import MESSAGES, reason_in, translate
+
+# Which part of the task form a finding's element or field concerns.
+AREA_OF_FIELD = {
+    "job": "job",
+    "person": "person",
+    "responsible_person": "person",
+    "responsibility": "responsibility",
+    "lead_unit": "responsibility",
+    "cooperating_units": "responsibility",
+    "timeline": "timeline",
+    "start": "timeline",
+    "deadline": "timeline",
+    "milestones": "timeline",
+    "product": "product",
+    "product_description": "product",
+    "product_quantity": "product",
+    "product_unit": "product",
+}
+
+_COPY = re.compile(r"\((\d+)% alike\)")
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    severity: str = "error"  # error | warning
+    raw: str = ""
+
+
+@dataclass
+class Findings:
+    """Errors and warnings of a plan, by task (and area of its form), group and indicator."""
+
+    tasks: dict[str, dict[str, list[Message]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
+    groups: dict[str, list[Message]] = field(default_factory=lambda: defaultdict(list))
+    indicators: dict[str, list[Message]] = field(default_factory=lambda: defaultdict(list))
+    general: list[Message] = field(default_factory=list)
+    errors: int = 0
+    warnings: int = 0
+
+    def of_task(self, code: str) -> dict[str, list[Message]]:
+        return self.tasks.get(code, {})
+
+    def task_count(self, code: str) -> int:
+        return sum(len(v) for v in self.tasks.get(code, {}).values())
+
+
+def finding_text(finding: dict[str, Any], lang: str) -> str:
+    """One finding in ``lang``: what is wrong (its element or kind), then why."""
+    reason = str(finding.get("reason", ""))
+    code = finding.get("code")
+    if "element" in finding:
+        return f"{translate('element.' + str(finding['element']), lang)}: {reason_in(reason, lang)}"
+    if code == "coverage" and lang == "vi":
+        why = (
+            f"nhóm {finding.get('subject', '')} của chương trình cấp trên chưa có nhiệm vụ; "
+            "thêm nhiệm vụ hoặc ghi lý do không áp dụng"
+        )
+        return f"{translate('finding.coverage', lang)}: {why}"
+    if code == "mechanical-copy" and lang == "vi":
+        match = _COPY.search(reason)
+        alike = f" ({match.group(1)}% giống)" if match else ""
+        why = (
+            f"nội dung lặp lại nhiệm vụ cấp trên{alike}, chưa có gì cụ thể của đơn vị: nêu địa "
+            "bàn, số lượng và sản phẩm đo đếm được"
+        )
+        return f"{translate('finding.mechanical-copy', lang)}: {why}"
+    if code and f"finding.{code}" in MESSAGES:
+        return f"{translate('finding.' + str(code), lang)}: {reason_in(reason, lang)}"
+    return reason_in(reason, lang)
+
+
+def sort_findings(
+    errors: list[dict[str, Any]], warnings: list[dict[str, Any]], lang: str
+) -> Findings:
+    """Put each error and warning next to what it concerns: ``tasks.<code>.<element|field>``,
+    ``task_groups.<code>``, ``indicators.<code>.<field>``; anything else is general."""
+    out = Findings()
+    for severity, items in (("error", errors), ("warning", warnings)):
+        for f in items:
+            message = Message(finding_text(f, lang), severity, str(f.get("reason", "")))
+            if severity == "error":
+                out.errors += 1
+            else:
+                out.warnings += 1
+            parts = str(f.get("field", "")).split(".")
+            if parts[0] == "tasks" and len(parts) >= 3:
+                code = f.get("task") or ".".join(parts[1:-1])
+                area = AREA_OF_FIELD.get(str(f.get("element") or parts[-1]), "job")
+                out.tasks[code][area].append(message)
+            elif parts[0] == "task_groups" and len(parts) >= 2:
+                out.groups[".".join(parts[1:])].append(message)
+            elif parts[0] == "indicators" and len(parts) >= 3:
+                out.indicators[".".join(parts[1:-1])].append(message)
+            else:
+                out.general.append(message)
+    return out
+
+
+STATUS_KEYS = {
+    401: "signin.expired",
+    403: "error.forbidden",
+    404: "error.not_found",
+    409: "error.conflict",
+    413: "error.invalid",
+    422: "error.invalid",
+}
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    status: int
+    title: str
+    detail: str
+    messages: list[Message]
+
+
+def field_label(name: str, lang: str) -> str | None:
+    """The label of a field named by an API error (``body.deadline``, ``delegate``, ...)."""
+    last = name.split(".")[-1]
+    for prefix in ("task", "delegations", "indicator", "audit", "signin"):
+        key = f"{prefix}.{last}"
+        if key in MESSAGES:
+            return translate(key, lang)
+    return None
+
+
+def problem_view(status: int, body: Any, lang: str) -> ProblemView:
+    """A problem+json answer as the user reads it: a title in their language, the API's detail,
+    and one line per field error (the field's label where the portal knows it)."""
+    body = body if isinstance(body, dict) else {}
+    key = STATUS_KEYS.get(status, "error.unavailable" if status >= 500 else "error.title")
+    messages: list[Message] = []
+    for e in body.get("errors") or []:
+        if not isinstance(e, dict):
+            continue
+        if "element" in e or e.get("code"):
+            messages.append(Message(finding_text(e, lang), "error", str(e.get("reason", ""))))
+            continue
+        name = str(e.get("field", ""))
+        reason = str(e.get("reason", ""))
+        label = field_label(name, lang) if name else None
+        text = f"{label or name}: {reason_in(reason, lang)}" if name else reason_in(reason, lang)
+        messages.append(Message(text, "error", reason))
+    detail = str(body.get("detail") or body.get("title") or "")
+    return ProblemView(status, translate(key, lang), detail, messages)

@@ -1,0 +1,253 @@
+"""The whole story through the officials' portal in a real browser, no curl: a Hương An drafter
+starts a plan from Huế's program, is refused with the errors beside the task, fixes it, marks
+the other groups not applicable and submits; the ward head approves; the city approver returns
+it with a comment on the task; the drafter sees the comment beside the task, fixes, resubmits and
+sees the diff; the plan is approved; the drafter's bell and inbox show the news; the city's
+coverage dashboard shows the ward; the auditor finds the plan's trail and verifies the chain.
+And: a sibling ward's drafter cannot open the plan (a clear page, not a crash), and the screens
+fit a phone."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+expect.set_options(timeout=20_000)
+
+WARD_TITLE = "Kế hoạch của Đảng ủy phường Hương An thực hiện Nghị quyết Đại hội XIV"
+RETURN_COMMENT = "Đề nghị nâng số điểm tập kết rác được xóa lên 15 điểm"
+NOT_APPLICABLE = "Nội dung do cấp thành phố trực tiếp thực hiện trên địa bàn phường"
+STATE: dict[str, Any] = {}
+
+
+def signed_in(browser: Browser, base: str, username: str, **options: Any) -> Page:
+    context: BrowserContext = browser.new_context(base_url=base, locale="vi-VN", **options)
+    context.set_default_timeout(30_000)  # a shared, busy machine
+    page = context.new_page()
+    page.goto("/portal/")
+    expect(page).to_have_url(re.compile(r"/portal/sign-in"))
+    page.get_by_label("Tên đăng nhập").select_option(username)
+    page.locator("form:has(#username) button[type=submit]").click()
+    expect(page.locator(".who .user")).to_contain_text(".")
+    return page
+
+
+def until_visible(page: Page, url: str, selector: str, timeout: float = 20.0) -> None:
+    """Events travel asynchronously: reload until the page shows what the story expects."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(url)
+        if page.locator(selector).count():
+            return
+        assert time.monotonic() < deadline, f"{selector} never appeared on {url}"
+        time.sleep(0.3)
+
+
+def task_card(page: Page, code: str) -> Any:
+    return page.locator(f"article.task[data-code='{code}']")
+
+
+def shoot(page: Page, shots: Path, name: str) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+def decide_if_waiting(page: Page, plan_id: str, decision: str = "approve") -> bool:
+    page.goto("/portal/queue")
+    link = page.locator(f"a[href='/portal/plans/{plan_id}#decide']")
+    if not link.count():
+        return False
+    link.click()
+    page.locator(f"#decision input[value={decision}]").check()
+    page.locator("#send-decision").click()
+    expect(page.locator(".flash")).to_be_visible()
+    return True
+
+
+def test_the_whole_story_in_the_browser(
+    browser: Browser, portal_url: str, screenshots: Path
+) -> None:
+    drafter = signed_in(browser, portal_url, "drafter.huong-an")
+    shoot(drafter, screenshots, "01-home-drafter")
+
+    # Start from Huế's program, without placeholders; add one task that is not yet "5 clear".
+    drafter.get_by_label("Tên kế hoạch").fill(WARD_TITLE)
+    drafter.get_by_role("button", name="Tạo kế hoạch").click()
+    expect(drafter.locator("h1")).to_have_text(WARD_TITLE)
+    plan_url = drafter.url.split("?")[0]
+    plan_id = plan_url.rsplit("/", 1)[1]
+    STATE["plan_id"] = plan_id
+    add = drafter.locator("#add-task")
+    add.get_by_label("Mã").fill("HA-01")
+    add.get_by_label("Nhóm nhiệm vụ").select_option("TG01")
+    add.get_by_label("Nội dung công việc").fill("Chỉnh trang")
+    add.get_by_role("button", name="Thêm nhiệm vụ").click()
+
+    # Refused: the errors stand beside the task's fields, in Vietnamese.
+    drafter.locator("#submit-plan").click()
+    expect(drafter.locator("#refused")).to_be_visible()
+    card = task_card(drafter, "HA-01")
+    expect(card.locator("[id^=msg-person-]")).to_contain_text("Chưa rõ người")
+    expect(card.locator("[id^=msg-timeline-]")).to_contain_text("Chưa rõ thời gian")
+    expect(card.locator("[id^=msg-product-]")).to_contain_text("Chưa rõ sản phẩm")
+    expect(drafter.locator("#group-TG02 .finding")).to_contain_text("Chưa bao phủ")
+    expect(drafter.locator("#plan-status")).to_have_text("Đang soạn")
+    shoot(drafter, screenshots, "02-refused-errors-beside-the-task")
+
+    # Fix the task, then mark the program's other groups not applicable.
+    card.get_by_label("Nội dung công việc").fill(
+        "Ra quân tổng vệ sinh môi trường, xóa 12 điểm tập kết rác tự phát trên địa bàn phường"
+    )
+    card.get_by_label("Người chịu trách nhiệm").fill("Phó Chủ tịch UBND phường phụ trách đô thị")
+    card.get_by_label("Ngày bắt đầu").fill("2026-03-01")
+    card.get_by_label("Thời hạn").fill("2026-09-30")
+    card.locator("textarea[name=milestones]").fill("2026-Q2: xóa 6 điểm")
+    card.get_by_label("Sản phẩm").fill("điểm tập kết rác tự phát được xóa bỏ")
+    card.get_by_label("Số lượng").fill("12")
+    card.get_by_label("Đơn vị tính").fill("điểm")
+    card.get_by_role("button", name="Lưu nhiệm vụ").click()
+    expect(task_card(drafter, "HA-01").locator(".finding")).to_have_count(0)
+    groups = drafter.locator("#groups .group").evaluate_all("els => els.map(e => e.id.slice(6))")
+    for code in groups:
+        if code == "TG01":
+            continue
+        drafter.locator(f"#na-{code}").fill(NOT_APPLICABLE)
+        drafter.locator(f"#group-{code} button").click()
+        expect(drafter.locator(f"#group-{code} .badge")).to_be_visible()
+    expect(drafter.locator("#check-ok")).to_be_visible()
+    drafter.locator("#submit-plan").click()
+    expect(drafter.locator("#plan-status")).to_have_text("Đã trình")
+
+    # The ward head approves from the queue.
+    head = signed_in(browser, portal_url, "head.huong-an")
+    until_visible(head, "/portal/queue", f"a[href='/portal/plans/{plan_id}#decide']")
+    assert decide_if_waiting(head, plan_id)
+
+    # The city approver returns it with a comment on the task.
+    city = signed_in(browser, portal_url, "approver.hue")
+    until_visible(city, "/portal/queue", f"a[href='/portal/plans/{plan_id}#decide']")
+    shoot(city, screenshots, "03-approver-queue")
+    city.locator(f"a[href='/portal/plans/{plan_id}#decide']").click()
+    task_card(city, "HA-01").locator("textarea").fill(RETURN_COMMENT)
+    city.locator("#decision input[value=return]").check()
+    shoot(city, screenshots, "04-approver-returns-with-a-comment-on-the-task")
+    city.locator("#send-decision").click()
+    expect(city.locator(".flash")).to_be_visible()
+
+    # The drafter sees the comment beside the task, fixes it, resubmits, sees the diff.
+    until_visible(drafter, plan_url, "#plan-status:has-text('Bị trả lại')")
+    comment = task_card(drafter, "HA-01").locator("blockquote.comment")
+    expect(comment).to_contain_text(RETURN_COMMENT)
+    shoot(drafter, screenshots, "05-returned-comment-beside-the-task")
+    card = task_card(drafter, "HA-01")
+    card.get_by_label("Số lượng").fill("15")
+    card.get_by_role("button", name="Lưu nhiệm vụ").click()
+    expect(drafter.locator("#changes")).to_contain_text("15")
+    drafter.locator("#submit-plan").click()
+    expect(drafter.locator("#plan-status")).to_have_text("Đã trình")
+    drafter.locator("#diff-link").click()
+    diff = drafter.locator("#diff")
+    expect(diff).to_contain_text("v1 → v2")
+    expect(diff.locator("tr:has-text('Số lượng') td.old")).to_have_text("12")
+    expect(diff.locator("tr:has-text('Số lượng') td.new")).to_have_text("15")
+    shoot(drafter, screenshots, "06-diff-between-versions")
+
+    # Version 2 goes up again (wherever the policy resumes it) until the city approves it.
+    deadline = time.monotonic() + 30
+    while True:
+        decided = decide_if_waiting(head, plan_id) or decide_if_waiting(city, plan_id)
+        drafter.goto(plan_url)
+        if drafter.locator("#plan-status").inner_text() == "Đã phê duyệt":
+            break
+        assert time.monotonic() < deadline, "version 2 was never approved"
+        if not decided:
+            time.sleep(0.3)
+
+    # The drafter's bell counts the news; the inbox has it.
+    deadline = time.monotonic() + 15
+    while True:
+        drafter.goto("/portal/")
+        count = drafter.locator("#bell-count").inner_text().strip()
+        if count and int(count) > 0:
+            break
+        assert time.monotonic() < deadline, "the bell never rang"
+        time.sleep(0.3)
+    drafter.locator("#bell").click()
+    expect(drafter.locator(".notification.unread").first).to_be_visible()
+    expect(
+        drafter.locator(f".notification a[href='/portal/plans/{plan_id}']").first
+    ).to_be_visible()
+    shoot(drafter, screenshots, "07-inbox")
+    drafter.get_by_role("button", name="Đánh dấu tất cả đã đọc").click()
+    expect(drafter.locator("#bell-count")).to_have_text("0")
+
+    # The city's coverage dashboard shows the ward approved, with the chart.
+    city.goto("/portal/coverage")
+    row = city.locator("tr[data-unit='vn.hue.huong-an']")
+    expect(row).to_contain_text("Đã phê duyệt")
+    expect(city.locator("svg.chart rect[data-state=approved]")).to_have_count(1)
+    shoot(city, screenshots, "08-coverage-dashboard")
+
+    # The auditor finds the plan's trail and verifies the chain.
+    auditor = signed_in(browser, portal_url, "auditor.hue")
+    auditor.get_by_role("link", name="Kiểm tra").click()
+    auditor.get_by_label("Mã kế hoạch").fill(plan_id)
+    auditor.get_by_role("button", name="Tìm").click()
+    expect(auditor.locator("#records")).to_contain_text("plan.approved")
+    expect(auditor.locator("#records")).to_contain_text("approval.step_decided")
+    with auditor.expect_download() as download:
+        auditor.get_by_role("link", name="Xuất CSV").click()
+    assert "plan.approved" in Path(download.value.path()).read_text(encoding="utf-8")
+    auditor.locator("#verify").click()
+    expect(auditor.locator("#verify-result")).to_contain_text("Chuỗi toàn vẹn")
+    shoot(auditor, screenshots, "09-audit-verify")
+
+    # English is one click away.
+    auditor.get_by_role("link", name="English").click()
+    expect(auditor.locator("html")).to_have_attribute("lang", "en")
+    expect(auditor.locator("h1")).to_have_text("Search the audit trail")
+
+    for page in (drafter, head, city, auditor):
+        page.context.close()
+
+
+def test_a_sibling_ward_cannot_open_the_plan(browser: Browser, portal_url: str) -> None:
+    owner = signed_in(browser, portal_url, "drafter.huong-an")
+    owner.get_by_label("Tên kế hoạch").fill("Kế hoạch thử của phường Hương An")
+    owner.get_by_role("button", name="Tạo kế hoạch").click()
+    plan_id = owner.url.split("?")[0].rsplit("/", 1)[1]
+    sibling = signed_in(browser, portal_url, "drafter.phu-xuan")
+    response = sibling.goto(f"/portal/plans/{plan_id}")
+    assert response is not None and response.status == 403
+    expect(sibling.locator("h1")).to_have_text("Bạn không có quyền xem hoặc thao tác nội dung này.")
+    expect(sibling.get_by_role("link", name="Quay lại trang chính")).to_be_visible()
+    owner.context.close()
+    sibling.context.close()
+
+
+def test_the_screens_fit_a_phone(browser: Browser, portal_url: str, screenshots: Path) -> None:
+    phone = signed_in(
+        browser,
+        portal_url,
+        "drafter.huong-an",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    pages = ["/portal/", "/portal/inbox", "/portal/preferences"]
+    if "plan_id" in STATE:  # the story's plan, approved, with its comments and versions
+        pages.append(f"/portal/plans/{STATE['plan_id']}")
+    for url in pages:
+        phone.goto(url)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, width)
+    shoot(phone, screenshots, "10-phone-plan")
+    # Keyboard: the skip link is the first stop and leads to the main content.
+    phone.keyboard.press("Tab")
+    expect(phone.locator("a.skip")).to_be_focused()
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#main")).to_be_focused()
+    phone.context.close()
