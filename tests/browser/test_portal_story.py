@@ -9,11 +9,14 @@ fit a phone."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from pathlib import Path
 from typing import Any
 
+from cascade_plans.io.tables import INDICATOR_HEADERS, INDICATORS_SHEET, TASK_HEADERS, TASKS_SHEET
+from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 expect.set_options(timeout=20_000)
@@ -22,6 +25,36 @@ WARD_TITLE = "Kế hoạch của Đảng ủy phường Hương An thực hiện
 RETURN_COMMENT = "Đề nghị nâng số điểm tập kết rác được xóa lên 15 điểm"
 NOT_APPLICABLE = "Nội dung do cấp thành phố trực tiếp thực hiện trên địa bàn phường"
 STATE: dict[str, Any] = {}
+
+
+def ward_workbook(folder: Path) -> Path:
+    """One more task and a local indicator, in the layout officials keep."""
+    wb = Workbook()
+    tasks = wb.active
+    tasks.title = TASKS_SHEET
+    tasks.append(list(TASK_HEADERS.values()))
+    cells = {
+        "code": "HA-02",
+        "task_group": "TG01",
+        "job": "Chỉnh trang vỉa hè, trồng 200 cây xanh trên tuyến đường Lý Nam Đế qua phường",
+        "lead_unit": "vn.hue.huong-an",
+        "responsible_person": "Phó Chủ tịch UBND phường phụ trách đô thị",
+        "start": "01/04/2026",
+        "deadline": "30/11/2026",
+        "milestones": "2026-Q3: 100 cây; 2026-11: 200 cây",
+        "product_description": "Cây xanh được trồng",
+        "product_quantity": 200,
+        "product_unit": "cây",
+    }
+    tasks.append([cells.get(key, "") for key in TASK_HEADERS])
+    indicators = wb.create_sheet(INDICATORS_SHEET)
+    indicators.append(list(INDICATOR_HEADERS.values()))
+    indicators.append(
+        ["HA-CT01", "Số điểm tập kết rác gây ô nhiễm còn tồn tại", "điểm", 12, 0, 2026, "≤"]
+    )
+    path = folder / "ke-hoach-huong-an.xlsx"
+    wb.save(path)
+    return path
 
 
 def signed_in(browser: Browser, base: str, username: str, **options: Any) -> Page:
@@ -68,7 +101,7 @@ def decide_if_waiting(page: Page, plan_id: str, decision: str = "approve") -> bo
 
 
 def test_the_whole_story_in_the_browser(
-    browser: Browser, portal_url: str, screenshots: Path
+    browser: Browser, portal_url: str, screenshots: Path, tmp_path: Path
 ) -> None:
     drafter = signed_in(browser, portal_url, "drafter.huong-an")
     shoot(drafter, screenshots, "01-home-drafter")
@@ -117,6 +150,17 @@ def test_the_whole_story_in_the_browser(
         drafter.locator(f"#na-{code}").fill(NOT_APPLICABLE)
         drafter.locator(f"#group-{code} button").click()
         expect(drafter.locator(f"#group-{code} .badge")).to_be_visible()
+    expect(drafter.locator("#check-ok")).to_be_visible()
+
+    # Export the plan as XLSX; import one more task and an indicator from the ward's workbook.
+    with drafter.expect_download() as download:
+        drafter.get_by_role("link", name="Tải về XLSX").click()
+    exported = load_workbook(io.BytesIO(download.value.path().read_bytes()))[TASKS_SHEET]
+    assert [r[0] for r in exported.iter_rows(min_row=2, values_only=True)] == ["HA-01"]
+    drafter.locator("#file").set_input_files(str(ward_workbook(tmp_path)))
+    drafter.get_by_role("button", name="Nhập", exact=True).click()
+    expect(task_card(drafter, "HA-02")).to_contain_text("200 cây xanh")
+    expect(drafter.locator("#indicators")).to_contain_text("HA-CT01")
     expect(drafter.locator("#check-ok")).to_be_visible()
     drafter.locator("#submit-plan").click()
     expect(drafter.locator("#plan-status")).to_have_text("Đã trình")
@@ -190,6 +234,28 @@ def test_the_whole_story_in_the_browser(
     expect(row).to_contain_text("Đã phê duyệt")
     expect(city.locator("svg.chart rect[data-state=approved]")).to_have_count(1)
     shoot(city, screenshots, "08-coverage-dashboard")
+
+    # The city approver delegates to a colleague for a holiday, then takes it back.
+    city.get_by_role("link", name="Ủy quyền").click()
+    city.get_by_label("Đồng nghiệp nhận ủy quyền").fill("approver2.hue")
+    city.get_by_label("Đến ngày").fill("2030-12-31")
+    city.get_by_label("Lý do").fill("Nghỉ phép")
+    city.get_by_role("button", name="Ủy quyền", exact=True).click()
+    granted = city.locator("li:has-text('approver2.hue')")
+    expect(granted).to_contain_text("Nghỉ phép")
+    granted.get_by_role("button", name="Thu hồi").click()
+    expect(granted).to_contain_text("Đã thu hồi")
+    city.get_by_label("Đồng nghiệp nhận ủy quyền").fill("drafter.huong-an")
+    city.get_by_label("Đến ngày").fill("2030-12-31")
+    city.get_by_role("button", name="Ủy quyền", exact=True).click()
+    expect(city.locator(".problem")).to_be_visible()  # not a colleague: refused, field named
+
+    # The drafter keeps approvals out of e-mail.
+    drafter.get_by_role("link", name="Cài đặt thông báo").click()
+    drafter.locator("input[name='plan.approved.email']").uncheck()
+    drafter.get_by_role("button", name="Lưu cài đặt").click()
+    expect(drafter.locator("input[name='plan.approved.email']")).not_to_be_checked()
+    expect(drafter.locator("input[name='plan.returned.email']")).to_be_checked()
 
     # The auditor finds the plan's trail and verifies the chain.
     auditor = signed_in(browser, portal_url, "auditor.hue")

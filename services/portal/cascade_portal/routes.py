@@ -98,13 +98,22 @@ def demo_users() -> list[dict[str, Any]]:
         return []
 
 
+async def dev_users(page: Page) -> list[dict[str, Any]]:
+    """The demo users, if the APIs hand out dev tokens (embedded mode); else none."""
+    users = demo_users()
+    if not users:
+        return []
+    probe = await page.api.send("POST", "/api/auth/dev-token", json={"username": ""})
+    return users if probe.status_code != 404 else []
+
+
 @router.get("/sign-in")
 async def sign_in_form(
     page: PageDep, next: str | None = None, reason: str | None = None
 ) -> Response:
     return await page.render(
         "sign_in.html",
-        users=demo_users(),
+        users=await dev_users(page),
         next=safe_next(next),
         reason="signin.expired" if reason == "expired" else None,
     )
@@ -139,7 +148,7 @@ async def sign_in(request: Request, page: PageDep) -> Response:
     return await page.render(
         "sign_in.html",
         status_code=problem.status if problem else 422,
-        users=demo_users(),
+        users=await dev_users(page),
         next=target,
         problem=problem,
         reason=None,
