@@ -9,6 +9,7 @@ from typing import Any
 from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.service import HandlerContext
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cascade_audit.domain.chain import GENESIS, record_hash
 from cascade_audit.models import AuditRecord, ChainHead, chained_fields
@@ -50,18 +51,18 @@ def row_of(envelope: Envelope, seq: int, prev_hash: str) -> dict[str, Any]:
 async def record_event(ctx: HandlerContext, envelope: Envelope) -> None:
     """Append in the inbox's transaction: lock the head row, insert, move the head."""
     conn = await ctx.session.connection()
+    locked = select(heads.c.seq, heads.c.hash).where(heads.c.id == 1).with_for_update()
     async with _append_lock:  # one appender per process; the head row lock serializes replicas
-        head = (await conn.execute(select(heads.c.seq, heads.c.hash).with_for_update())).first()
-        if head is None:
-            seq, prev = 1, GENESIS
-            row = row_of(envelope, seq, prev)
-            await conn.execute(insert(heads).values(id=1, seq=seq, hash=row["hash"]))
-        else:
-            seq, prev = head.seq + 1, head.hash
-            row = row_of(envelope, seq, prev)
+        head = (await conn.execute(locked)).first()
+        if head is None:  # a store migrated before the head row was seeded: make it, once
+            insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
             await conn.execute(
-                update(heads).where(heads.c.id == 1).values(seq=seq, hash=row["hash"])
+                insert_(heads).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing()
             )
+            head = (await conn.execute(locked)).one()
+        seq = head.seq + 1
+        row = row_of(envelope, seq, head.hash)
+        await conn.execute(update(heads).where(heads.c.id == 1).values(seq=seq, hash=row["hash"]))
         await conn.execute(insert(records).values(**row))
 
 

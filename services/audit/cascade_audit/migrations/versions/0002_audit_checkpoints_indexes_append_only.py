@@ -74,6 +74,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.execute("INSERT INTO checkpoint_head (id, number, last_seq, digest) VALUES (1, 0, 0, NULL)")
+    # The chain head exists from the start, so the first appends of two replicas queue on its
+    # row lock instead of racing to create it.
+    op.execute(
+        "INSERT INTO chain_head (id, seq, hash) SELECT 1, 0, '" + "0" * 64 + "' "
+        "WHERE NOT EXISTS (SELECT 1 FROM chain_head)"
+    )
 
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(PG_FUNCTION)
