@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 from cascade_audit.archive import verify_archive
 from cascade_audit.domain.checkpoint import load_public_key
+from cascade_audit.reconciliation import reconcile
+from cascade_audit.settings import AuditSettings
 from cascade_plans.models import outbox as plans_outbox
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, insert
@@ -45,6 +47,32 @@ async def test_reconciliation_finds_nothing_missing_then_names_a_dropped_event(
     assert report["services"]["plans"]["published"] >= 4
     assert report["services"]["approvals"]["published"] >= 5
     assert all(t["held"] == t["published"] for t in report["services"].values())
+
+    # The same over HTTP, as in distributed mode: each service's listing paged through its API
+    # with the caller's token (the in-process ASGI transport stands in for the network).
+    transport = client._transport  # the embedded app behind the test client
+    audit = transport.app.state.runtimes["audit"]  # type: ignore[attr-defined]
+    remote = AuditSettings(base_url="http://cascade", reconcile_page=3)
+    over_http = await reconcile(
+        audit.engine,
+        remote,
+        since=start,
+        until=until,
+        authorization=auditor["Authorization"],
+        transport=transport,
+    )
+    assert over_http.complete and over_http.services["plans"].published > 3
+    refused = await reconcile(
+        audit.engine,
+        remote,
+        since=start,
+        until=until,
+        authorization="Bearer x",
+        transport=transport,
+    )
+    assert not refused.complete and "401" in (refused.services["plans"].error or "")
+    nowhere = await reconcile(audit.engine, AuditSettings(), since=start, until=until)
+    assert nowhere.services["approvals"].error == "no base URL configured for this service"
 
     # The plans relay marked an event published that the broker then lost.
     lost = str(uuid.uuid4())

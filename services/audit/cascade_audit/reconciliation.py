@@ -83,6 +83,7 @@ async def reconcile(
     local: Mapping[str, ServiceRuntime] | None = None,
     authorization: str | None = None,
     services: Sequence[str] = PRODUCERS,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Reconciliation:
     """Compare, per producing service, what its outbox published in [since, until) with what
     the audit store holds. Services running in this process are read directly; the others
@@ -95,7 +96,9 @@ async def reconcile(
     }
     headers = {"Authorization": authorization} if authorization else {}
     page = settings.reconcile_page
-    async with httpx.AsyncClient(headers=headers, timeout=settings.reconcile_timeout) as client:
+    async with httpx.AsyncClient(
+        headers=headers, timeout=settings.reconcile_timeout, transport=transport
+    ) as client:
         for service in services:
             runtime = local.get(service)
             try:
