@@ -15,8 +15,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cascade_plans.io.tables import INDICATOR_HEADERS, INDICATORS_SHEET, TASK_HEADERS, TASKS_SHEET
 from openpyxl import Workbook, load_workbook
+
+from tests.infra import IN_CI
+
+if not IN_CI:  # without Playwright the browser tests skip (CI must have it)
+    pytest.importorskip("playwright", reason="Playwright is not installed")
+
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 expect.set_options(timeout=20_000)
@@ -264,6 +271,15 @@ def test_the_whole_story_in_the_browser(
     auditor.get_by_role("button", name="Tìm").click()
     expect(auditor.locator("#records")).to_contain_text("plan.approved")
     expect(auditor.locator("#records")).to_contain_text("approval.step_decided")
+    auditor.get_by_label("Mã kế hoạch").fill("")
+    auditor.get_by_label("Người thực hiện").fill("approver.hue")
+    auditor.get_by_label("Từ").fill("2020-01-01T00:00")
+    auditor.get_by_role("button", name="Tìm").click()
+    expect(auditor.locator("#records")).to_contain_text("approval.step_decided")
+    expect(auditor.locator("#records")).not_to_contain_text("drafter.huong-an")
+    auditor.get_by_label("Người thực hiện").fill("")
+    auditor.get_by_label("Mã kế hoạch").fill(plan_id)
+    auditor.get_by_role("button", name="Tìm").click()
     with auditor.expect_download() as download:
         auditor.get_by_role("link", name="Xuất CSV").click()
     assert "plan.approved" in Path(download.value.path()).read_text(encoding="utf-8")

@@ -131,6 +131,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mốc tiến độ (mỗi dòng: 2026-Q2: mô tả)",
         "Milestones (one a line: 2026-Q2: description)",
     ),
+    "task.milestones_short": ("Mốc tiến độ", "Milestones"),
     "task.product_description": ("Sản phẩm", "Product"),
     "task.product_quantity": ("Số lượng", "Quantity"),
     "task.product_unit": ("Đơn vị tính", "Unit of measure"),

@@ -4,11 +4,13 @@ JSON APIs in the signed-in user's name and render the answer."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
@@ -593,19 +595,31 @@ async def coverage(page: PageDep, plan_id: str | None = None) -> Response:
 AUDIT_FILTERS = ("plan_id", "actor", "unit", "event_type", "since", "until")
 
 
+VIETNAM = "+07:00"  # officials enter times on Vietnam's clock (no daylight saving)
+
+
 def audit_params(request: Request) -> dict[str, str]:
-    return {k: request.query_params[k] for k in AUDIT_FILTERS if request.query_params.get(k)}
+    """The search filters for the audit API; a time from the form without a zone is taken as
+    Vietnam's time."""
+    out = {k: request.query_params[k] for k in AUDIT_FILTERS if request.query_params.get(k)}
+    for name in ("since", "until"):
+        value = out.get(name)
+        if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
+            out[name] = value + VIETNAM
+    return out
 
 
 @router.get("/audit")
 async def audit(request: Request, page: PageDep, cursor: str | None = None) -> Response:
     page.require_user()
     filters = audit_params(request)
+    shown = {k: request.query_params[k] for k in AUDIT_FILTERS if request.query_params.get(k)}
     records = None
     if filters or request.query_params.get("search") is not None:
         records = await page.api.get("/api/audit/records", cursor=cursor, limit=100, **filters)
+    query = urlencode({**shown, "search": "1"})
     return await page.render(
-        "audit.html", filters=filters, records=records, verified=None, query=request.url.query
+        "audit.html", filters=shown, records=records, verified=None, query=query
     )
 
 
