@@ -403,3 +403,63 @@ async def fix_and_get_approved(client: httpx.AsyncClient, drafter: dict[str, str
 
     await eventually(head_told)
     return plan_id
+
+
+async def test_a_city_announcement_reaches_its_wards_and_no_other_city(
+    app_client: httpx.AsyncClient,
+) -> None:
+    client = app_client
+
+    async def directory_known() -> Any:
+        # The seeded programs' news reached the ward: the users read model is filled.
+        r = await client.get(
+            "/api/notifications/inbox", headers=await token(client, "head.vinh-loc")
+        )
+        return r.json()["items"]
+
+    await eventually(directory_known)
+    r = await client.post(
+        "/api/notifications/announcements",
+        json={"title": "Hội nghị quán triệt", "body": "Kính mời dự", "unit": "vn.hue"},
+        headers=await token(client, "drafter.hue"),
+    )
+    assert r.status_code == 403
+    r = await client.post(
+        "/api/notifications/announcements",
+        json={"title": "x", "body": "y", "unit": "vn.hue"},
+        headers=await token(client, "head.huong-an"),
+    )
+    assert r.status_code == 403
+    r = await client.post(
+        "/api/notifications/announcements",
+        json={"title": "Hội nghị quán triệt Nghị quyết", "body": "Kính mời toàn thể cán bộ dự."},
+        headers=await token(client, "head.hue"),
+    )
+    assert r.status_code == 202, r.text
+    announcement = r.json()["id"]
+
+    async def done() -> Any:
+        r = await client.get(
+            f"/api/notifications/announcements/{announcement}",
+            headers=await token(client, "head.hue"),
+        )
+        return r.json() if r.json()["state"] == "done" else None
+
+    finished = await eventually(done)
+    assert finished["recipients"] >= 10  # every demo user of Huế and its wards
+
+    async def titles(who: str) -> list[str]:
+        r = await client.get("/api/notifications/inbox", headers=await token(client, who))
+        return [
+            n["title"] for n in r.json()["items"] if n["event_type"] == "notification.announced"
+        ]
+
+    for who in ("drafter.huong-an", "head.vinh-loc", "approver.hue"):
+        assert await titles(who) == ["Hội nghị quán triệt Nghị quyết"]
+    for who in ("approver.ha-noi", "head.vn"):
+        assert await titles(who) == []
+    r = await client.get(
+        f"/api/notifications/announcements/{announcement}",
+        headers=await token(client, "drafter.ha-noi"),
+    )
+    assert r.status_code == 404

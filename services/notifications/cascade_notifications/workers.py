@@ -168,7 +168,9 @@ async def send_due(runtime: ServiceRuntime, client: httpx.AsyncClient) -> int:
         else:
             await _mark(runtime, row, None)
 
-    await asyncio.gather(*(one(r) for r in rows))
+    async with asyncio.TaskGroup() as group:
+        for row in rows:
+            group.create_task(one(row))
     return len(rows)
 
 
