@@ -313,10 +313,29 @@ async def test_rules_critical_notices_and_exactly_once_across_redelivery(service
     for envelope in events:
         await svc.runtime.handle(envelope)
     assert await counts(svc) == before
+    # Once the delegation is revoked, the deputy is no longer told of the approver's steps.
+    await svc.handle(
+        "approval.delegation_revoked",
+        {
+            "delegation_id": "d-1",
+            "unit": HUE,
+            "delegator": "approver.hue",
+            "delegate": "deputy.hue",
+            "starts_at": (now - timedelta(days=1)).isoformat(),
+            "ends_at": (now + timedelta(days=6)).isoformat(),
+            "active": False,
+        },
+    )
+    await svc.handle("approval.step_reminded", step(case_id="case-2", plan_id="plan-2"))
+    assert kinds(await inbox(svc, "deputy.hue", HUE)) == [("approval.step_overdue", True)]
+    assert ("approval.step_reminded", True) in kinds(await inbox(svc, "approver.hue", HUE))
     # Two senders racing over the same rows (two replicas) send nothing twice.
+    expected_mails = await svc.scalar("SELECT count(*) FROM delivery WHERE channel = 'email'")
     async with httpx.AsyncClient() as client:
         await asyncio.gather(send_due(svc.runtime, client), send_due(svc.runtime, client))
-    assert len(svc.sink.raw) == expected_mails
+    await eventually(all_sent)
+    mails = svc.sink.messages()
+    assert len(mails) == expected_mails == len({m["Message-ID"] for m in mails})
 
 
 async def test_a_daily_digest_folds_a_users_mail_into_one_message(service: Service) -> None:
