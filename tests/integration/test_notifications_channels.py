@@ -382,6 +382,12 @@ async def test_preferences_turn_email_off_but_never_hide_what_is_critical(
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path.kind"
     r = await client.get("/api/notifications/preferences", headers=drafter)
     assert [p["kind"] for p in r.json()] == ["*"]
+    r = await client.get("/api/notifications/preferences/kinds", headers=drafter)
+    assert {k["kind"] for k in r.json() if k["critical"]} == {
+        "approval.step_reminded",
+        "approval.step_overdue",
+        "approval.step_escalated",
+    }
     plan_id = await fix_and_get_approved(client, drafter)
     assert await inbox_of(client, "drafter.huong-an", plan_id) == []
     assert not [m for m in story_mails(sink) if m["To"].startswith("drafter.huong-an")]

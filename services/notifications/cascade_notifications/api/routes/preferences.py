@@ -67,6 +67,17 @@ async def my_preferences(user: CurrentUser, session: SessionDep) -> list[dict[st
     return [{**r.model_dump(), "critical": r.kind in CRITICAL_KINDS} for r in rows]
 
 
+class KindOut(BaseModel):
+    kind: str
+    critical: bool
+
+
+@router.get("/kinds", response_model=list[KindOut])
+async def kinds(user: CurrentUser) -> list[dict[str, Any]]:
+    """Every kind a rule may name; critical kinds always reach the in-app inbox."""
+    return [{"kind": k, "critical": k in CRITICAL_KINDS} for k in KINDS]
+
+
 @router.put("/{kind}", response_model=PreferenceOut)
 async def set_preference(
     kind: str, body: PreferenceIn, user: CurrentUser, session: SessionDep
