@@ -34,7 +34,13 @@ def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("portal")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    env.update({"CASCADE_PORT": str(port), "CASCADE_DATA_DIR": str(tmp / "data")})
+    env.update(
+        {
+            "CASCADE_PORT": str(port),
+            "CASCADE_DATA_DIR": str(tmp / "data"),
+            "CASCADE_LOG_LEVEL": "WARNING",  # the story's requests need no log lines
+        }
+    )
     log_path = tmp / "embedded.log"
     log = log_path.open("wb")
     server = subprocess.Popen(

@@ -296,10 +296,16 @@ def test_the_whole_story_in_the_browser(
         page.context.close()
 
 
-def test_a_sibling_ward_cannot_open_the_plan(browser: Browser, portal_url: str) -> None:
+def test_copy_warnings_and_a_sibling_ward_cannot_open_the_plan(
+    browser: Browser, portal_url: str
+) -> None:
     owner = signed_in(browser, portal_url, "drafter.huong-an")
     owner.get_by_label("Tên kế hoạch").fill("Kế hoạch thử của phường Hương An")
+    owner.get_by_label("Tạo sẵn một nhiệm vụ cho mỗi nhiệm vụ của cấp trên").check()
     owner.get_by_role("button", name="Tạo kế hoạch").click()
+    # Placeholders copy the program's jobs: the copy warning stands beside each job field.
+    warning = owner.locator("article.task [id^=msg-job-] .finding.warning").first
+    expect(warning).to_contain_text("Sao chép máy móc")
     plan_id = owner.url.split("?")[0].rsplit("/", 1)[1]
     sibling = signed_in(browser, portal_url, "drafter.phu-xuan")
     response = sibling.goto(f"/portal/plans/{plan_id}")

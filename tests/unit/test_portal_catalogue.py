@@ -40,3 +40,16 @@ def test_known_api_reasons_are_translated_and_others_shown_raw() -> None:
         assert reason_in(reason, "vi") == vi and vi != reason
         assert reason_in(reason, "en") == reason
     assert reason_in("something new from the API", "vi") == "something new from the API"
+
+
+def test_labels_built_from_api_values_exist() -> None:
+    from cascade_portal.chart import LABEL_KEYS
+    from cascade_portal.routes import NOTIFICATION_KINDS
+
+    statuses = ("none", "draft", "submitted", "returned", "approved", "rejected", "withdrawn")
+    keys = [f"status.{s}" for s in statuses]
+    keys += [f"kind.{k}" for k in NOTIFICATION_KINDS if k != "*"]
+    keys += [f"element.{e}" for e in ("job", "person", "responsibility", "timeline", "product")]
+    keys += [f"role.{r}" for r in ("drafter", "head", "approver", "auditor", "admin")]
+    keys += list(LABEL_KEYS.values())
+    assert [k for k in keys if k not in MESSAGES] == []

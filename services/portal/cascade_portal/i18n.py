@@ -219,6 +219,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "prefs.save": ("Lưu cài đặt", "Save the settings"),
     "prefs.all_kinds": ("Mọi loại (mặc định)", "Every kind (default)"),
     "prefs.critical": ("luôn vào hộp thư", "always in the inbox"),
+    "kind.approval.step_assigned": ("Hồ sơ mới chờ tôi duyệt", "A step assigned to me"),
+    "kind.approval.step_reminded": ("Nhắc hạn duyệt", "Decision reminders"),
+    "kind.approval.step_overdue": ("Quá hạn duyệt", "Overdue decisions"),
+    "kind.approval.step_escalated": ("Chuyển lên cấp trên do quá hạn", "Escalations"),
+    "kind.plan.approved": ("Kế hoạch được phê duyệt", "Plan approved"),
+    "kind.plan.returned": ("Kế hoạch bị trả lại", "Plan returned"),
+    "kind.plan.rejected": ("Kế hoạch bị từ chối", "Plan rejected"),
+    "kind.plan.withdrawn": ("Kế hoạch được rút lại", "Plan withdrawn"),
+    "kind.plan.to_concretize": (
+        "Cấp trên có kế hoạch cần cụ thể hóa",
+        "A plan above to concretize",
+    ),
     # coverage
     "coverage.title": ("Bao phủ chương trình", "Program coverage"),
     "coverage.program": ("Chương trình", "Program"),
