@@ -43,6 +43,7 @@ from cascade_notifications.store import (
 log = logging.getLogger(__name__)
 DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
 NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
+ANNOUNCEMENT = Announcement.__table__  # type: ignore[attr-defined]
 
 
 async def _loop(
@@ -271,9 +272,9 @@ async def fan_out_chunk(runtime: ServiceRuntime) -> int:
     settings = settings_of(runtime)
     async with runtime.sessionmaker() as session, session.begin():
         claim = (
-            select(Announcement.__table__)  # type: ignore[attr-defined]
-            .where(text("state = 'pending'"))
-            .order_by(text("created_at"))
+            select(ANNOUNCEMENT)
+            .where(ANNOUNCEMENT.c.state == "pending")
+            .order_by(ANNOUNCEMENT.c.created_at)
             .limit(1)
         )
         dialect = dialect_of(session)
@@ -314,10 +315,7 @@ async def fan_out_chunk(runtime: ServiceRuntime) -> int:
             await queue_webhooks(session, envelope, utcnow())
             after_commit(session, signals_of(runtime).deliveries.notify)
         await session.execute(
-            update(Announcement.__table__)  # type: ignore[attr-defined]
-            .where(text("id = :aid"))
-            .values(**values),
-            {"aid": ann["id"]},
+            update(ANNOUNCEMENT).where(ANNOUNCEMENT.c.id == ann["id"]).values(**values)
         )
         after_commit(session, signals_of(runtime).inbox.notify)
         return max(inserted, 1)
