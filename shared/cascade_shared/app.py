@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from cascade_shared.auth import TokenVerifier, dev_secret
 from cascade_shared.bus import EventBus, make_bus
 from cascade_shared.events import SUBSCRIPTIONS
+from cascade_shared.guards import RequestGuard
 from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
 from cascade_shared.migrations import upgrade
 from cascade_shared.problems import install_problem_handlers
@@ -91,6 +92,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings, secret)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(app)
     for definition in definitions:

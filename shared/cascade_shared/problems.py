@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cascade_shared.logs import correlation_id
@@ -103,6 +104,22 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(Problem(exc.status_code, title, detail), request)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # A number or value that passed validation but does not fit the database's column:
+        # the caller's input, not a server failure.
+        return problem_response(
+            Problem(
+                422,
+                "Invalid request",
+                "a value in the request is out of the range this service stores",
+                type_="validation",
+                errors=[{"field": "path or body", "reason": "value out of range"}],
+            ),
+            request,
+        )
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         default=True, description="run the services' background workers (schedulers, senders)"
     )
 
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, description="larger API request bodies are refused (413)"
+    )
+
     host: str = "127.0.0.1"
     port: int = 8000
 

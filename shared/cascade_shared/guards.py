@@ -1,0 +1,118 @@
+"""Request guards in front of every API: a cap on body size (413) and the content types an API
+accepts (415), both answered as RFC 9457 problem details before any handler runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+API_PREFIX = "/api/"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+ACCEPTED = ("application/json", "multipart/form-data")
+
+
+def _problem(status: int, title: str, detail: str, field: str, reason: str) -> bytes:
+    return json.dumps(
+        {
+            "type": f"https://cascade.example.gov.vn/problems/{title.lower().replace(' ', '-')}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "errors": [{"field": field, "reason": reason}],
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+def accepted_content_type(value: str) -> bool:
+    media = value.split(";", 1)[0].strip().lower()
+    return media in ACCEPTED or (media.startswith("application/") and media.endswith("+json"))
+
+
+class RequestGuard:
+    """Pure ASGI middleware: refuses API requests whose body is larger than ``max_body_bytes``
+    (by Content-Length, or while streaming when there is none) and bodies of a content type no
+    API reads (only JSON and multipart uploads)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await self._refuse(send, 413, "Payload too large", self._too_large_detail())
+            return
+        has_body = (length is not None and length not in ("", "0")) or (
+            "transfer-encoding" in headers
+        )
+        if scope["method"] in BODY_METHODS and has_body:
+            content_type = headers.get("content-type", "")
+            if not accepted_content_type(content_type):
+                await self._refuse(
+                    send,
+                    415,
+                    "Unsupported media type",
+                    f"send JSON (application/json) or a multipart upload, not "
+                    f"{content_type or 'a body without Content-Type'}",
+                    field="Content-Type",
+                    reason="must be application/json or multipart/form-data",
+                )
+                return
+        received = 0
+        refused = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    refused = True  # the app sees the client go; we answer 413 for it
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused and not started:
+                return  # whatever the app says about the cut-off body, the answer is 413
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not (refused and not started):
+                raise
+        if refused and not started:
+            await self._refuse(send, 413, "Payload too large", self._too_large_detail())
+
+    def _too_large_detail(self) -> str:
+        return f"the body is larger than {self.max_body_bytes // (1024 * 1024)} MiB"
+
+    async def _refuse(
+        self,
+        send: Send,
+        status: int,
+        title: str,
+        detail: str,
+        field: str = "body",
+        reason: str | None = None,
+    ) -> None:
+        body = _problem(status, title, detail, field, reason or detail)
+        headers: list[Any] = [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
