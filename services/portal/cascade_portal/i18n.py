@@ -115,6 +115,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "plan.changes": ("Thay đổi so với phiên bản trước", "Changes since the previous version"),
     "plan.copy_warning": ("Cảnh báo sao chép", "Copy warning"),
+    "comment.open": ("Chưa giải quyết", "Open"),
+    "comment.resolved": ("Đã giải quyết", "Resolved"),
+    "comment.resolve": ("Đánh dấu đã giải quyết", "Mark resolved"),
+    "comment.resolution": ("Đã xử lý thế nào", "How it was addressed"),
     # task fields
     "task.code": ("Mã", "Code"),
     "task.group": ("Nhóm nhiệm vụ", "Task group"),

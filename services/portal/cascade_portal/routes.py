@@ -467,6 +467,19 @@ async def decide(plan_id: str, request: Request, page: PageDep) -> Response:
     return redirect(f"{PREFIX}/queue?done=decided")
 
 
+@router.post("/plans/{plan_id}/comments/{comment_id}/resolve")
+async def resolve_comment(
+    plan_id: str, comment_id: str, request: Request, page: PageDep
+) -> Response:
+    page.require_user()
+    form = await request.form()
+    await page.api.post(
+        f"/api/approvals/comments/{comment_id}/resolve",
+        json={"resolution": _text(form, "resolution") or None},
+    )
+    return redirect(f"{PREFIX}/plans/{plan_id}?done=saved#comment-{comment_id}")
+
+
 # -- approver --------------------------------------------------------------------------------------
 @router.get("/queue")
 async def queue(page: PageDep) -> Response:
