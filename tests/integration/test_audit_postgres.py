@@ -140,3 +140,36 @@ async def test_two_replicas_sealing_at_once_never_seal_the_same_range(
     with pytest.raises(DBAPIError, match="append-only"):
         async with a.engine.begin() as conn:
             await conn.execute(text("DELETE FROM audit_checkpoint WHERE number = 9"))
+
+
+async def test_the_sealer_workers_of_two_replicas_seal_each_range_once(
+    replicas: list[ServiceRuntime],
+) -> None:
+    from cascade_audit.sealing import checkpoint_sealer
+
+    from tests.story import eventually
+
+    for runtime in replicas:
+        runtime.state["audit_settings"] = AuditSettings(
+            checkpoint_every=10, seal_poll_interval=0.05
+        )
+    workers = [asyncio.create_task(checkpoint_sealer(r)) for r in replicas]
+    try:
+        for i in range(25):
+            await replicas[i % 2].handle(event(i))
+
+        async def two_sealed() -> bool:
+            return await _scalar(replicas[0], "SELECT count(*) FROM audit_checkpoint") >= 2
+
+        await eventually(two_sealed)
+        await asyncio.sleep(0.3)  # both workers have polled again since
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    ranges = await _scalar(
+        replicas[0],
+        "SELECT string_agg(first_seq || '-' || last_seq, ',' ORDER BY number) "
+        "FROM audit_checkpoint",
+    )
+    assert ranges == "1-10,11-20", "records 21..25 wait for ten more or an hour"
