@@ -95,13 +95,21 @@ def shoot(page: Page, shots: Path, name: str) -> None:
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
-def decide_if_waiting(page: Page, plan_id: str, decision: str = "approve") -> bool:
+def decide_if_waiting(
+    page: Page, plan_id: str, changes: str | None = None, shot: Path | None = None
+) -> bool:
+    """Approve the plan if it waits on this user; first check the changes since the previous
+    version are shown to them."""
     page.goto("/portal/queue")
     link = page.locator(f"a[href='/portal/plans/{plan_id}#decide']")
     if not link.count():
         return False
     link.click()
-    page.locator(f"#decision input[value={decision}]").check()
+    if changes is not None:
+        expect(page.locator("#changes")).to_contain_text(changes)
+    if shot is not None:
+        page.screenshot(path=str(shot), full_page=True)
+    page.locator("#decision input[value=approve]").check()
     page.locator("#send-decision").click()
     expect(page.locator(".flash")).to_be_visible()
     return True
@@ -182,6 +190,9 @@ def test_the_whole_story_in_the_browser(
     until_visible(city, "/portal/queue", f"a[href='/portal/plans/{plan_id}#decide']")
     shoot(city, screenshots, "03-approver-queue")
     city.locator(f"a[href='/portal/plans/{plan_id}#decide']").click()
+    city.locator("#decision input[value=return]").check()
+    city.locator("#send-decision").click()  # returning needs a comment: refused, field named
+    expect(city.locator("#decide .problem")).to_contain_text("Ý kiến chung")
     task_card(city, "HA-01").locator("textarea").fill(RETURN_COMMENT)
     city.locator("#decision input[value=return]").check()
     shoot(city, screenshots, "04-approver-returns-with-a-comment-on-the-task")
@@ -213,7 +224,9 @@ def test_the_whole_story_in_the_browser(
     # Version 2 goes up again (wherever the policy resumes it) until the city approves it.
     deadline = time.monotonic() + 30
     while True:
-        decided = decide_if_waiting(head, plan_id) or decide_if_waiting(city, plan_id)
+        decided = decide_if_waiting(head, plan_id, "15") or decide_if_waiting(
+            city, plan_id, "15", screenshots / "11-approver-sees-the-changes.png"
+        )
         drafter.goto(plan_url)
         if drafter.locator("#plan-status").inner_text() == "Đã phê duyệt":
             break

@@ -192,8 +192,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "decision.return": ("Trả lại để sửa", "Return for changes"),
     "decision.reject": ("Từ chối", "Reject"),
     "decision.comment": (
-        "Ý kiến (bắt buộc khi trả lại hoặc từ chối)",
-        "Comment (required to return or reject)",
+        "Ý kiến chung (khi trả lại hoặc từ chối: ý kiến chung hoặc ý kiến về nhiệm vụ)",
+        "General comment (to return or reject: this or a comment on a task)",
     ),
     "decision.task_comment": ("Ý kiến về nhiệm vụ này", "Comment on this task"),
     "decision.send": ("Gửi quyết định", "Send the decision"),
@@ -303,6 +303,8 @@ REASONS_VI: dict[str, str] = {
     "a product quantity needs its unit": "số lượng sản phẩm cần có đơn vị tính",
     "the plan has no tasks": "kế hoạch chưa có nhiệm vụ nào",
     "a comment is required": "cần ghi ý kiến",
+    "required to return": "bắt buộc khi trả lại: ghi ý kiến chung hoặc ý kiến về nhiệm vụ",
+    "required to reject": "bắt buộc khi từ chối: ghi lý do",
 }
 
 

@@ -131,7 +131,7 @@ class ProblemView:
 def field_label(name: str, lang: str) -> str | None:
     """The label of a field named by an API error (``body.deadline``, ``delegate``, ...)."""
     last = name.split(".")[-1]
-    for prefix in ("task", "delegations", "indicator", "audit", "signin"):
+    for prefix in ("task", "decision", "delegations", "indicator", "audit", "signin"):
         key = f"{prefix}.{last}"
         if key in MESSAGES:
             return translate(key, lang)

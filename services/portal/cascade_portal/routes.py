@@ -446,8 +446,6 @@ async def decide(plan_id: str, request: Request, page: PageDep) -> Response:
             )
     decision = _text(form, "decision") or "approve"
     comment = _text(form, "comment") or None
-    if decision != "approve" and not comment and comments:
-        comment = "; ".join(f"{c['task_code']}: {c['text']}" for c in comments)
     body = {
         "decision": decision,
         "comment": comment,
