@@ -47,7 +47,7 @@ def test_the_queue_keeps_the_deadline_order_and_marks_overdue_steps() -> None:
         "overdue": 1,
         "by_unit": {},
     }
-    html = render("queue.html", queue=queue)
+    html = render("queue.html", queue=queue, only_overdue=False)
     assert html.index("/portal/plans/a#decide") < html.index("/portal/plans/b#decide")
     rows = html.split('<tr class="')[1:]
     assert rows[0].startswith("overdue") and "Quá hạn" in rows[0]

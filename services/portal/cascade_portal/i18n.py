@@ -185,6 +185,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "queue.step": ("Bước", "Step"),
     "queue.due": ("Hạn", "Due"),
     "queue.overdue": ("Quá hạn", "Overdue"),
+    "queue.all": ("Tất cả", "All"),
+    "queue.only_overdue": ("Chỉ hồ sơ quá hạn", "Overdue only"),
     "queue.on_behalf": ("Thay cho", "On behalf of"),
     "queue.review": ("Xem và quyết định", "Review and decide"),
     "decision.title": ("Quyết định", "Decision"),

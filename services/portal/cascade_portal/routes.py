@@ -7,17 +7,18 @@ import json
 import re
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
-from cascade_portal.api import ApiError, body_of, checked
+from cascade_portal.api import ApiError, body_of, checked, client_for
 from cascade_portal.chart import coverage_svg
 from cascade_portal.i18n import LANGUAGES
 from cascade_portal.problems import ProblemView, problem_view, sort_findings
@@ -480,10 +481,13 @@ async def resolve_comment(
 
 # -- approver --------------------------------------------------------------------------------------
 @router.get("/queue")
-async def queue(page: PageDep) -> Response:
+async def queue(page: PageDep, status: str | None = None) -> Response:
     page.require_user()
-    data = await page.api.get("/api/approvals/queue")
-    return await page.render("queue.html", queue=data, flash=flash_of(page.request))
+    only_overdue = status == "overdue"
+    data = await page.api.get("/api/approvals/queue", status="overdue" if only_overdue else None)
+    return await page.render(
+        "queue.html", queue=data, only_overdue=only_overdue, flash=flash_of(page.request)
+    )
 
 
 @router.get("/delegations")
@@ -636,12 +640,29 @@ async def audit(request: Request, page: PageDep, cursor: str | None = None) -> R
 
 @router.get("/audit/export.csv")
 async def audit_csv(request: Request, page: PageDep) -> Response:
+    """The audit API's CSV passed through as it streams (a whole city's trail can be large)."""
     page.require_user()
-    r = checked(
-        await page.api.send("GET", "/api/audit/records/export.csv", params=audit_params(request))
+    client = client_for(request, page.token)
+    upstream = await client.send(
+        client.build_request("GET", "/api/audit/records/export.csv", params=audit_params(request)),
+        stream=True,
     )
-    return Response(
-        r.content,
+    if upstream.status_code >= 400:
+        await upstream.aread()
+        await upstream.aclose()
+        await client.aclose()
+        raise ApiError(upstream.status_code, body_of(upstream))
+
+    async def relay() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        finally:
+            await upstream.aclose()
+            await client.aclose()
+
+    return StreamingResponse(
+        relay(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audit-records.csv"'},
     )
