@@ -45,6 +45,7 @@ def standalone_portal(portal_url: str, tmp_path: Path) -> Iterator[str]:
                 assert time.monotonic() < deadline, "cascade-portal did not start"
                 time.sleep(0.2)
             assert f"{base}/portal/" in log_path.read_text()
+            assert httpx.get(f"{base}/api/portal/health").status_code == 200
             yield base
         finally:
             server.terminate()

@@ -21,7 +21,9 @@ def build_app(settings: PortalSettings | None = None) -> FastAPI:
     async def root() -> RedirectResponse:
         return RedirectResponse("/portal/")
 
+    # /api/portal/health is what the service image's HEALTHCHECK asks every service.
     @app.get("/portal/health", include_in_schema=False)
+    @app.get("/api/portal/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
