@@ -52,7 +52,7 @@ def test_the_queue_keeps_the_deadline_order_and_marks_overdue_steps() -> None:
     rows = html.split('<tr class="')[1:]
     assert rows[0].startswith("overdue") and "Quá hạn" in rows[0]
     assert not rows[1].startswith("overdue") and "Quá hạn" not in rows[1]
-    assert "2026-11-01 08:00" in rows[0]
+    assert "01/11/2026 15:00" in rows[0]  # on Vietnam's clock
     assert "<b>" not in html and "&lt;b&gt;" in html
     assert '<html lang="vi">' in html and 'class="skip" href="#main"' in html
     assert 'id="bell-count" aria-live="polite">3<' in html
@@ -101,3 +101,12 @@ def test_the_plan_shows_each_finding_beside_its_field_and_in_english() -> None:
     group = html.index('id="group-TG01"')
     assert group < html.index("Not covered: y") < html.index('id="tasks"')
     assert "The plan was not submitted" in html
+
+
+def test_times_read_on_vietnams_clock() -> None:
+    from cascade_portal.web import local_time
+
+    assert local_time("2026-11-23T17:30:00Z") == "24/11/2026 00:30"
+    assert local_time("2026-11-23T17:30:00+00:00", False) == "24/11/2026"
+    assert local_time("2026-11-23T10:00:00") == "23/11/2026 17:00"  # naive: UTC
+    assert local_time(None) == "" and local_time("soon") == "soon"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -42,7 +43,25 @@ def number(value: Any) -> str:
     return str(value)
 
 
+VIETNAM_TIME = timezone(timedelta(hours=7))
+
+
+def local_time(value: Any, with_time: bool = True) -> str:
+    """An API timestamp (UTC) on Vietnam's clock, written as officials write dates."""
+    if not value or isinstance(value, Undefined):
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(VIETNAM_TIME)
+    return moment.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+
+
 templates.filters["num"] = number
+templates.filters["local_time"] = local_time
 
 
 @dataclass(frozen=True)
