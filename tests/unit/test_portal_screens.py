@@ -110,3 +110,37 @@ def test_times_read_on_vietnams_clock() -> None:
     assert local_time("2026-11-23T17:30:00+00:00", False) == "24/11/2026"
     assert local_time("2026-11-23T10:00:00") == "23/11/2026 17:00"  # naive: UTC
     assert local_time(None) == "" and local_time("soon") == "soon"
+
+
+def test_the_drafter_may_withdraw_a_submitted_plan_and_others_may_not() -> None:
+    plan = {
+        "id": "p2",
+        "title": "Kế hoạch",
+        "status": "submitted",
+        "version": 1,
+        "unit": "vn.hue.huong-an",
+        "term_start": 2026,
+        "term_end": 2031,
+        "drafter": "drafter.huong-an",
+        "task_groups": [],
+        "indicators": [],
+        "tasks": [],
+    }
+    context = dict(
+        plan=plan,
+        groups={},
+        editable=False,
+        findings=None,
+        refused=False,
+        problem=None,
+        problem_task=None,
+        task_comments={},
+        general_comments=[],
+        item=None,
+        changes=None,
+    )
+    drafter = User("drafter.huong-an", "Cán bộ", "vn.hue.huong-an", ("drafter",), 0)
+    sibling = User("drafter.phu-xuan", "Cán bộ", "vn.hue.phu-xuan", ("drafter",), 0)
+    assert "/portal/plans/p2/withdraw" in render("plan.html", user=drafter, **context)
+    assert "/withdraw" not in render("plan.html", user=sibling, **context)
+    assert "/withdraw" not in render("plan.html", user=APPROVER, **context)

@@ -79,6 +79,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan.no_indicators": ("Chưa có chỉ tiêu.", "No indicators yet."),
     "plan.not_applicable": ("Không áp dụng", "Not applicable"),
     "plan.na_reason": ("Lý do không áp dụng", "Why it does not apply"),
+    "plan.group_title": ("Tên nhóm", "Group title"),
+    "plan.withdraw": ("Rút lại để sửa", "Withdraw to change it"),
+    "plan.withdraw_help": (
+        "Rút kế hoạch đã trình trước quyết định cuối; trình lại sẽ thành phiên bản mới.",
+        "Withdraw the submitted plan before the final decision; resubmitting makes a new version.",
+    ),
     "plan.save_group": ("Lưu nhóm", "Save the group"),
     "plan.add_task": ("Thêm nhiệm vụ", "Add a task"),
     "plan.edit_task": ("Sửa nhiệm vụ", "Edit the task"),

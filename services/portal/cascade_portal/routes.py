@@ -354,10 +354,14 @@ async def delete_task(plan_id: str, task_id: str, page: PageDep) -> Response:
 async def update_group(plan_id: str, code: str, request: Request, page: PageDep) -> Response:
     page.require_user()
     form = await request.form()
-    reason = _text(form, "not_applicable_reason") or ""
-    await page.api.patch(
-        f"/api/plans/{plan_id}/task-groups/{code}", json={"not_applicable_reason": reason or None}
-    )
+    body: dict[str, Any] = {"not_applicable_reason": _text(form, "not_applicable_reason") or None}
+    if title := _text(form, "title"):
+        body["title"] = title
+    r = await page.api.send("PATCH", f"/api/plans/{plan_id}/task-groups/{code}", json=body)
+    if r.status_code == 422:
+        view = problem_view(422, body_of(r), page.lang)
+        return await plan_page(page, plan_id, status_code=422, problem=view)
+    checked(r)
     return redirect(f"{PREFIX}/plans/{plan_id}?done=saved#group-{code}")
 
 
@@ -374,6 +378,13 @@ async def submit(plan_id: str, request: Request, page: PageDep) -> Response:
         return await plan_page(page, plan_id, status_code=422, refused=body_of(r))
     checked(r)
     return redirect(f"{PREFIX}/plans/{plan_id}?done=submitted")
+
+
+@router.post("/plans/{plan_id}/withdraw")
+async def withdraw(plan_id: str, page: PageDep) -> Response:
+    page.require_user()
+    await page.api.post(f"/api/plans/{plan_id}/withdraw")
+    return redirect(f"{PREFIX}/plans/{plan_id}?done=saved")
 
 
 @router.post("/plans/{plan_id}/import")
