@@ -15,6 +15,7 @@ import asyncio
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -130,7 +131,7 @@ async def one_ward(
     groups: list[str],
     city: dict[str, str],
     timings: Timings,
-) -> None:
+) -> str:
     suffix = ward.rsplit(".", 1)[1]
     drafter = await token(client, f"drafter.{suffix}")
     head = await token(client, f"head.{suffix}")
@@ -202,6 +203,54 @@ async def one_ward(
         now - t_decide,
     )
     timings.add("whole story: submit -> drafter told", now - t_submit)
+    return plan_id
+
+
+HOPS = [
+    ("plan.submitted", "approval.case_opened", "hop: plans -> approvals (relay, bus, consumer)"),
+    (
+        "approval.step_decided",
+        "approval.step_assigned",
+        "hop: a decision -> the next step assigned (same transaction)",
+    ),
+    ("approval.case_completed", "plan.approved", "hop: approvals -> plans (relay, bus, consumer)"),
+]
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def server_hops(client: httpx.AsyncClient, plan_ids: list[str], timings: Timings) -> None:
+    """Hop latencies from the events' own times in the audit trail (no polling in them), and
+    each event's way into the audit store."""
+    auditor = await token(client, "auditor.hue")
+    for plan_id in plan_ids:
+        r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
+        if r.status_code != 200:
+            continue
+        rows = r.json()
+        for first, then, label in HOPS:
+            a = next((x for x in rows if x["event_type"] == first), None)
+            b = next(
+                (
+                    x
+                    for x in rows
+                    if x["event_type"] == then
+                    and a
+                    and _when(x["occurred_at"]) >= _when(a["occurred_at"])
+                ),
+                None,
+            )
+            if a and b:
+                timings.add(
+                    label, (_when(b["occurred_at"]) - _when(a["occurred_at"])).total_seconds()
+                )
+        for row in rows:
+            timings.add(
+                "an event -> the audit store (relay, bus, audit's chain)",
+                (_when(row["recorded_at"]) - _when(row["occurred_at"])).total_seconds(),
+            )
 
 
 async def run(client: httpx.AsyncClient, wards: int, concurrency: int) -> dict[str, Any]:
@@ -211,16 +260,20 @@ async def run(client: httpx.AsyncClient, wards: int, concurrency: int) -> dict[s
     timings = Timings()
     gate = asyncio.Semaphore(concurrency)
 
+    plan_ids: list[str] = []
+
     async def guarded(n: int, ward: str) -> None:
         async with gate:
             try:
-                await one_ward(client, n, ward, program, groups, city, timings)
+                plan_ids.append(await one_ward(client, n, ward, program, groups, city, timings))
             except Exception as exc:  # counted and reported, never hidden
                 timings.failures.append(f"{ward}: {exc!r}")
 
     t0 = time.perf_counter()
     await asyncio.gather(*(guarded(n, w) for n, w in enumerate(codes)))
     elapsed = time.perf_counter() - t0
+    await asyncio.sleep(1)
+    await server_hops(client, plan_ids, timings)
     done = wards - len(timings.failures)
     return {
         "wards": wards,

@@ -5,6 +5,7 @@ like the gateway does."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -66,6 +67,10 @@ class Cluster:
         )
         if service == "approvals":
             env["CASCADE_APPROVALS_PLANS_URL"] = f"http://127.0.0.1:{self.ports['plans']}"
+        if service == "audit":
+            env["CASCADE_AUDIT_SERVICE_URLS"] = json.dumps(
+                {s: f"http://127.0.0.1:{port}" for s, port in self.ports.items()}
+            )
         env.update(extra)
         return env
 
@@ -94,7 +99,7 @@ class Cluster:
             stderr=subprocess.STDOUT,
         )
 
-    async def wait_healthy(self, service: str, timeout: float = 60.0) -> None:
+    async def wait_healthy(self, service: str, timeout: float = 120.0) -> None:
         url = f"http://127.0.0.1:{self.ports[service]}/api/{service}/health"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -9,6 +9,7 @@ import pytest
 from cascade_shared.events import SUBSCRIPTIONS
 
 from tests import infra
+from tests.channels import MailSink, Receiver, mail_server, webhook_receiver
 
 
 @pytest.fixture
@@ -60,3 +61,17 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://cascade") as c:
             yield c
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[MailSink, int]]:
+    """A real SMTP server on a free local port that keeps every message."""
+    with mail_server() as server:
+        yield server
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    """A webhook endpoint that verifies signatures and fails each call three times."""
+    with webhook_receiver() as endpoint:
+        yield endpoint

@@ -97,6 +97,7 @@ class StepAssigned(Payload):
     role: str
     due_at: datetime | None = None
     plan_title: str | None = None
+    plan_unit: str | None = None
 
 
 class StepDecided(Payload):

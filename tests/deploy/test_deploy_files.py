@@ -34,8 +34,10 @@ PREFIX_OWNERS = {
     "/api/notifications": "notifications",
     "/api/audit": "audit",
 }
-# services/ members that are not a separately deployed service.
-NOT_DEPLOYED = {"embedded"}
+# services/ members that are not a separately deployed service with a database.
+NOT_DEPLOYED = {"embedded", "portal"}
+# Web fronts: deployed, but without a database, a migration or the bus.
+FRONTS = {"portal": 8005}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -246,6 +248,24 @@ def test_docker_compose_config_is_valid():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_portal_is_deployed_behind_the_gateway():
+    services = load_compose()["services"]
+    portal = services["portal"]
+    assert portal["build"]["args"]["SERVICE"] == "portal"
+    assert portal["build"]["dockerfile"] == "deploy/Dockerfile"
+    env = environment(portal)
+    assert env["CASCADE_SERVICE"] == "portal"
+    assert env["CASCADE_PORT"] == env["CASCADE_PORTAL_PORT"] == str(FRONTS["portal"])
+    assert env["CASCADE_PORTAL_HOST"] == "0.0.0.0"
+    assert urlsplit(env["CASCADE_PORTAL_API_URL"]).hostname == "gateway"
+    assert depends_on(services["gateway"]).get("portal") == "service_healthy"
+    conf = (ROOT / "deploy" / "gateway" / "nginx.conf").read_text(encoding="utf-8")
+    assert re.search(r"upstream portal \{\s*server portal:8005;", conf)
+    assert re.search(r"location /portal/ \{\s*proxy_pass http://portal;", conf)
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "'portal': '8005'" in dockerfile and "8005" in dockerfile.split("EXPOSE", 1)[1]
 
 
 # ----------------------------------------------------------------------------- gateway

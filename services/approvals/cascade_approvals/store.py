@@ -65,6 +65,7 @@ def step_assigned_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, A
         "role": step.role,
         "due_at": step.due_at.isoformat() if step.due_at else None,
         "plan_title": case.plan_title,
+        "plan_unit": case.plan_unit,
     }
 
 
