@@ -14,7 +14,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +22,8 @@ from typing import Any
 import httpx
 
 from bench import ceilings, load
-from tests import infra
-from tests.cluster import BIN, SERVICES, Cluster, free_port
+from tests import infra, processes
+from tests.cluster import SERVICES, Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "bench" / "REPORT.md"
@@ -34,40 +33,12 @@ EVENTS_PER_STORY = (
 
 
 async def embedded(wards: int, concurrency: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-        env.update(
-            {
-                "CASCADE_PORT": str(port),
-                "CASCADE_DATA_DIR": str(Path(tmp) / "data"),
-                "CASCADE_LOG_LEVEL": "WARNING",
-            }
-        )
-        log = (Path(tmp) / "embedded.log").open("wb")
-        server = await asyncio.create_subprocess_exec(
-            str(BIN / "cascade-embedded"), env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-                deadline = time.monotonic() + 60
-                while True:
-                    if server.returncode is not None:
-                        raise RuntimeError((Path(tmp) / "embedded.log").read_text())
-                    try:
-                        if (await client.get("/api/audit/health")).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("embedded mode did not start")
-                    await asyncio.sleep(0.2)
-                return await load.run(client, wards, concurrency)
-        finally:
-            server.terminate()
-            await asyncio.wait_for(server.wait(), timeout=30)
-            log.close()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        processes.embedded(Path(tmp), CASCADE_LOG_LEVEL="WARNING") as system,
+    ):
+        async with httpx.AsyncClient(base_url=system.base, timeout=60) as client:
+            return await load.run(client, wards, concurrency)
 
 
 async def distributed(wards: int, concurrency: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -68,8 +68,8 @@ def published_router(service: str) -> APIRouter:
     async def outbox_published(
         request: Request,
         user: CurrentUser,
-        since: datetime | None = Query(default=None, description="published at or after"),
-        until: datetime | None = Query(default=None, description="published before"),
+        since: AwareDatetime | None = Query(default=None, description="published at or after"),
+        until: AwareDatetime | None = Query(default=None, description="published before"),
         after_seq: int = Query(default=0, ge=0, description="next_after_seq of the last page"),
         limit: int = Query(default=1000, ge=1, le=10000),
     ) -> dict[str, Any]:

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.cluster import BIN, free_port
 from tests.infra import IN_CI
+from tests.processes import embedded
 
 CHROMIUM = os.environ.get("CASCADE_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -28,46 +25,18 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}; install it (make test does) to run the browser tests")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real embedded system, as ``make run`` starts it; its base URL."""
     tmp = tmp_path_factory.mktemp("portal")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    env.update(
-        {
-            "CASCADE_PORT": str(port),
-            "CASCADE_DATA_DIR": str(tmp / "data"),
-            "CASCADE_LOG_LEVEL": "WARNING",  # the story's requests need no log lines
-        }
-    )
-    log_path = tmp / "embedded.log"
-    log = log_path.open("wb")
-    server = subprocess.Popen(
-        [str(BIN / "cascade-embedded")], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{base}/api/audit/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "embedded mode did not start"
-            time.sleep(0.2)
-        banner = log_path.read_text(encoding="utf-8")
-        assert f"{base}/portal/" in banner, banner
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    # The story's requests need no log lines.
+    with embedded(tmp, CASCADE_LOG_LEVEL="WARNING") as system:
+        banner = system.log_text()
+        assert f"{system.base}/portal/" in banner, banner
+        yield system.base
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
@@ -85,7 +54,7 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,37 +16,21 @@ if not IN_CI:  # without Playwright the browser tests skip (CI must have it)
 
 from playwright.sync_api import Browser, expect
 
-from tests.cluster import BIN, free_port
+from tests.processes import serve
 
 
 @pytest.fixture
 def standalone_portal(portal_url: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    env.update({"CASCADE_PORTAL_PORT": str(port), "CASCADE_PORTAL_API_URL": portal_url})
-    log_path = tmp_path / "portal.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [str(BIN / "cascade-portal")], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert server.poll() is None, log_path.read_text()
-                try:
-                    if httpx.get(f"{base}/portal/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "cascade-portal did not start"
-                time.sleep(0.2)
-            assert f"{base}/portal/" in log_path.read_text()
-            assert httpx.get(f"{base}/api/portal/health").status_code == 200
-            yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with serve(
+        "cascade-portal",
+        tmp_path,
+        "/portal/health",
+        port_variable="CASCADE_PORTAL_PORT",
+        CASCADE_PORTAL_API_URL=portal_url,
+    ) as portal:
+        assert f"{portal.base}/portal/" in portal.log_text()
+        assert httpx.get(f"{portal.base}/api/portal/health").status_code == 200
+        yield portal.base
 
 
 def test_the_portal_alone_signs_in_with_a_token_and_calls_the_gateway(

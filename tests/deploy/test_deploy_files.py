@@ -268,6 +268,20 @@ def test_the_portal_is_deployed_behind_the_gateway():
     assert "'portal': '8005'" in dockerfile and "8005" in dockerfile.split("EXPOSE", 1)[1]
 
 
+def test_every_audit_replica_signs_with_the_one_key_made_before_it_starts():
+    services = load_compose()["services"]
+    audit, keygen = services["audit"], services["audit-key"]
+    key_file = environment(audit)["CASCADE_AUDIT_SIGNING_KEY_FILE"]
+    assert keygen["command"] == ["cascade-audit-admin", "keygen", key_file]
+    assert keygen["image"] == audit["image"] and str(keygen["restart"]) == "no"
+    assert depends_on(audit).get("audit-key") == "service_completed_successfully"
+    volume = key_file.rsplit("/", 1)[0]
+    assert (
+        f"audit-data:{volume}" in audit["volumes"] and f"audit-data:{volume}" in keygen["volumes"]
+    )
+    assert "audit-data" in (load_compose().get("volumes") or {})
+
+
 # ----------------------------------------------------------------------------- gateway
 
 

@@ -6,7 +6,6 @@ malformed JSON, wrong content types, unknown ids, expired and forged tokens each
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.cluster import BIN, free_port
+from tests.processes import embedded
 
 PROBLEM = "application/problem+json"
 
@@ -33,56 +32,27 @@ class Embedded:
 
 
 @pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
     tmp = tmp_path_factory.mktemp("bad-input")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    env.update(
-        {
-            "CASCADE_PORT": str(port),
-            "CASCADE_DATA_DIR": str(tmp / "data"),
-            "CASCADE_LOG_LEVEL": "WARNING",
-            "CASCADE_MAX_BODY_BYTES": str(1024 * 1024),
-        }
-    )
-    log = (tmp / "embedded.log").open("wb")
-    server = subprocess.Popen(
-        [str(BIN / "cascade-embedded")], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (tmp / "embedded.log").read_text()
-            try:
-                if httpx.get(f"{base}/api/audit/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "embedded mode did not start"
-            time.sleep(0.2)
+    with embedded(
+        tmp, CASCADE_LOG_LEVEL="WARNING", CASCADE_MAX_BODY_BYTES=str(1024 * 1024)
+    ) as running:
         tokens = {}
         for name in ("admin", "drafter.huong-an"):
-            r = httpx.post(f"{base}/api/auth/dev-token", json={"username": name}, timeout=10)
+            r = httpx.post(
+                f"{running.base}/api/auth/dev-token", json={"username": name}, timeout=10
+            )
             r.raise_for_status()
             tokens[name] = r.json()["access_token"]
-        yield Embedded(base, tokens)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-        errors = [
-            line
-            for line in (tmp / "embedded.log").read_text(errors="replace").splitlines()
-            if "Traceback" in line
-        ]
-        assert not errors, f"the server logged {len(errors)} traceback(s)"
+        yield Embedded(running.base, tokens)
+        tracebacks = running.log_text().count("Traceback")
+    assert not tracebacks, f"the server logged {tracebacks} traceback(s)"
 
 
-def test_no_generated_request_causes_a_server_error(embedded: Embedded) -> None:
+def test_no_generated_request_causes_a_server_error(system: Embedded) -> None:
     """Every operation of the OpenAPI document, with requests generated from its schema (valid
     and not), as the central administrator: 4xx problem details, never a 5xx."""
-    schema = schemathesis.openapi.from_url(f"{embedded.base}/openapi.json")
+    schema = schemathesis.openapi.from_url(f"{system.base}/openapi.json")
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
@@ -98,8 +68,8 @@ def test_no_generated_request_causes_a_server_error(embedded: Embedded) -> None:
             database=None,
         )
         def check(case: Any) -> None:
-            headers = {**(case.headers or {}), **embedded.auth()}
-            response = case.call(base_url=embedded.base, headers=headers, timeout=30)
+            headers = {**(case.headers or {}), **system.auth()}
+            response = case.call(base_url=system.base, headers=headers, timeout=30)
             content_type = response.headers.get("content-type") or [""]
             if isinstance(content_type, list):
                 content_type = content_type[0]
@@ -124,12 +94,12 @@ def _problem(r: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def test_oversized_bodies_are_refused(embedded: Embedded) -> None:
+def test_oversized_bodies_are_refused(system: Embedded) -> None:
     big = b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'"}'
     r = httpx.post(
-        f"{embedded.base}/api/plans",
+        f"{system.base}/api/plans",
         content=big,
-        headers={**embedded.auth("drafter.huong-an"), "Content-Type": "application/json"},
+        headers={**system.auth("drafter.huong-an"), "Content-Type": "application/json"},
         timeout=30,
     )
     assert _problem(r, 413)["errors"][0]["field"] == "body"
@@ -141,31 +111,31 @@ def test_oversized_bodies_are_refused(embedded: Embedded) -> None:
         yield b'"}'
 
     r = httpx.post(
-        f"{embedded.base}/api/plans",
+        f"{system.base}/api/plans",
         content=chunks(),
-        headers={**embedded.auth("drafter.huong-an"), "Content-Type": "application/json"},
+        headers={**system.auth("drafter.huong-an"), "Content-Type": "application/json"},
         timeout=30,
     )
     _problem(r, 413)
 
 
-def test_malformed_json_names_the_body(embedded: Embedded) -> None:
+def test_malformed_json_names_the_body(system: Embedded) -> None:
     r = httpx.post(
-        f"{embedded.base}/api/plans",
+        f"{system.base}/api/plans",
         content='{"title": "Kế hoạch", '.encode(),
-        headers={**embedded.auth("drafter.huong-an"), "Content-Type": "application/json"},
+        headers={**system.auth("drafter.huong-an"), "Content-Type": "application/json"},
         timeout=10,
     )
     body = _problem(r, 422)
     assert body["errors"] and "body" in body["errors"][0]["field"]
 
 
-def test_a_wrong_content_type_is_refused(embedded: Embedded) -> None:
+def test_a_wrong_content_type_is_refused(system: Embedded) -> None:
     r = httpx.post(
-        f"{embedded.base}/api/plans",
+        f"{system.base}/api/plans",
         content=b"title=Ke+hoach",
         headers={
-            **embedded.auth("drafter.huong-an"),
+            **system.auth("drafter.huong-an"),
             "Content-Type": "application/x-www-form-urlencoded",
         },
         timeout=10,
@@ -173,32 +143,49 @@ def test_a_wrong_content_type_is_refused(embedded: Embedded) -> None:
     assert _problem(r, 415)["errors"][0]["field"] == "Content-Type"
 
 
-def test_unknown_ids_are_404(embedded: Embedded) -> None:
-    auth = embedded.auth()
+def test_unknown_ids_are_404(system: Embedded) -> None:
+    auth = system.auth()
     for path in (
         "/api/plans/00000000-0000-0000-0000-000000000000",
         "/api/approvals/cases/00000000-0000-0000-0000-000000000000",
         "/api/plans/00000000-0000-0000-0000-000000000000/versions/1",
     ):
-        _problem(httpx.get(f"{embedded.base}{path}", headers=auth, timeout=10), 404)
+        _problem(httpx.get(f"{system.base}{path}", headers=auth, timeout=10), 404)
 
 
-def test_expired_and_forged_tokens_are_401(embedded: Embedded) -> None:
-    claims = jwt.decode(embedded.tokens["admin"], options={"verify_signature": False})
+def test_expired_and_forged_tokens_are_401(system: Embedded) -> None:
+    claims = jwt.decode(system.tokens["admin"], options={"verify_signature": False})
     forged = jwt.encode({**claims, "roles": ["admin"]}, "not-the-secret-" * 4, algorithm="HS256")
     expired = jwt.encode(
         {**claims, "exp": int(time.time()) - 60}, "not-the-secret-" * 4, algorithm="HS256"
     )
     for token in (forged, expired, "not.a.jwt"):
         r = httpx.get(
-            f"{embedded.base}/api/approvals/queue",
+            f"{system.base}/api/approvals/queue",
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
         _problem(r, 401)
-    _problem(httpx.get(f"{embedded.base}/api/approvals/queue", timeout=10), 401)
+    _problem(httpx.get(f"{system.base}/api/approvals/queue", timeout=10), 401)
 
 
-def test_docs_and_schema_stay_reachable(embedded: Embedded, tmp_path: Path) -> None:
-    r = httpx.get(f"{embedded.base}/openapi.json", timeout=10)
+def test_docs_and_schema_stay_reachable(system: Embedded, tmp_path: Path) -> None:
+    r = httpx.get(f"{system.base}/openapi.json", timeout=10)
     assert r.status_code == 200 and len(r.json()["paths"]) > 40
+
+
+def test_a_time_without_a_zone_is_refused_naming_the_field(system: Embedded) -> None:
+    r = httpx.get(
+        f"{system.base}/api/audit/records",
+        params={"since": "2026-03-01T08:00:00"},
+        headers=system.auth(),
+        timeout=10,
+    )
+    assert _problem(r, 422)["errors"][0]["field"] == "query.since"
+    r = httpx.get(
+        f"{system.base}/api/audit/records",
+        params={"since": "2026-03-01T08:00:00+07:00"},
+        headers=system.auth(),
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text

@@ -29,6 +29,7 @@ from cascade_shared.settings import Settings
 
 from cascade_audit.archive import verify_archive, write_archive
 from cascade_audit.domain.checkpoint import load_public_key
+from cascade_audit.keys import write_new_key
 from cascade_audit.reconciliation import reconcile, report
 from cascade_audit.sealing import seal_due
 from cascade_audit.service import SERVICE
@@ -121,6 +122,17 @@ async def _run(args: argparse.Namespace) -> int:
     return 2
 
 
+def _keygen(path: Path) -> int:
+    """Idempotent, so a deployment can run it before every start: an existing key is kept."""
+    try:
+        write_new_key(path)
+    except FileExistsError:
+        print(f"{path} exists; kept", file=sys.stderr)
+        return 0
+    print(f"made {path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m cascade_audit.cli", description=__doc__.split("\n")[0]
@@ -141,9 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("verify-archive", help="check an archive against a public key")
     p.add_argument("file")
     p.add_argument("--public-key", required=True, help="PEM file obtained independently")
+    p = sub.add_parser("keygen", help="make the Ed25519 signing key file, unless it exists")
+    p.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     if args.command == "verify-archive":
         raise SystemExit(_verify_archive(args))
+    if args.command == "keygen":
+        raise SystemExit(_keygen(args.file))
     raise SystemExit(asyncio.run(_run(args)))
 
 

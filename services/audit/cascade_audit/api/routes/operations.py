@@ -9,7 +9,7 @@ from cascade_shared.envelope import utcnow
 from cascade_shared.problems import Problem
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
 from cascade_audit.api.deps import Auditor, Operator, Runtime
@@ -60,10 +60,12 @@ async def reconciliation(
     request: Request,
     user: Auditor,
     runtime: Runtime,
-    since: datetime | None = Query(
+    since: AwareDatetime | None = Query(
         default=None, description="published at or after (default: a day ago)"
     ),
-    until: datetime | None = Query(default=None, description="published before (default: now)"),
+    until: AwareDatetime | None = Query(
+        default=None, description="published before (default: now)"
+    ),
 ) -> dict[str, Any]:
     """For a window of publication times, every event each service's outbox published that the
     audit store does not hold. ``complete`` is true when every service answered and none is
@@ -87,8 +89,8 @@ async def reconciliation(
 async def archive(
     user: Operator,
     runtime: Runtime,
-    since: datetime = Query(description="records that arrived at or after"),
-    until: datetime = Query(description="records that arrived before; must be in the past"),
+    since: AwareDatetime = Query(description="records that arrived at or after"),
+    until: AwareDatetime = Query(description="records that arrived before; must be in the past"),
 ) -> StreamingResponse:
     """A closed period as a signed archive (.tar.gz): ``records.jsonl`` with every record's
     chain columns, ``checkpoints.jsonl``, ``manifest.json`` (range, start hash, chain head,

@@ -13,7 +13,7 @@ from typing import Any
 from cascade_shared.problems import Problem, forbidden
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from cascade_audit import store
 from cascade_audit.api.deps import Auditor, ConnDep, Runtime
@@ -117,8 +117,8 @@ async def search(
     actor: str | None = Query(default=None, description="username of who did it"),
     unit: str | None = Query(default=None, description="this unit and every unit below it"),
     event_type: list[str] | None = Query(default=None, description="one or more event types"),
-    since: datetime | None = Query(default=None, description="occurred at or after"),
-    until: datetime | None = Query(default=None, description="occurred before"),
+    since: AwareDatetime | None = Query(default=None, description="occurred at or after"),
+    until: AwareDatetime | None = Query(default=None, description="occurred before"),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
@@ -211,8 +211,8 @@ async def verify_chain(
     runtime: Runtime,
     from_seq: int | None = Query(default=None, ge=1),
     to_seq: int | None = Query(default=None, ge=1),
-    since: datetime | None = Query(default=None, description="records that arrived from then"),
-    until: datetime | None = Query(default=None, description="records that arrived before"),
+    since: AwareDatetime | None = Query(default=None, description="records that arrived from then"),
+    until: AwareDatetime | None = Query(default=None, description="records that arrived before"),
 ) -> dict[str, Any]:
     """Walk the chain and report the first broken link. Without a range: the whole chain. With
     one: from the nearest signed checkpoint before it, checking every covered checkpoint's
