@@ -55,6 +55,11 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="package")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the main screens are photographed: ``docs/screenshots`` when
+    ``CASCADE_SCREENSHOTS=docs`` (to refresh the README's pictures), else a temporary folder,
+    so a test run leaves the checkout as it was."""
+    if os.environ.get("CASCADE_SCREENSHOTS") == "docs":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
