@@ -83,8 +83,8 @@ def mail_server() -> Iterator[tuple[MailSink, int]]:
 
 
 @contextmanager
-def webhook_receiver(secret: str = SECRET) -> Iterator[tuple[Receiver, str]]:
-    state = Receiver(secret)
+def webhook_receiver(secret: str = SECRET, failures: int = 3) -> Iterator[tuple[Receiver, str]]:
+    state = Receiver(secret, failures)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

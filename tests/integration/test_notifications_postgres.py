@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from aiosmtpd.controller import Controller
 from cascade_notifications.service import SERVICE
 from cascade_notifications.workers import fan_out_chunk, make_digests, send_due
 from cascade_shared.app import create_app
@@ -25,13 +24,9 @@ from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 from sqlalchemy import text
 
-from tests.integration.test_notifications_channels import (
-    SECRET,
-    MailSink,
-    Receiver,
-    channel_env,
-    free_port,
-)
+from tests.channels import SECRET, MailSink, Receiver, mail_server, webhook_receiver
+from tests.cluster import free_port
+from tests.integration.test_notifications_channels import channel_env
 from tests.story import eventually
 
 HUE, WARD, SIBLING = "vn.hue", "vn.hue.huong-an", "vn.hue.phu-xuan"
@@ -74,39 +69,15 @@ class Service:
 
 @pytest.fixture
 def smtp_sink() -> Iterator[tuple[MailSink, int]]:
-    sink, port = MailSink(), free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
+    with mail_server() as server:
+        yield server
 
 
 @pytest.fixture
 def hook_receiver() -> Iterator[tuple[Receiver, str]]:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
-
-    state = Receiver(SECRET, failures=0)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            self.send_response(state.handle(self.headers, body))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A receiver that accepts every well-signed call at once."""
+    with webhook_receiver(SECRET, failures=0) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
