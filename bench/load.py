@@ -1,7 +1,8 @@
 """Load generator: many wards and approvers at once, through submit -> ward head's sign-off ->
 city decision -> the drafter's notification, against a running Cascade (embedded or
 distributed). Every client is a bot that acts as soon as it sees its work, so the figures are
-the system's own latencies plus a polling interval of at most ``POLL`` seconds.
+the system's own latencies plus a polling interval of at most ``POLL`` seconds (a
+gentle 250 ms: a storm of polls would measure the polls).
 
 Per plan it records: the submit call, the hop from submit until the ward head's queue shows the
 step (plans -> bus -> approvals), each decision call, the hop from the city's decision until the
@@ -20,7 +21,7 @@ from typing import Any
 
 import httpx
 
-POLL = 0.02
+POLL = 0.25
 HUE = "vn.hue"
 
 
