@@ -71,6 +71,19 @@ def conflict(detail: str, **extensions: Any) -> Problem:
     return Problem(409, "Conflict", detail, type_="conflict", **extensions)
 
 
+def invalid(
+    field: str, reason: str, detail: str | None = None, *, title: str = "Invalid request"
+) -> Problem:
+    """A 422 naming one field and why it was refused (``detail`` defaults to both)."""
+    return Problem(
+        422,
+        title,
+        detail or f"{field}: {reason}",
+        type_="validation",
+        errors=[{"field": field, "reason": reason}],
+    )
+
+
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     return JSONResponse(
         problem.body(str(request.url.path) if request else None),

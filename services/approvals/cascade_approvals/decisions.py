@@ -8,7 +8,7 @@ from typing import Any
 
 from cascade_shared.auth import Principal
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import Problem, conflict, forbidden, not_found
+from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from cascade_shared.service import ServiceRuntime
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import update
@@ -38,16 +38,6 @@ async def _current_state(session: AsyncSession, case_id: str) -> dict[str, Any]:
     case = await session.get(ApprovalCase, case_id)
     assert case is not None
     return jsonable_encoder(await load_case_public(session, case))
-
-
-def _invalid(field: str, reason: str) -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        f"{field}: {reason}",
-        type_="validation",
-        errors=[{"field": field, "reason": reason}],
-    )
 
 
 async def decide_step(
@@ -112,7 +102,7 @@ async def decide_step(
     if comment_required(body.decision) and not (
         (body.comment or "").strip() or any(c.text.strip() for c in body.comments)
     ):
-        raise _invalid("comment", f"required to {body.decision}")
+        raise invalid("comment", f"required to {body.decision}")
 
     now = utcnow()
     if body.decision == "approve":

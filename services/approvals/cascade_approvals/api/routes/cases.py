@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import httpx
 from cascade_shared.auth import Principal
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import Problem, forbidden, not_found
+from cascade_shared.problems import Problem, forbidden, invalid, not_found
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, false, or_
@@ -164,12 +164,11 @@ async def get_case(case_id: str, user: CurrentUser, session: SessionDep) -> dict
 
 def _replay(stored: IdempotentResponse, fingerprint: str) -> JSONResponse:
     if stored.fingerprint != fingerprint:
-        raise Problem(
-            422,
-            "Idempotency-Key reused",
+        raise invalid(
+            "Idempotency-Key",
+            "used for a different request",
             "this Idempotency-Key was used for a different request",
-            type_="validation",
-            errors=[{"field": "Idempotency-Key", "reason": "used for a different request"}],
+            title="Idempotency-Key reused",
         )
     return JSONResponse(
         stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}

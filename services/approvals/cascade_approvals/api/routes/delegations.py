@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import Problem, conflict, forbidden, not_found
+from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, status
 from sqlmodel import col, or_, select
 
@@ -40,13 +40,7 @@ async def delegate(
     )
     if problem is not None:
         field, reason = problem
-        raise Problem(
-            422,
-            "Invalid request",
-            f"{field}: {reason}",
-            type_="validation",
-            errors=[{"field": field, "reason": reason}],
-        )
+        raise invalid(field, reason)
     row = Delegation(
         unit=user.unit,
         delegator=user.username,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import Problem
+from cascade_shared.problems import Problem, invalid
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel
@@ -45,16 +45,6 @@ class ReconciliationReport(BaseModel):
     missing: list[MissingEvent]
 
 
-def _invalid(field: str, reason: str) -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        f"{field}: {reason}",
-        type_="validation",
-        errors=[{"field": field, "reason": reason}],
-    )
-
-
 @router.get("/reconciliation", response_model=ReconciliationReport)
 async def reconciliation(
     request: Request,
@@ -73,7 +63,7 @@ async def reconciliation(
     until = until or utcnow()
     since = since or until - timedelta(days=1)
     if until <= since:
-        raise _invalid("query.until", "must be after since")
+        raise invalid("query.until", "must be after since")
     result = await reconcile(
         runtime.engine,
         audit_settings(runtime),
@@ -97,9 +87,9 @@ async def archive(
     file hashes) and ``manifest.sig`` (Ed25519). Unsealed records in the period are sealed
     first, so the archive's checkpoints cover all of it."""
     if until > utcnow():
-        raise _invalid("query.until", "the period must be closed: until lies in the future")
+        raise invalid("query.until", "the period must be closed: until lies in the future")
     if until <= since:
-        raise _invalid("query.until", "must be after since")
+        raise invalid("query.until", "must be after since")
     async with runtime.engine.connect() as conn:
         first, last = await seq_range_of(conn, since, until)
         if first is None or last is None or last < first:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from cascade_shared.problems import Problem, forbidden
+from cascade_shared.problems import forbidden, invalid
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel
@@ -70,13 +70,7 @@ def _filter(
     if unit is not None and not user.sees(unit):
         raise forbidden(f"unit {unit} is outside your unit {user.unit} and the units below it")
     if since is not None and until is not None and until <= since:
-        raise Problem(
-            422,
-            "Invalid request",
-            "until must be after since",
-            type_="validation",
-            errors=[{"field": "query.until", "reason": "must be after since"}],
-        )
+        raise invalid("query.until", "must be after since", "until must be after since")
     return RecordFilter(plan_id, actor, unit, tuple(event_type or ()), since, until)
 
 
@@ -86,13 +80,7 @@ def _cursor(token: str | None) -> Cursor | None:
     try:
         return Cursor.decode(token)
     except ValueError as exc:
-        raise Problem(
-            422,
-            "Invalid request",
-            str(exc),
-            type_="validation",
-            errors=[{"field": "query.cursor", "reason": str(exc)}],
-        ) from exc
+        raise invalid("query.cursor", str(exc), str(exc)) from exc
 
 
 @router.get("/plans/{plan_id}/events", response_model=list[RecordPublic])

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import Problem, not_found
+from cascade_shared.problems import invalid, not_found
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -53,13 +53,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(created), str(ident)
     except (ValueError, TypeError) as exc:
-        raise Problem(
-            422,
-            "Invalid request",
-            "before: not a cursor this API gave out",
-            type_="validation",
-            errors=[{"field": "query.before", "reason": "not a cursor this API gave out"}],
-        ) from exc
+        raise invalid("query.before", "not a cursor this API gave out") from exc
 
 
 @router.get("/inbox", response_model=InboxPage)

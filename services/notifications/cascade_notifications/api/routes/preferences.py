@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cascade_shared.problems import Problem
+from cascade_shared.problems import invalid
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
@@ -44,12 +44,10 @@ class PreferenceOut(PreferenceIn):
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise Problem(
-            422,
-            "Invalid request",
+        raise invalid(
+            "path.kind",
+            f"one of {', '.join(KINDS)}",
             f"kind: {kind!r} is not a kind of notification",
-            type_="validation",
-            errors=[{"field": "path.kind", "reason": f"one of {', '.join(KINDS)}"}],
         )
 
 

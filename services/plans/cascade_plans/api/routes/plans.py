@@ -6,7 +6,7 @@ from typing import Any
 
 from cascade_shared.auth import Principal, parent_unit, unit_within
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import Problem, conflict, forbidden, not_found
+from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,16 +28,6 @@ from cascade_plans.schemas import (
 )
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])
-
-
-def invalid(field: str, reason: str, detail: str | None = None) -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        detail or f"{field}: {reason}",
-        type_="validation",
-        errors=[{"field": field, "reason": reason}],
-    )
 
 
 async def _group_ids(session: AsyncSession, plan_id: str) -> dict[str, str]:
