@@ -24,12 +24,16 @@ SECRET = "receiver-secret-of-the-province-system"
 
 
 class MailSink:
-    """aiosmtpd handler keeping every message it accepts."""
+    """aiosmtpd handler keeping every message it accepts; with ``refusing`` set it answers
+    every message with a temporary failure, as a mail server that is down for maintenance."""
 
     def __init__(self) -> None:
         self.raw: list[bytes] = []
+        self.refusing = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refusing:
+            return "451 4.3.0 Mail server temporarily unavailable"
         self.raw.append(envelope.original_content or envelope.content)
         return "250 OK"
 

@@ -410,6 +410,74 @@ async def test_a_dead_webhook_is_replayed_and_arrives_once(service: Service) -> 
     assert svc.hook.bad_signatures == 0
 
 
+async def test_a_dead_email_is_seen_by_the_units_heads_and_sent_again_once(
+    service: Service,
+) -> None:
+    svc = service
+    svc.sink.refusing = True  # the mail server is down for maintenance
+    envelope = await svc.handle(
+        "plan.rejected",
+        {
+            "plan_id": "plan-11",
+            "version": 1,
+            "unit": WARD,
+            "unit_level": "ward",
+            "title": "Kế hoạch bị bác",
+            "drafter": "drafter.huong-an",
+            "comment": "Không phù hợp",
+        },
+    )
+    head = svc.headers("head.huong-an", WARD, "head")
+
+    async def dead() -> Any:
+        r = await svc.http.get("/api/notifications/emails", params={"state": "dead"}, headers=head)
+        assert r.status_code == 200, r.text
+        return r.json() if len(r.json()) == 2 else None
+
+    mails = await eventually(dead)  # the drafter and the head of the ward, three tries each
+    assert {m["recipient"] for m in mails} == {"drafter.huong-an", "head.huong-an"}
+    assert all(m["attempts"] == 3 and "451" in m["last_error"] for m in mails)
+    assert all(m["event_id"] == str(envelope.id) and m["unit"] == WARD for m in mails)
+    drafters = next(m for m in mails if m["recipient"] == "drafter.huong-an")
+
+    # The city above sees them; a sibling ward's head and a drafter do not.
+    r = await svc.http.get(
+        "/api/notifications/emails",
+        params={"state": "dead"},
+        headers=svc.headers("head.hue", HUE, "head"),
+    )
+    assert {m["id"] for m in r.json()} == {m["id"] for m in mails}
+    sibling = svc.headers("head.phu-xuan", SIBLING, "head")
+    r = await svc.http.get("/api/notifications/emails", headers=sibling)
+    assert r.status_code == 200 and r.json() == []
+    r = await svc.http.post(f"/api/notifications/emails/{drafters['id']}/resend", headers=sibling)
+    assert r.status_code == 404, r.text
+    drafter = svc.headers("drafter.huong-an", WARD, "drafter")
+    r = await svc.http.get("/api/notifications/emails", headers=drafter)
+    assert r.status_code == 403, r.text
+    r = await svc.http.post(f"/api/notifications/emails/{drafters['id']}/resend", headers=drafter)
+    assert r.status_code == 403, r.text
+    assert svc.sink.raw == []
+
+    svc.sink.refusing = False  # back up: only the one sent again goes out
+    r = await svc.http.post(f"/api/notifications/emails/{drafters['id']}/resend", headers=head)
+    assert r.status_code == 200 and r.json()["state"] == "pending", r.text
+
+    async def sent() -> Any:
+        r = await svc.http.get("/api/notifications/emails", params={"state": "sent"}, headers=head)
+        return r.json()
+
+    [done] = await eventually(sent)
+    assert done["id"] == drafters["id"] and done["attempts"] == 1 and done["last_error"] is None
+    [mail] = svc.sink.messages()
+    assert mail["To"] == "drafter.huong-an@example.gov.vn"
+    assert mail["Message-ID"].startswith(f"<{drafters['id']}@")
+    r = await svc.http.post(f"/api/notifications/emails/{drafters['id']}/resend", headers=head)
+    assert r.status_code == 200  # a sent one may be sent again (the reader lost it)
+    r = await svc.http.post("/api/notifications/emails/no-such-mail/resend", headers=head)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
 async def test_an_announcement_reaches_the_whole_subtree_in_chunks_with_a_live_count(
     service: Service,
 ) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
 from cascade_notifications.api.routes import announcements as announcement_routes
+from cascade_notifications.api.routes import emails as email_routes
 from cascade_notifications.api.routes import inbox as inbox_routes
 from cascade_notifications.api.routes import preferences as preference_routes
 from cascade_notifications.api.routes import webhooks as webhook_routes
@@ -30,6 +31,7 @@ SERVICE = ServiceDefinition(
     routers=[
         preference_routes.router,
         webhook_routes.router,
+        email_routes.router,
         announcement_routes.router,
         inbox_routes.router,
     ],

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cascade_shared.envelope import utcnow
+from cascade_shared.problems import conflict
 from cascade_shared.service import ServiceRuntime
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
-from cascade_notifications.models import Notification
+from cascade_notifications.models import Delivery, Notification
 from cascade_notifications.settings import NotificationsSettings
 from cascade_notifications.signals import Signals
 
@@ -55,3 +57,15 @@ def signals_of(runtime: ServiceRuntime) -> Signals:
     if signals is None:
         signals = runtime.state["signals"] = Signals()
     return signals
+
+
+async def send_again(session: Any, runtime: ServiceRuntime, row: Delivery) -> Delivery:
+    """Put a dead (or sent) delivery back in the queue with a fresh count of attempts; it keeps
+    its id, so the receiver still sees the same ``Idempotency-Key`` or ``Message-ID``."""
+    if row.state in ("pending", "digest"):
+        raise conflict("the delivery is still waiting to be sent")
+    row.state, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), None
+    session.add(row)
+    await session.commit()
+    signals_of(runtime).deliveries.notify()
+    return row

@@ -6,6 +6,10 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
+from cascade_shared.units import like_prefix
+
+__all__ = ["Cursor", "RecordFilter", "like_prefix"]
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -27,12 +31,6 @@ class Cursor:
             return cls(datetime.fromisoformat(when), int(seq))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValueError("not a cursor from this API") from exc
-
-
-def like_prefix(unit: str) -> str:
-    """A LIKE pattern for the units strictly below ``unit`` (``%`` and ``_`` escaped with \\)."""
-    escaped = unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + ".%"
 
 
 @dataclass(frozen=True)

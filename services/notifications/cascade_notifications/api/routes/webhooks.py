@@ -6,16 +6,15 @@ from __future__ import annotations
 import secrets
 from typing import Any, Literal
 
-from cascade_shared.envelope import utcnow
 from cascade_shared.events import CATALOGUE
-from cascade_shared.problems import Problem, not_found
+from cascade_shared.problems import not_found
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 from sqlmodel import col, select
 
 from cascade_notifications.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_notifications.models import Delivery, WebhookSubscription
-from cascade_notifications.store import signals_of
+from cascade_notifications.store import send_again
 
 router = APIRouter(prefix="/api/notifications/webhooks", tags=["webhooks"])
 
@@ -142,10 +141,4 @@ async def replay(
     if row is None or row.channel != "webhook":
         raise not_found("webhook delivery", delivery_id)
     await _subscription(session, user, row.recipient)
-    if row.state == "pending":
-        raise Problem(409, "Conflict", "the delivery is still being tried", type_="conflict")
-    row.state, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), None
-    session.add(row)
-    await session.commit()
-    signals_of(runtime).deliveries.notify()
-    return row.model_dump()
+    return (await send_again(session, runtime, row)).model_dump()
