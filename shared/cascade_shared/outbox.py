@@ -63,6 +63,7 @@ def outbox_table(metadata: MetaData) -> Table:
             postgresql_where=text("published_at IS NULL"),
             sqlite_where=text("published_at IS NULL"),
         ),
+        Index("ix_outbox_published_at", "published_at"),
     )
 
 
