@@ -8,10 +8,10 @@ from typing import Any, Literal
 from cascade_shared.problems import not_found
 from cascade_shared.units import like_prefix
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlmodel import col, or_, select
 
 from cascade_notifications.api.deps import CurrentUser, Runtime, SessionDep
+from cascade_notifications.api.routes.webhooks import DeliveryOut
 from cascade_notifications.models import Delivery, Recipient
 from cascade_notifications.store import send_again
 
@@ -20,20 +20,13 @@ router = APIRouter(prefix="/api/notifications/emails", tags=["e-mails"])
 MANAGERS = ("head", "admin")
 
 
-class EmailOut(BaseModel):
-    id: str
-    event_id: str
-    event_type: str
+class EmailOut(DeliveryOut):
     recipient: str
     unit: str
+    """The recipient's unit."""
     target: str
+    """The e-mail address it was (or will be) sent to."""
     subject: str
-    state: str
-    attempts: int
-    next_attempt_at: Any
-    last_error: str | None
-    created_at: Any
-    sent_at: Any
 
 
 def _out(row: Delivery, unit: str) -> dict[str, Any]:
