@@ -354,6 +354,19 @@ async def test_a_daily_digest_folds_a_users_mail_into_one_message(service: Servi
     assert len(single) == 1  # the head got single messages; the drafter only the digest
 
 
+def rejection(plan_id: str) -> dict[str, Any]:
+    """A ``plan.rejected`` payload for a Hương An plan."""
+    return {
+        "plan_id": plan_id,
+        "version": 1,
+        "unit": WARD,
+        "unit_level": "ward",
+        "title": "Kế hoạch bị bác",
+        "drafter": "drafter.huong-an",
+        "comment": "Không phù hợp",
+    }
+
+
 async def test_a_dead_webhook_is_replayed_and_arrives_once(service: Service) -> None:
     svc = service
     head = svc.headers("head.hue", HUE, "head")
@@ -365,18 +378,7 @@ async def test_a_dead_webhook_is_replayed_and_arrives_once(service: Service) -> 
     assert r.status_code == 201, r.text
     sub = r.json()["id"]
     svc.hook.failures = 1000  # the receiving system is down
-    envelope = await svc.handle(
-        "plan.rejected",
-        {
-            "plan_id": "plan-9",
-            "version": 1,
-            "unit": WARD,
-            "unit_level": "ward",
-            "title": "Kế hoạch bị bác",
-            "drafter": "drafter.huong-an",
-            "comment": "Không phù hợp",
-        },
-    )
+    envelope = await svc.handle("plan.rejected", rejection("plan-9"))
     await svc.handle("plan.returned", {**envelope.payload, "plan_id": "plan-10"})
 
     async def dead() -> Any:
@@ -415,18 +417,7 @@ async def test_a_dead_email_is_seen_by_the_units_heads_and_sent_again_once(
 ) -> None:
     svc = service
     svc.sink.refusing = True  # the mail server is down for maintenance
-    envelope = await svc.handle(
-        "plan.rejected",
-        {
-            "plan_id": "plan-11",
-            "version": 1,
-            "unit": WARD,
-            "unit_level": "ward",
-            "title": "Kế hoạch bị bác",
-            "drafter": "drafter.huong-an",
-            "comment": "Không phù hợp",
-        },
-    )
+    envelope = await svc.handle("plan.rejected", rejection("plan-11"))
     head = svc.headers("head.huong-an", WARD, "head")
 
     async def dead() -> Any:
