@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     event,
     select,
     text,
@@ -112,6 +113,33 @@ def _wake_relays_after_commit(session: Session) -> None:
 def _forget_after_rollback(session: Session, _previous_transaction: Any) -> None:
     session.info.pop(_PENDING_KEY, None)
     session.info.pop(_WAKE_KEY, None)
+
+
+async def prune_published(
+    engine: AsyncEngine, table: Table, *, older_than: timedelta, batch_size: int = 5000
+) -> int:
+    """Delete rows published more than ``older_than`` ago, a batch per transaction so the relay
+    is never held up; unpublished rows are never touched. Returns how many were deleted.
+
+    The audit reconciliation lists published rows by ``published_at``: keep them longer than
+    the windows it is asked about."""
+    cutoff = utcnow() - older_than
+    deleted = 0
+    while True:
+        oldest = (
+            select(table.c.seq)
+            .where(table.c.published_at < cutoff)
+            .order_by(table.c.published_at)
+            .limit(batch_size)
+        )
+        async with engine.begin() as conn:
+            result = await conn.execute(
+                delete(table).where(table.c.seq.in_(oldest.scalar_subquery()))
+            )
+        count = int(result.rowcount or 0)
+        deleted += count
+        if count < batch_size:
+            return deleted
 
 
 def backoff(attempts: int) -> timedelta:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from cascade_shared.bus.base import EventBus
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
 from cascade_shared.logs import correlation_id
-from cascade_shared.outbox import OutboxRelay, record_event
+from cascade_shared.outbox import OutboxRelay, prune_published, record_event
 from cascade_shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,23 @@ class ServiceRuntime:
             for worker in self.definition.workers:
                 name = f"{self.name}:{getattr(worker, '__name__', 'worker')}"
                 self._workers.append(asyncio.create_task(worker(self), name=name))
+            if relay and self.settings.outbox_retention_days > 0:
+                pruner = asyncio.create_task(self._outbox_pruner(), name=f"{self.name}:pruner")
+                self._workers.append(pruner)
+
+    async def prune_outbox(self) -> int:
+        """Delete this service's outbox rows published longer ago than the retention."""
+        keep = timedelta(days=self.settings.outbox_retention_days)
+        return await prune_published(self.engine, self.definition.outbox, older_than=keep)
+
+    async def _outbox_pruner(self) -> None:
+        while True:
+            try:
+                if deleted := await self.prune_outbox():
+                    log.info("pruned %d published outbox rows of %s", deleted, self.name)
+            except Exception:  # the next round tries again; the relay does not depend on it
+                log.exception("pruning the outbox of %s failed", self.name)
+            await asyncio.sleep(self.settings.outbox_prune_interval)
 
     async def stop_workers(self) -> None:
         for task in self._workers:

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     publish_timeout: float = 10.0
     relay_batch_size: int = 200
     relay_poll_interval: float = 1.0
+    outbox_retention_days: float = Field(
+        default=30.0,
+        description="published outbox rows older than this are deleted (0: kept forever); "
+        "longer than any reconciliation window",
+    )
+    outbox_prune_interval: float = Field(default=3600.0, description="seconds between prunes")
     transient_retry_seconds: float = Field(
         default=60.0, description="how long a handler retries a database that is unreachable"
     )
