@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from cascade_shared.auth import TokenVerifier, dev_secret
 from cascade_shared.bus import EventBus, make_bus
+from cascade_shared.dead_letters import dead_letters_router
 from cascade_shared.events import SUBSCRIPTIONS
 from cascade_shared.guards import RequestGuard
 from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
@@ -101,6 +102,8 @@ def create_app(
             f"/api/{definition.name}/health", _health, methods=["GET"], tags=["health"]
         )
         app.include_router(published_router(definition.name))  # audit reconciliation
+        if definition.name in SUBSCRIPTIONS:  # it consumes, so it can park
+            app.include_router(dead_letters_router(definition.name))
         for router in definition.routers:
             app.include_router(router)
     return app

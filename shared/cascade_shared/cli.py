@@ -53,5 +53,9 @@ def admin_main(argv: list[str] | None = None) -> None:
         p.add_argument("service", choices=sorted(SUBSCRIPTIONS))
     args = parser.parse_args(argv)
     action = "count" if args.command == "dead-count" else "replay"
-    n = asyncio.run(_dead_letters(action, args.service))
+    try:
+        n = asyncio.run(_dead_letters(action, args.service))
+    except RuntimeError as exc:  # embedded mode: only the running process can replay
+        print(f"cascade-admin: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
     print(n)

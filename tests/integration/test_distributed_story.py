@@ -13,7 +13,7 @@ from cascade_shared.envelope import Envelope
 
 from tests import infra
 from tests.cluster import BIN, Cluster, make_cluster
-from tests.story import eventually, run_story
+from tests.story import eventually, run_story, token
 
 
 @pytest.fixture
@@ -74,4 +74,14 @@ async def test_a_poison_event_is_parked_after_n_tries_while_the_story_flows(
     await eventually(parked, timeout=60)
     assert await _admin(cluster, "replay-dead", "approvals") == "1"
     # Replayed, it fails again the same way and is parked again: still visible, never lost.
+    await eventually(parked, timeout=60)
+    # The approvals process itself shows the same queue to central admins, and replays it.
+    async with cluster.client() as client:
+        admin = await token(client, "admin")
+        r = await client.get("/api/approvals/dead-letters", headers=admin)
+        assert r.json() == {"service": "approvals", "parked": 1}, r.text
+        head = await token(client, "head.huong-an")
+        assert (await client.get("/api/approvals/dead-letters", headers=head)).status_code == 403
+        r = await client.post("/api/approvals/dead-letters/replay", headers=admin)
+        assert r.json() == {"service": "approvals", "replayed": 1}, r.text
     await eventually(parked, timeout=60)

@@ -2,9 +2,10 @@
 
 from cascade_shared.bus.base import EventBus, EventHandler
 from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.bus.parked import ParkedStore
 from cascade_shared.settings import Settings
 
-__all__ = ["EventBus", "EventHandler", "InProcessBus", "make_bus"]
+__all__ = ["EventBus", "EventHandler", "InProcessBus", "ParkedStore", "make_bus"]
 
 
 def make_bus(settings: Settings) -> EventBus:
@@ -20,4 +21,7 @@ def make_bus(settings: Settings) -> EventBus:
             publish_timeout=settings.publish_timeout,
             connection_name=f"{settings.namespace}.{settings.service}",
         )
-    return InProcessBus(delivery_limit=settings.delivery_limit)
+    return InProcessBus(
+        delivery_limit=settings.delivery_limit,
+        parked=ParkedStore(settings.data_dir / "dead-letters.sqlite3"),
+    )

@@ -3,6 +3,10 @@
 ``publish`` returns only after every bound consumer has handled the event (or parked it), so the
 outbox relay marks a row published only once its effects are committed: a crash in between makes
 the relay publish again and the consumers' inboxes drop the repeat.
+
+An event that fails every delivery is parked in a :class:`ParkedStore` (a SQLite file in the data
+folder), so it survives a restart. A replay leaves each parked row in place until the consumer has
+handled the event or parked it again: a crash during a replay loses nothing either.
 """
 
 from __future__ import annotations
@@ -13,26 +17,37 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cascade_shared.bus.base import EventBus, EventHandler
+from cascade_shared.bus.parked import ParkedStore
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import routing_key_matches
 
 log = logging.getLogger(__name__)
 
 
+_Delivery = tuple[Envelope, asyncio.Future[None], int | None]
+"""An event, the future its publisher waits on, and the parked row it is a replay of."""
+
+
 @dataclass
 class _ServiceQueue:
     patterns: list[str]
-    queue: asyncio.Queue[tuple[Envelope, asyncio.Future[None]]] = field(
-        default_factory=asyncio.Queue
-    )
+    queue: asyncio.Queue[_Delivery] = field(default_factory=asyncio.Queue)
     dead: list[Envelope] = field(default_factory=list)
+    """Parked events when the bus has no store (tests)."""
+    replaying: set[int] = field(default_factory=set)
     worker: asyncio.Task[None] | None = None
 
 
 class InProcessBus(EventBus):
     def __init__(
-        self, *, delivery_limit: int = 5, retry_delay: float = 0.02, publish_timeout: float = 30.0
+        self,
+        *,
+        delivery_limit: int = 5,
+        retry_delay: float = 0.02,
+        publish_timeout: float = 30.0,
+        parked: ParkedStore | None = None,
     ) -> None:
+        self.parked = parked
         self.delivery_limit = delivery_limit
         self.retry_delay = retry_delay
         self.publish_timeout = publish_timeout
@@ -64,7 +79,7 @@ class InProcessBus(EventBus):
             for q in self._queues.values():
                 if any(routing_key_matches(p, envelope.type) for p in q.patterns):
                     fut: asyncio.Future[None] = loop.create_future()
-                    q.queue.put_nowait((envelope, fut))
+                    q.queue.put_nowait((envelope, fut, None))
                     futures.append(fut)
             per_envelope.append(futures or None)
         results: list[BaseException | None] = []
@@ -87,33 +102,53 @@ class InProcessBus(EventBus):
 
     async def _consume(self, service: str, q: _ServiceQueue, handler: EventHandler) -> None:
         while True:
-            envelope, fut = await q.queue.get()
+            envelope, fut, replay_of = await q.queue.get()
+            error: str | None = None
             # Like a quorum queue's x-delivery-limit: the first delivery plus ``limit`` retries.
             for attempt in range(1, self.delivery_limit + 2):
                 try:
                     await handler(envelope)
+                    error = None
                     break
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
                     log.exception("handler failed", extra={"service": service, "attempt": attempt})
                     await asyncio.sleep(self.retry_delay * attempt)
-            else:
+            if error is not None:
                 log.error("parked in dead letters: %s %s", service, envelope.id)
-                q.dead.append(envelope)
+                if self.parked is None:
+                    q.dead.append(envelope)
+                else:
+                    await asyncio.to_thread(self.parked.add, service, envelope, error)
+            if replay_of is not None and self.parked is not None:
+                await asyncio.to_thread(self.parked.remove, replay_of)
+                q.replaying.discard(replay_of)
             if not fut.done():
                 fut.set_result(None)
 
     async def dead_letter_count(self, service: str) -> int:
+        if self.parked is not None:
+            return await asyncio.to_thread(self.parked.count, service)
         return len(self._queues[service].dead)
-
-    def dead_letters(self, service: str) -> list[Envelope]:
-        return list(self._queues[service].dead)
 
     async def replay_dead_letters(self, service: str) -> int:
         q = self._queues[service]
-        parked, q.dead = q.dead, []
         loop = asyncio.get_running_loop()
-        for envelope in parked:
-            q.queue.put_nowait((envelope, loop.create_future()))
-        return len(parked)
+        if self.parked is None:
+            parked, q.dead = q.dead, []
+            for envelope in parked:
+                q.queue.put_nowait((envelope, loop.create_future(), None))
+            return len(parked)
+        if q.worker is None:
+            raise RuntimeError(
+                f"the {service} service is not consuming in this process: replay its parked"
+                f" events through the running system (POST /api/{service}/dead-letters/replay)"
+            )
+        rows = await asyncio.to_thread(self.parked.list, service)
+        fresh = [r for r in rows if r.seq not in q.replaying]
+        for row in fresh:
+            q.replaying.add(row.seq)
+            q.queue.put_nowait((row.envelope, loop.create_future(), row.seq))
+        return len(fresh)
