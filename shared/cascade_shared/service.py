@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,9 +35,17 @@ from cascade_shared.settings import Settings
 log = logging.getLogger(__name__)
 
 
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+
+
 def is_transient(exc: BaseException) -> bool:
     """A failure of the database connection (restart, network, a locked SQLite file), not of
     the event: worth retrying the same transaction."""
+    if isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.Error):
+        # SQLite reports its own mistakes ("no such column") as operational errors too: only a
+        # busy or unreadable file is worth waiting for; the rest fails the delivery at once.
+        message = str(exc.orig).lower()
+        return any(word in message for word in _SQLITE_TRANSIENT)
     if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
