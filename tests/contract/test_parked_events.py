@@ -83,3 +83,67 @@ async def test_a_replay_cut_short_leaves_the_event_parked(tmp_path: Path) -> Non
     assert store.count("contract") == 1
     [row] = store.list("contract")
     assert row.envelope.payload == {"n": 7} and row.error == "ValueError: earlier"
+
+
+class FlakyStore(ParkedStore):
+    """A parked file that cannot be written once (a full disk, a lock held too long)."""
+
+    failures = 1
+
+    def add(self, service: str, envelope: Envelope, error: str | None) -> int:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("disk full")
+        return super().add(service, envelope, error)
+
+
+async def test_a_failure_to_park_is_reported_to_the_publisher_and_the_consumer_carries_on(
+    tmp_path: Path,
+) -> None:
+    store = FlakyStore(tmp_path / "dead-letters.sqlite3")
+    handled: list[int] = []
+
+    async def handler(e: Envelope) -> None:
+        if e.payload.get("poison"):
+            raise ValueError("cannot read this plan")
+        handled.append(int(e.payload["n"]))
+
+    bus = await started(store)
+    await bus.subscribe("contract", handler)
+    poison = event("demo.item", poison=True, n=0)
+    [result] = await bus.publish([poison])
+    assert isinstance(result, OSError)  # not taken: the relay keeps the row and tries again
+    assert await bus.publish([event("demo.item", n=1)]) == [None]
+    assert handled == [1]  # the consumer lived through it
+    assert await bus.publish([poison]) == [None]  # the relay's next try parks it
+    assert store.count("contract") == 1
+    await bus.close()
+
+
+async def test_a_republish_of_a_queued_event_waits_for_it_instead_of_queueing_a_copy(
+    tmp_path: Path,
+) -> None:
+    release = asyncio.Event()
+    calls: list[str] = []
+
+    async def slow(e: Envelope) -> None:
+        calls.append(str(e.id))
+        await release.wait()
+
+    bus = InProcessBus(
+        delivery_limit=LIMIT,
+        retry_delay=0.001,
+        publish_timeout=0.2,
+        parked=ParkedStore(tmp_path / "dead-letters.sqlite3"),
+    )
+    await bus.declare(TOPOLOGY)
+    await bus.subscribe("contract", slow)
+    first = event("demo.item", n=1)
+    [timed_out] = await bus.publish([first])  # the relay gives up waiting...
+    assert isinstance(timed_out, TimeoutError)
+    [again] = await bus.publish([first])  # ...and publishes the same row again
+    assert isinstance(again, TimeoutError)
+    release.set()
+    assert await bus.publish([first]) == [None]
+    assert calls == [str(first.id)]  # handled once; no copy was queued behind it
+    await bus.close()

@@ -24,14 +24,23 @@ from cascade_shared.events import routing_key_matches
 log = logging.getLogger(__name__)
 
 
-_Delivery = tuple[Envelope, asyncio.Future[None], int | None]
-"""An event, the future its publisher waits on, and the parked row it is a replay of."""
+_Delivery = tuple[Envelope, int | None]
+"""An event, and the parked row it is a replay of (None for a fresh publish)."""
+
+
+def _retrieved(fut: asyncio.Future[None]) -> None:
+    """Mark a failure as seen when its publisher stopped waiting (no "never retrieved" noise)."""
+    if not fut.cancelled():
+        fut.exception()
 
 
 @dataclass
 class _ServiceQueue:
     patterns: list[str]
     queue: asyncio.Queue[_Delivery] = field(default_factory=asyncio.Queue)
+    waiting: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    """Event id -> what its publishers wait on. A republish of an event still queued (the relay
+    gave up waiting) joins the wait instead of queueing a second copy."""
     dead: list[Envelope] = field(default_factory=list)
     """Parked events when the bus has no store (tests)."""
     replaying: set[int] = field(default_factory=set)
@@ -78,8 +87,12 @@ class InProcessBus(EventBus):
             futures: list[asyncio.Future[None]] = []
             for q in self._queues.values():
                 if any(routing_key_matches(p, envelope.type) for p in q.patterns):
-                    fut: asyncio.Future[None] = loop.create_future()
-                    q.queue.put_nowait((envelope, fut, None))
+                    key = str(envelope.id)
+                    fut = q.waiting.get(key)
+                    if fut is None:
+                        fut = q.waiting[key] = loop.create_future()
+                        fut.add_done_callback(_retrieved)
+                        q.queue.put_nowait((envelope, None))
                     futures.append(fut)
             per_envelope.append(futures or None)
         results: list[BaseException | None] = []
@@ -89,7 +102,9 @@ class InProcessBus(EventBus):
                 continue
             try:
                 if futures:
-                    await asyncio.wait_for(asyncio.gather(*futures), self.publish_timeout)
+                    # Shielded: a publisher that gives up must not cancel the wait of the next one.
+                    waits = (asyncio.shield(f) for f in futures)
+                    await asyncio.wait_for(asyncio.gather(*waits), self.publish_timeout)
                 results.append(None)
             except (TimeoutError, Exception) as exc:
                 results.append(exc)
@@ -102,20 +117,46 @@ class InProcessBus(EventBus):
 
     async def _consume(self, service: str, q: _ServiceQueue, handler: EventHandler) -> None:
         while True:
-            envelope, fut, replay_of = await q.queue.get()
-            error: str | None = None
-            # Like a quorum queue's x-delivery-limit: the first delivery plus ``limit`` retries.
-            for attempt in range(1, self.delivery_limit + 2):
-                try:
-                    await handler(envelope)
-                    error = None
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                    log.exception("handler failed", extra={"service": service, "attempt": attempt})
-                    await asyncio.sleep(self.retry_delay * attempt)
+            envelope, replay_of = await q.queue.get()
+            failure: Exception | None = None
+            try:
+                await self._deliver(service, q, handler, envelope, replay_of)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never let one event stop the service's consumer
+                log.exception("delivering %s to %s failed", envelope.id, service)
+                failure = exc
+            fut = q.waiting.pop(str(envelope.id), None) if replay_of is None else None
+            if fut is None or fut.done():
+                continue
+            if failure is None:
+                fut.set_result(None)
+            else:  # the event was neither handled nor parked: the relay publishes it again
+                fut.set_exception(failure)
+
+    async def _deliver(
+        self,
+        service: str,
+        q: _ServiceQueue,
+        handler: EventHandler,
+        envelope: Envelope,
+        replay_of: int | None,
+    ) -> None:
+        """Handle one event with its retries, or park it; raises if it could do neither."""
+        error: str | None = None
+        # Like a quorum queue's x-delivery-limit: the first delivery plus ``limit`` retries.
+        for attempt in range(1, self.delivery_limit + 2):
+            try:
+                await handler(envelope)
+                error = None
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                log.exception("handler failed", extra={"service": service, "attempt": attempt})
+                await asyncio.sleep(self.retry_delay * attempt)
+        try:
             if error is not None:
                 log.error("parked in dead letters: %s %s", service, envelope.id)
                 if self.parked is None:
@@ -123,10 +164,11 @@ class InProcessBus(EventBus):
                 else:
                     await asyncio.to_thread(self.parked.add, service, envelope, error)
             if replay_of is not None and self.parked is not None:
+                # Only now, handled or parked anew, may the replayed row go.
                 await asyncio.to_thread(self.parked.remove, replay_of)
+        finally:
+            if replay_of is not None:
                 q.replaying.discard(replay_of)
-            if not fut.done():
-                fut.set_result(None)
 
     async def dead_letter_count(self, service: str) -> int:
         if self.parked is not None:
@@ -135,11 +177,10 @@ class InProcessBus(EventBus):
 
     async def replay_dead_letters(self, service: str) -> int:
         q = self._queues[service]
-        loop = asyncio.get_running_loop()
         if self.parked is None:
             parked, q.dead = q.dead, []
             for envelope in parked:
-                q.queue.put_nowait((envelope, loop.create_future(), None))
+                q.queue.put_nowait((envelope, None))
             return len(parked)
         if q.worker is None:
             raise RuntimeError(
@@ -150,5 +191,5 @@ class InProcessBus(EventBus):
         fresh = [r for r in rows if r.seq not in q.replaying]
         for row in fresh:
             q.replaying.add(row.seq)
-            q.queue.put_nowait((row.envelope, loop.create_future(), row.seq))
+            q.queue.put_nowait((row.envelope, row.seq))
         return len(fresh)
