@@ -231,12 +231,15 @@ class RabbitMQBus(EventBus):
             return int(queue.declaration_result.message_count or 0)
 
     async def replay_dead_letters(self, service: str) -> int:
-        """Republish each parked message straight to the service's queue, then ack it."""
+        """Republish each parked message straight to the service's queue, then ack it. Only as
+        many as were parked when it began: one that fails again and comes back is left for the
+        next replay, so a replay always ends."""
         assert self._connection is not None
         moved = 0
         async with self._connection.channel(publisher_confirms=True) as channel:
             dead = await channel.declare_queue(self.dead_letter_queue_name(service), passive=True)
-            while True:
+            parked = int(dead.declaration_result.message_count or 0)
+            while moved < parked:
                 message = await dead.get(no_ack=False, fail=False, timeout=self.publish_timeout)
                 if message is None:
                     break
