@@ -52,6 +52,17 @@ class Principal(BaseModel):
         if not self.has_role(*roles):
             raise forbidden(f"this needs one of the roles {', '.join(roles)}")
 
+    @property
+    def central(self) -> bool:
+        """Whether this user belongs to the top of the hierarchy (the central unit)."""
+        return parent_unit(self.unit) is None
+
+    def require_central(self, *roles: str) -> None:
+        """One of ``roles`` at the central unit: for what spans every unit at once."""
+        self.require_role(*roles)
+        if not self.central:
+            raise forbidden(f"this spans every unit: it needs one of {', '.join(roles)} at central")
+
     def require_sees(self, unit: str) -> None:
         if not self.sees(unit):
             raise forbidden(f"unit {unit} is outside your unit {self.unit} and the units below it")

@@ -1,6 +1,6 @@
 """What each service's outbox has published: the other half of the audit's "nothing lost"
-reconciliation. Every service answers ``GET /api/<service>/outbox/published`` (auditors and
-admins) with the ids and types of the events its relay marked published, in outbox order."""
+reconciliation. Every service answers ``GET /api/<service>/outbox/published`` (central auditors
+and admins) with the ids and types of the events its relay marked published, in outbox order."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def published_router(service: str) -> APIRouter:
         after_seq: int = Query(default=0, ge=0, description="next_after_seq of the last page"),
         limit: int = Query(default=1000, ge=1, le=10000),
     ) -> dict[str, Any]:
-        user.require_role("auditor", "admin")
+        user.require_central("auditor", "admin")  # every unit's events
         runtime = request.app.state.runtimes[service]
         items, nxt = await published_events(
             runtime.engine,

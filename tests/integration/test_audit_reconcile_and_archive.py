@@ -14,6 +14,7 @@ from cascade_audit.domain.checkpoint import load_public_key
 from cascade_audit.reconciliation import reconcile
 from cascade_audit.settings import AuditSettings
 from cascade_plans.models import outbox as plans_outbox
+from cascade_shared.auth import Principal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, insert
 
@@ -25,16 +26,19 @@ async def test_reconciliation_finds_nothing_missing_then_names_a_dropped_event(
 ) -> None:
     start = datetime.now(UTC) - timedelta(seconds=1)
     await run_story(client)
-    auditor = await token(client, "auditor.hue")
+    auditor = await token(client, "auditor.vn")
     drafter = await token(client, "drafter.huong-an")
+    city_auditor = await token(client, "auditor.hue")
 
-    r = await client.get("/api/plans/outbox/published", headers=drafter)
-    assert r.status_code == 403
+    # Every unit's events: central auditors and admins only.
+    for headers in (drafter, city_auditor):
+        r = await client.get("/api/plans/outbox/published", headers=headers)
+        assert r.status_code == 403
+        r = await client.get("/api/audit/reconciliation", headers=headers)
+        assert r.status_code == 403
     r = await client.get("/api/plans/outbox/published", params={"limit": 2}, headers=auditor)
     assert r.status_code == 200 and len(r.json()["items"]) == 2
     assert r.json()["next_after_seq"] is not None
-    r = await client.get("/api/audit/reconciliation", headers=drafter)
-    assert r.status_code == 403
 
     until = datetime.now(UTC)
     params = {"since": start.isoformat(), "until": until.isoformat()}
@@ -118,6 +122,14 @@ async def test_a_closed_period_exports_as_a_signed_archive(client: httpx.AsyncCl
 
     r = await client.get("/api/audit/archive", params=params, headers=auditor)
     assert r.status_code == 403
+    # An archive is a stretch of the whole chain, every unit's records: not for a ward's admin.
+    app = client._transport.app  # type: ignore[attr-defined]
+    ward_admin = Principal(username="admin.phu-xuan", unit="vn.hue.phu-xuan", roles=["admin"])
+    ward = {"Authorization": f"Bearer {app.state.token_verifier.issue(ward_admin)}"}
+    r = await client.get("/api/audit/archive", params=params, headers=ward)
+    assert r.status_code == 403, r.text
+    r = await client.post("/api/audit/checkpoints", headers=ward)
+    assert r.status_code == 403, r.text
     future = {**params, "until": (until + timedelta(hours=1)).isoformat()}
     r = await client.get("/api/audit/archive", params=future, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.until"

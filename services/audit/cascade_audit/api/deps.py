@@ -9,7 +9,15 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["Auditor", "ConnDep", "CurrentUser", "Operator", "Runtime", "SessionDep"]
+__all__ = [
+    "Auditor",
+    "CentralAuditor",
+    "ConnDep",
+    "CurrentUser",
+    "Operator",
+    "Runtime",
+    "SessionDep",
+]
 
 
 def _runtime(request: Request) -> ServiceRuntime:
@@ -41,11 +49,18 @@ def _auditor(user: CurrentUser) -> Principal:
 
 
 def _operator(user: CurrentUser) -> Principal:
-    user.require_role("admin")
+    user.require_central("admin")
+    return user
+
+
+def _central_auditor(user: CurrentUser) -> Principal:
+    user.require_central("auditor", "admin")
     return user
 
 
 Auditor = Annotated[Principal, Depends(_auditor)]
 """Inspectors (auditors) and operators (admins)."""
 Operator = Annotated[Principal, Depends(_operator)]
-"""Operators only: sealing on demand, archives."""
+"""Central admins only: sealing on demand, archives (a stretch of the whole chain)."""
+CentralAuditor = Annotated[Principal, Depends(_central_auditor)]
+"""Central auditors and admins: checks over every unit's events (the reconciliation)."""

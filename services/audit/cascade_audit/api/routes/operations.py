@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import select
 
-from cascade_audit.api.deps import Auditor, Operator, Runtime
+from cascade_audit.api.deps import CentralAuditor, Operator, Runtime
 from cascade_audit.archive import write_archive
 from cascade_audit.models import CheckpointHead
 from cascade_audit.reconciliation import reconcile, report
@@ -48,7 +48,7 @@ class ReconciliationReport(BaseModel):
 @router.get("/reconciliation", response_model=ReconciliationReport)
 async def reconciliation(
     request: Request,
-    user: Auditor,
+    user: CentralAuditor,
     runtime: Runtime,
     since: AwareDatetime | None = Query(
         default=None, description="published at or after (default: a day ago)"
