@@ -26,8 +26,11 @@ def require_editable(plan: Plan) -> None:
 
 
 def may_read(user: Principal, plan: Plan) -> bool:
-    """A unit reads its own plans and those below it, and the plans above it that it concretizes."""
-    return user.sees(plan.unit) or unit_within(user.unit, plan.unit)
+    """A unit reads its own plans and those below it, and, of the units above it, the plans in
+    force (approved): the programs it concretizes. A draft above stays with its own unit."""
+    if user.sees(plan.unit):
+        return True
+    return unit_within(user.unit, plan.unit) and plan.status == "approved"
 
 
 async def visible_plan(

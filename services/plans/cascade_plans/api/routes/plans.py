@@ -190,12 +190,14 @@ async def list_plans(
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    """The plans of a unit (or its subtree) that you may see. A unit may also list the plans of
-    the units above it (not their subtrees): those are the programs it concretizes."""
+    """The plans of a unit (or its subtree) that you may see. A unit may also list the approved
+    plans of the units above it (not their subtrees): the programs it concretizes."""
     target = unit or user.unit
     if not (user.sees(target) or (not subtree and unit_within(user.unit, target))):
         raise forbidden(f"unit {target} is outside your unit {user.unit} and the units below it")
     query = select(Plan)
+    if not user.sees(target):  # a unit above: only what is in force
+        query = query.where(Plan.status == "approved")
     if subtree:
         query = query.where((Plan.unit == target) | col(Plan.unit).startswith(target + "."))
     else:
