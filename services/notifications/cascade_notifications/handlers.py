@@ -9,7 +9,7 @@ creates nothing new. E-mails and webhook calls are only queued here; workers sen
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cascade_shared.envelope import Envelope, utcnow
@@ -47,42 +47,93 @@ KEY = ["event_id", "recipient", "channel"]
 
 
 # -- read models ------------------------------------------------------------------------------
+# The latest event wins: each row keeps the ``occurred_at`` of the event it reflects, and an
+# event older than that (a concurrent consumer's, a replayed dead letter) changes nothing. The
+# row is inserted if new or else locked first, so two consumers of one row apply in turn.
+def _aware(value: datetime) -> datetime:
+    """Datetimes read back from SQLite lose their zone; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _older(envelope: Envelope, changed_at: datetime | None) -> bool:
+    """Whether ``envelope`` happened before the change a row already reflects."""
+    return changed_at is not None and _aware(changed_at) > _aware(envelope.occurred_at)
+
+
+async def _insert_or_lock(ctx: HandlerContext, model: Any, fresh: dict[str, Any]) -> Any | None:
+    """Insert ``fresh`` if no row has its key (returns None: done), else return that row, locked
+    for the rest of the transaction (``FOR UPDATE``) and read after any concurrent change."""
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    if await insert_ignoring_repeats(ctx.session, table, [fresh], keys):
+        return None
+    key = tuple(fresh[k] for k in keys)
+    return await ctx.session.get(
+        model, key[0] if len(key) == 1 else key, with_for_update=True, populate_existing=True
+    )
+
+
 async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     unit = UnitChanged.model_validate(envelope.payload)
-    row = await ctx.session.get(UnitView, unit.code) or UnitView(
-        code=unit.code, name=unit.name, level=unit.level
+    changed_at = _aware(envelope.occurred_at)
+    values = {"name": unit.name, "level": unit.level, "parent": unit.parent}
+    row = await _insert_or_lock(
+        ctx, UnitView, {"code": unit.code, **values, "changed_at": changed_at}
     )
-    row.name, row.level, row.parent = unit.name, unit.level, unit.parent
+    if row is None or _older(envelope, row.changed_at):
+        return
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.changed_at = changed_at
     ctx.session.add(row)
 
 
 async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Keep the user as the latest change made them (an older one arriving late is ignored)."""
     user = UserChanged.model_validate(envelope.payload)
-    existing = await ctx.session.get(Recipient, user.username)
-    row = existing or Recipient(username=user.username, name=user.name, unit=user.unit)
-    for key, value in user.model_dump().items():
+    changed_at = _aware(envelope.occurred_at)
+    values = user.model_dump()
+    row = await _insert_or_lock(ctx, Recipient, {**values, "changed_at": changed_at})
+    if row is None or _older(envelope, row.changed_at):
+        return
+    for key, value in values.items():
         setattr(row, key, value)
+    row.changed_at = changed_at
     ctx.session.add(row)
 
 
 async def on_delegation_changed(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Keep a delegation as its latest event left it. A revoke is final, whatever the order:
+    revoked before its grant arrives (the revoked row is kept), the late or replayed grant is
+    ignored - approvals never grants a revoked delegation again."""
     change = DelegationChanged.model_validate(envelope.payload)
-    active = change.active and envelope.type == "approval.delegation_granted"
-    row = await ctx.session.get(Delegation, change.delegation_id)
+    revoked = envelope.type == "approval.delegation_revoked"
+    changed_at = _aware(envelope.occurred_at)
+    row = await _insert_or_lock(
+        ctx,
+        Delegation,
+        {
+            "delegation_id": change.delegation_id,
+            "unit": change.unit,
+            "delegator": change.delegator,
+            "delegate": change.delegate,
+            "starts_at": change.starts_at,
+            "ends_at": change.ends_at,
+            "active": change.active and not revoked,
+            "changed_at": changed_at,
+        },
+    )
     if row is None:
-        row = Delegation(
-            delegation_id=change.delegation_id,
-            unit=change.unit,
-            delegator=change.delegator,
-            delegate=change.delegate,
-            starts_at=change.starts_at,
-            ends_at=change.ends_at,
-            active=active,
-        )
-    elif envelope.type == "approval.delegation_revoked":
+        return
+    if revoked:
         row.active = False
+        if not _older(envelope, row.changed_at):
+            row.changed_at = changed_at
+    elif row.active and not _older(envelope, row.changed_at):
+        row.starts_at, row.ends_at, row.active = change.starts_at, change.ends_at, change.active
+        row.changed_at = changed_at
     else:
-        row.starts_at, row.ends_at, row.active = change.starts_at, change.ends_at, active
+        return
     ctx.session.add(row)
 
 

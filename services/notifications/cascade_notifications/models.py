@@ -42,6 +42,8 @@ class Recipient(NotificationsTable, table=True):
     email: str | None = Field(default=None, max_length=200)
     language: str = Field(default="vi", max_length=10)
     active: bool = True
+    changed_at: datetime | None = None
+    """When the change applied last happened; an older change arriving late is ignored."""
 
 
 class UnitView(NotificationsTable, table=True):
@@ -52,6 +54,8 @@ class UnitView(NotificationsTable, table=True):
     name: str = Field(max_length=300)
     level: str = Field(max_length=20)
     parent: str | None = Field(default=None, index=True, max_length=200)
+    changed_at: datetime | None = None
+    """When the change applied last happened; an older change arriving late is ignored."""
 
 
 class Delegation(NotificationsTable, table=True):
@@ -65,6 +69,9 @@ class Delegation(NotificationsTable, table=True):
     starts_at: datetime
     ends_at: datetime
     active: bool = True
+    changed_at: datetime | None = None
+    """When the event applied last happened. A revoke is final: once inactive, a grant (late,
+    or replayed) never makes the delegation active again."""
 
 
 # -- the in-app inbox ---------------------------------------------------------------------------

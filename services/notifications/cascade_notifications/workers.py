@@ -7,9 +7,11 @@ rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and leased by mov
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,7 +22,7 @@ from sqlmodel import col
 
 from cascade_notifications.channels.email import build_email, send_email
 from cascade_notifications.channels.webhook import post_webhook, webhook_headers
-from cascade_notifications.domain.digest import digest_event_id
+from cascade_notifications.domain.digest import DIGEST_NAMESPACE, digest_event_id
 from cascade_notifications.domain.templates import render_kind
 from cascade_notifications.domain.webhooks import retry_delay
 from cascade_notifications.handlers import queue_webhooks
@@ -188,20 +190,66 @@ async def delivery_sender(runtime: ServiceRuntime) -> None:
 
 
 # -- the daily digest ---------------------------------------------------------------------------
-async def make_digests(runtime: ServiceRuntime) -> int:
-    """Fold each user's due digest rows into one e-mail delivery, once per user and slot."""
+DIGEST_BATCH = 1000
+"""Due digest rows read per pass; a user whose rows go past it is still taken whole."""
+
+
+def digest_key(username: str, day: date, n: int) -> str:
+    """The event id of ``username``'s ``n``-th digest of ``day``: the first keeps
+    :func:`digest_event_id`; items that come after it go out in digests 1, 2, ..."""
+    if n == 0:
+        return digest_event_id(username, day)
+    return str(uuid.uuid5(DIGEST_NAMESPACE, f"{username}:{day.isoformat()}:{n}"))
+
+
+async def _due_digest_rows(session: Any, now: datetime, batch: int) -> list[dict[str, Any]]:
+    """Lock up to ``batch`` due digest rows, by user, never part of a user: when the batch ends
+    inside a user, that user's other due rows are taken too. Rows another replica holds are
+    skipped (``SKIP LOCKED``); they are in its digest."""
+    postgres = dialect_of(session) == "postgresql"
+    due = (DELIVERY.c.state == "digest", DELIVERY.c.next_attempt_at <= now)
+    first = (
+        select(DELIVERY)
+        .where(*due)
+        .order_by(DELIVERY.c.recipient, DELIVERY.c.created_at, DELIVERY.c.id)
+        .limit(batch)
+    )
+    if postgres:
+        first = first.with_for_update(skip_locked=True)
+    rows = [dict(r._mapping) for r in await session.execute(first)]
+    if len(rows) < batch:
+        return rows
+    last = rows[-1]["recipient"]
+    rest = (
+        select(DELIVERY)
+        .where(*due, DELIVERY.c.recipient == last)
+        .order_by(DELIVERY.c.created_at, DELIVERY.c.id)
+    )
+    if postgres:
+        rest = rest.with_for_update(skip_locked=True)
+    return [r for r in rows if r["recipient"] != last] + [
+        dict(r._mapping) for r in await session.execute(rest)
+    ]
+
+
+async def make_digests(runtime: ServiceRuntime, *, batch: int = DIGEST_BATCH) -> int:
+    """Fold each user's due digest rows into one e-mail delivery; returns the digests made.
+
+    The rule: an item is marked ``digested`` only in the transaction that creates the digest
+    e-mail containing it, so every item reaches its reader once, in a digest, on the day its
+    slot came. A user's due rows are read whole (never split at the batch's end), locked, and
+    put into the user's first digest of the slot's day (:func:`digest_event_id`). When that
+    digest already exists - a replica holding some of the user's rows made it, or an item came
+    after it was made, sent or not - the items go into the day's next digest (key ``n`` + 1,
+    see :func:`digest_key`) rather than wait for the next slot. A digest once made is never
+    changed, since the sender may be sending it. Two replicas never take the same row (``SKIP
+    LOCKED``); racing for the same key, the second waits for the first's commit, finds it
+    taken and uses the next (users are handled in name order, so they never deadlock).
+    """
     now = utcnow()
     made = 0
     async with runtime.sessionmaker() as session, session.begin():
-        due = (
-            select(DELIVERY)
-            .where(DELIVERY.c.state == "digest", DELIVERY.c.next_attempt_at <= now)
-            .order_by(DELIVERY.c.recipient, DELIVERY.c.created_at)
-            .limit(1000)
-        )
-        if dialect_of(session) == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = [dict(r._mapping) for r in await session.execute(due)]
+        rows = await _due_digest_rows(session, now, batch)
         if not rows:
             return 0
         by_user: dict[str, list[dict[str, Any]]] = {}
@@ -215,7 +263,8 @@ async def make_digests(runtime: ServiceRuntime) -> int:
                 )
             ).scalars()
         }
-        for username, items in by_user.items():
+        for username in sorted(by_user):
+            items = by_user[username]
             person = people.get(username)
             slot: datetime = max(i["next_attempt_at"] for i in items)
             language = person.language if person else "vi"
@@ -224,27 +273,30 @@ async def make_digests(runtime: ServiceRuntime) -> int:
                 {"day": slot.date().strftime("%d/%m/%Y"), "items": items},
                 language,
             )
-            await insert_ignoring_repeats(
-                session,
-                DELIVERY,
-                [
-                    {
-                        "id": new_id(),
-                        "event_id": digest_event_id(username, slot.date()),
-                        "event_type": "digest",
-                        "recipient": username,
-                        "channel": "email",
-                        "target": items[0]["target"],
-                        "subject": message.title,
-                        "body": message.body,
-                        "state": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                ],
-                ["event_id", "recipient", "channel"],
-            )
+            for n in itertools.count():  # ends: each miss is a digest that already exists
+                inserted = await insert_ignoring_repeats(
+                    session,
+                    DELIVERY,
+                    [
+                        {
+                            "id": new_id(),
+                            "event_id": digest_key(username, slot.date(), n),
+                            "event_type": "digest",
+                            "recipient": username,
+                            "channel": "email",
+                            "target": items[0]["target"],
+                            "subject": message.title,
+                            "body": message.body,
+                            "state": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                        }
+                    ],
+                    ["event_id", "recipient", "channel"],
+                )
+                if inserted:
+                    break
             made += 1
         await session.execute(
             update(DELIVERY)
