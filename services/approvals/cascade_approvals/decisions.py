@@ -4,6 +4,7 @@ tasks, and the events that follow - all in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cascade_shared.auth import Principal
@@ -18,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_approvals.domain.case import (
     DECISION_TO_STATUS,
+    ActiveDelegation,
+    Mandate,
     after_decision,
     comment_required,
     mandate_for,
@@ -40,6 +43,37 @@ async def _current_state(session: AsyncSession, case_id: str) -> dict[str, Any]:
     return jsonable_encoder(await load_case_public(session, case))
 
 
+async def mandate_on_step(
+    session: AsyncSession,
+    user: Principal,
+    step: ApprovalStep,
+    decided_for: Sequence[str] = (),
+    delegations: Sequence[ActiveDelegation] | None = None,
+) -> Mandate | None:
+    """On what ground ``user`` decides ``step``: their own role in its unit, or an active
+    delegation from a holder of that role there (who has not decided it yet); None if neither."""
+    if delegations is None:
+        delegations = await active_delegations_to(session, user.username)
+    return mandate_for(
+        user.username, user.unit, user.roles, step.unit, step.role, delegations, decided_for
+    )
+
+
+async def comment_mandate(
+    session: AsyncSession, user: Principal, case: ApprovalCase, steps: Sequence[ApprovalStep]
+) -> Mandate | None:
+    """Whether ``user`` may add to a case's review thread, and for whom: the drafters and heads
+    of the plan's unit, and whoever has a mandate (own role or delegated) for one of its steps."""
+    if user.unit == case.plan_unit and user.has_role("drafter", "head"):
+        return Mandate(acting_for=user.username, on_behalf_of=None)
+    delegations = await active_delegations_to(session, user.username)
+    for step in steps:
+        mandate = await mandate_on_step(session, user, step, delegations=delegations)
+        if mandate is not None:
+            return mandate
+    return None
+
+
 async def decide_step(
     session: AsyncSession,
     runtime: ServiceRuntime,
@@ -48,8 +82,12 @@ async def decide_step(
     step_no: int,
     body: DecisionIn,
 ) -> dict[str, Any]:
-    """Apply one decision and return the case as it now stands (not yet committed)."""
-    case = await session.get(ApprovalCase, case_id)
+    """Apply one decision and return the case as it now stands (not yet committed).
+
+    The case row is locked first (``FOR UPDATE`` on PostgreSQL), as the withdrawal and
+    superseding handlers do, so a decision and a closing of the case queue up instead of both
+    acting on an open case; the case's move out of ``open`` is a compare-and-set as well."""
+    case = await session.get(ApprovalCase, case_id, with_for_update=True, populate_existing=True)
     if case is None:
         raise not_found("case", case_id)
     steps = await steps_of(session, case.id)
@@ -64,10 +102,7 @@ async def decide_step(
             )
         ).all()
     )
-    delegations = await active_delegations_to(session, user.username)
-    mandate = mandate_for(
-        user.username, user.unit, user.roles, step.unit, step.role, delegations, decided_for
-    )
+    mandate = await mandate_on_step(session, user, step, decided_for)
     if mandate is None:
         if user.username in decided_for:
             raise conflict(
@@ -238,11 +273,21 @@ async def decide_step(
             ),
         )
     elif outcome.case_outcome is not None:
-        case.status = outcome.case_outcome
-        case.closed_at = now
-        if outcome.case_outcome == "returned":
-            case.returned_at_step = step_no
-        session.add(case)
+        returned_at_step = step_no if outcome.case_outcome == "returned" else None
+        closed = await session.execute(
+            update(ApprovalCase)
+            .where(col(ApprovalCase.id) == case.id, col(ApprovalCase.status) == "open")
+            .values(
+                status=outcome.case_outcome,
+                closed_at=now,
+                returned_at_step=returned_at_step,
+            )
+        )
+        if closed.rowcount != 1:  # type: ignore[attr-defined]
+            raise conflict(
+                f"version {case.plan_version} can no longer be decided: the case was closed",
+                case=await _current_state(session, case_id),
+            )
         for s in steps:
             if s.status == "waiting":
                 s.status = "cancelled"
@@ -260,7 +305,7 @@ async def decide_step(
                     "on_behalf_of": mandate.on_behalf_of,
                     "comment": body.comment,
                     "comments": comment_payload,
-                    "returned_at_step": case.returned_at_step,
+                    "returned_at_step": returned_at_step,
                 },
                 actor=user.username,
                 org_unit=case.plan_unit,

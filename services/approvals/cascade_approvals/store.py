@@ -8,6 +8,7 @@ from typing import Any
 
 from cascade_shared.envelope import utcnow
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,8 +25,12 @@ from cascade_approvals.models import (
 
 
 def aware(value: datetime) -> datetime:
-    """Datetimes read back from SQLite lose their zone; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """``value`` as an aware UTC datetime.
+
+    Every stored time is UTC: SQLite keeps a datetime's wall clock and drops its offset, so an
+    incoming aware time must be converted to UTC (with this) before it is stored, and a naive
+    time read back from SQLite is UTC."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def steps_of(session: AsyncSession, case_id: str) -> list[ApprovalStep]:
@@ -113,18 +118,27 @@ async def load_case_public(session: AsyncSession, case: ApprovalCase) -> dict[st
 async def active_delegations_to(
     session: AsyncSession, delegate: str, now: datetime | None = None
 ) -> list[ActiveDelegation]:
-    """The delegations ``delegate`` holds right now, with the delegators' current roles."""
+    """The delegations ``delegate`` holds right now, with the delegators' current roles.
+
+    A delegation counts only while both its delegator and its delegate are active members of
+    the unit it was given in: moving either of them to another unit ends it."""
     now = now or utcnow()
+    delegator = aliased(DirectoryUser, name="delegator_user")
+    holder = aliased(DirectoryUser, name="delegate_user")
     rows = (
         await session.exec(
-            select(Delegation, DirectoryUser)
-            .join(DirectoryUser, col(DirectoryUser.username) == col(Delegation.delegator))
+            select(Delegation, delegator)
+            .join(delegator, col(delegator.username) == col(Delegation.delegator))
+            .join(holder, col(holder.username) == col(Delegation.delegate))
             .where(
                 Delegation.delegate == delegate,
                 col(Delegation.revoked_at).is_(None),
                 col(Delegation.starts_at) <= now,
                 col(Delegation.ends_at) > now,
-                col(DirectoryUser.active),
+                col(delegator.active),
+                col(delegator.unit) == col(Delegation.unit),
+                col(holder.active),
+                col(holder.unit) == col(Delegation.unit),
             )
         )
     ).all()

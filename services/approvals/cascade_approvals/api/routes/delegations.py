@@ -27,6 +27,7 @@ async def delegate(
     """Hand your decisions to a colleague of your unit from ``starts_at`` (default now) until
     ``ends_at``. Their decisions record that they decided on your behalf."""
     user.require_role(*DECIDING_ROLES)
+    # In UTC before they are stored: SQLite keeps 08:00+07:00 as a bare 08:00.
     starts_at = aware(body.starts_at) if body.starts_at else utcnow()
     ends_at = aware(body.ends_at)
     colleague = await session.get(DirectoryUser, body.delegate)

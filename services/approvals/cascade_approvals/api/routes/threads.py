@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from cascade_approvals.api.deps import CurrentUser, SessionDep
 from cascade_approvals.api.routes.cases import may_read, readable_case
+from cascade_approvals.decisions import comment_mandate
 from cascade_approvals.models import ApprovalCase, ReviewComment
 from cascade_approvals.schemas import CommentIn, CommentPublic, ResolveIn
 from cascade_approvals.store import steps_of
@@ -52,9 +53,15 @@ async def plan_comments(
 async def add_comment(
     case_id: str, body: CommentIn, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
-    """Add to the thread: the plan's drafters and heads, and the approvers of its steps."""
-    case, _ = await readable_case(session, user, case_id)
-    user.require_role("drafter", "head", "approver")
+    """Add to the thread: the drafters and heads of the plan's unit, and whoever decides one of
+    the case's steps (by their own role there, or as the delegate of a holder of it)."""
+    case, steps = await readable_case(session, user, case_id)
+    mandate = await comment_mandate(session, user, case, steps)
+    if mandate is None:
+        raise forbidden(
+            f"the drafters and heads of {case.plan_unit} and the deciders of the case's steps "
+            "comment on it"
+        )
     comment = ReviewComment(
         plan_id=case.plan_id,
         case_id=case.id,
@@ -63,6 +70,7 @@ async def add_comment(
         task_code=body.task_code,
         text=body.text,
         author=user.username,
+        on_behalf_of=mandate.on_behalf_of,
     )
     session.add(comment)
     await session.commit()
