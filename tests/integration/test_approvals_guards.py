@@ -5,7 +5,6 @@ delegation ends when its delegator leaves the unit, and only those concerned com
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -29,18 +28,6 @@ from tests.integration.test_approvals_postgres import (
 from tests.story import create_draft, decide, eventually, fixed_and_submitted, queue_item, token
 
 ICT = timezone(timedelta(hours=7))  # Indochina Time, the offset a Huế user's browser sends
-
-
-@pytest.fixture
-async def approvals_db(pg_database: Any) -> str:
-    return str(await pg_database("approvals"))
-
-
-@pytest.fixture
-async def one(approvals_db: str) -> AsyncIterator[Instance]:
-    async with AsyncExitStack() as stack:
-        (instance,) = await _instances(stack, approvals_db, 1, workers=False)
-        yield instance
 
 
 async def _submitted_plan(client: httpx.AsyncClient, title: str) -> str:

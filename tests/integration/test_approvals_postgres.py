@@ -4,7 +4,6 @@ racing its original, and the deadline scheduler running in two service instances
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
@@ -91,18 +90,6 @@ async def _instances(
             )
         )
     return out
-
-
-@pytest.fixture
-async def approvals_db(pg_database: Any) -> str:
-    return str(await pg_database("approvals"))
-
-
-@pytest.fixture
-async def one(approvals_db: str) -> AsyncIterator[Instance]:
-    async with AsyncExitStack() as stack:
-        (instance,) = await _instances(stack, approvals_db, 1, workers=False)
-        yield instance
 
 
 async def _case_at_city_step(instance: Instance, plan_id: str) -> str:
