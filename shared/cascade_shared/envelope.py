@@ -16,6 +16,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime. Every stored time is UTC: SQLite keeps a datetime's
+    wall clock and drops its offset, so an aware time is converted before it is stored, and a
+    naive one (as SQLite gives it back) is UTC."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 class Envelope(BaseModel):
     """A fact that happened in one service, told to the others.
 

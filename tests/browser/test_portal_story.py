@@ -356,3 +356,23 @@ def test_the_screens_fit_a_phone(browser: Browser, portal_url: str, screenshots:
     phone.keyboard.press("Enter")
     expect(phone.locator("#main")).to_be_focused()
     phone.context.close()
+
+
+def test_notification_settings_are_saved_per_kind(browser: Browser, portal_url: str) -> None:
+    """The settings screen lists every kind the notifications service knows and saves a change."""
+    page = signed_in(browser, portal_url, "head.phu-xuan")
+    page.goto("/portal/preferences")
+    email = page.locator('[id="plan.returned.email"]')
+    digest = page.locator('[id="plan.approved.digest"]')
+    expect(email).to_be_checked()
+    expect(digest).not_to_be_checked()
+    expect(page.locator('[id="approval.step_escalated.inapp"]')).to_be_visible()
+    email.uncheck()
+    digest.check()
+    page.get_by_role("button", name="Lưu cài đặt").click()
+    expect(page).to_have_url(re.compile(r"/portal/preferences\?done=saved"))
+    page.reload()
+    expect(page.locator('[id="plan.returned.email"]')).not_to_be_checked()
+    expect(page.locator('[id="plan.approved.digest"]')).to_be_checked()
+    expect(page.locator('[id="plan.returned.inapp"]')).to_be_checked()
+    page.context.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+import sys
 import tarfile
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -175,3 +178,44 @@ def _replace_member(archive: bytes, name: str, data: bytes) -> bytes:
             member.size = len(content)
             dst.addfile(member, io.BytesIO(content))
     return out.getvalue()
+
+
+async def test_operators_export_the_same_signed_archive_from_a_shell(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """``python -m cascade_audit.cli export`` on the embedded data folder: the same archive
+    path as the API (seal first, then write), checked offline with ``verify-archive``."""
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    await run_story(client)
+    until = datetime.now(UTC)
+    admin = await token(client, "admin")
+    pem = (await client.get("/api/audit/checkpoints/public-key", headers=admin)).json()
+    (tmp_path / "audit-public.pem").write_text(pem["public_key_pem"])
+    env = {**os.environ, "CASCADE_DATA_DIR": str(tmp_path), "CASCADE_BUS": "inprocess"}
+
+    async def cli(*args: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "cascade_audit.cli",
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        return proc.returncode or 0, out.decode()
+
+    archive = tmp_path / "period.tar.gz"
+    code, out = await cli(
+        "export", "--since", since.isoformat(), "--until", until.isoformat(), "-o", str(archive)
+    )
+    assert code == 0, out
+    code, out = await cli(
+        "verify-archive", str(archive), "--public-key", str(tmp_path / "audit-public.pem")
+    )
+    assert code == 0 and '"ok": true' in out, out
+    before = since - timedelta(hours=1)  # closed, and nothing arrived then
+    empty = before.isoformat(), (before + timedelta(minutes=1)).isoformat()
+    code, out = await cli("export", "--since", empty[0], "--until", empty[1], "-o", str(archive))
+    assert code == 1 and "no records arrived in that period" in out

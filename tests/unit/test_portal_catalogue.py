@@ -43,8 +43,8 @@ def test_known_api_reasons_are_translated_and_others_shown_raw() -> None:
 
 
 def test_labels_built_from_api_values_exist() -> None:
+    from cascade_notifications.api.routes.preferences import KINDS as NOTIFICATION_KINDS
     from cascade_portal.chart import LABEL_KEYS
-    from cascade_portal.routes import NOTIFICATION_KINDS
 
     statuses = ("none", "draft", "submitted", "returned", "approved", "rejected", "withdrawn")
     keys = [f"status.{s}" for s in statuses]

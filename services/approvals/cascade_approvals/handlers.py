@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cascade_shared.envelope import Envelope, utcnow
+from cascade_shared.envelope import Envelope, as_utc, utcnow
 from cascade_shared.events import PlanDecided, PlanSubmitted, UserChanged
 from cascade_shared.service import HandlerContext
 from sqlalchemy import update
@@ -18,7 +18,6 @@ from cascade_approvals.domain.policy import steps_for
 from cascade_approvals.models import ApprovalCase, ApprovalStep, DirectoryUser
 from cascade_approvals.store import (
     activate,
-    aware,
     current_policy,
     step_assigned_payload,
     steps_of,
@@ -181,9 +180,9 @@ async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     row = await ctx.session.get(DirectoryUser, user.username)
     if row is None:
         row = DirectoryUser(username=user.username, unit=user.unit)
-    elif row.changed_at is not None and aware(row.changed_at) > envelope.occurred_at:
+    elif row.changed_at is not None and as_utc(row.changed_at) > envelope.occurred_at:
         return
-    row.changed_at = aware(envelope.occurred_at)
+    row.changed_at = as_utc(envelope.occurred_at)
     row.name = user.name
     row.unit = user.unit
     row.roles = list(user.roles)

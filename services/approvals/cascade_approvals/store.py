@@ -3,10 +3,10 @@ plus the payloads of the events they announce."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from cascade_shared.envelope import utcnow
+from cascade_shared.envelope import as_utc, utcnow
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -22,15 +22,6 @@ from cascade_approvals.models import (
     RoutingPolicy,
     StepDecision,
 )
-
-
-def aware(value: datetime) -> datetime:
-    """``value`` as an aware UTC datetime.
-
-    Every stored time is UTC: SQLite keeps a datetime's wall clock and drops its offset, so an
-    incoming aware time must be converted to UTC (with this) before it is stored, and a naive
-    time read back from SQLite is UTC."""
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def steps_of(session: AsyncSession, case_id: str) -> list[ApprovalStep]:
@@ -85,7 +76,7 @@ def step_deadline_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, A
         "step_no": step.step_no,
         "unit": step.unit,
         "role": step.role,
-        "due_at": aware(step.due_at).isoformat(),
+        "due_at": as_utc(step.due_at).isoformat(),
     }
 
 
@@ -151,8 +142,8 @@ def delegation_payload(d: Delegation) -> dict[str, Any]:
         "unit": d.unit,
         "delegator": d.delegator,
         "delegate": d.delegate,
-        "starts_at": aware(d.starts_at).isoformat(),
-        "ends_at": aware(d.ends_at).isoformat(),
+        "starts_at": as_utc(d.starts_at).isoformat(),
+        "ends_at": as_utc(d.ends_at).isoformat(),
         "active": d.revoked_at is None,
     }
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cascade_shared.auth import parent_unit
-from cascade_shared.envelope import utcnow
+from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.service import ServiceRuntime
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
@@ -29,7 +29,7 @@ from cascade_approvals.domain.case import (
 from cascade_approvals.domain.policy import Policy
 from cascade_approvals.models import ApprovalCase, ApprovalStep
 from cascade_approvals.settings import ApprovalsSettings
-from cascade_approvals.store import aware, current_policy, step_deadline_payload
+from cascade_approvals.store import current_policy, step_deadline_payload
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ async def _send_notices(
         assert step.due_at is not None
         stages = deadline_stages(
             now,
-            aware(step.due_at),
+            as_utc(step.due_at),
             remind_before,
             policy.deadlines.escalate_days_after,
             reminded=step.reminded_at is not None,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
+from cascade_shared.service import ServiceRuntime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,8 +27,9 @@ from cascade_audit.domain.checkpoint import (
     sign,
     signature_valid,
 )
-from cascade_audit.models import AuditCheckpoint, AuditRecord, chained_fields, iso
-from cascade_audit.verification import checkpoint_public
+from cascade_audit.models import AuditCheckpoint, AuditRecord, CheckpointHead, chained_fields, iso
+from cascade_audit.sealing import seal_due
+from cascade_audit.verification import checkpoint_public, seq_range_of
 
 FORMAT = "cascade-audit-archive/1"
 records = AuditRecord.__table__  # type: ignore[attr-defined]
@@ -132,6 +134,39 @@ class ArchiveVerdict:
     reason: str | None
     manifest: dict[str, Any]
     chain: Verdict | None = None
+
+
+@dataclass(frozen=True)
+class Export:
+    first_seq: int
+    last_seq: int
+    data: IO[bytes]
+    """The .tar.gz, rewound; the caller closes it."""
+
+
+async def export_period(
+    runtime: ServiceRuntime, *, since: datetime, until: datetime, exported_by: str
+) -> Export | None:
+    """The records that arrived in [since, until) as a signed archive, after sealing whatever of
+    them no checkpoint covers yet; None when none arrived then."""
+    head = CheckpointHead.__table__  # type: ignore[attr-defined]
+    async with runtime.engine.connect() as conn:
+        first, last = await seq_range_of(conn, since, until)
+        if first is None or last is None or last < first:
+            return None
+        sealed = (await conn.execute(select(head.c.last_seq))).scalar() or 0
+    if sealed < last:
+        await seal_due(runtime, force=True)
+    async with runtime.engine.connect() as conn:
+        data = await write_archive(
+            conn,
+            runtime.state["signing_key"],
+            first_seq=first,
+            last_seq=last,
+            period={"since": since.isoformat(), "until": until.isoformat()},
+            exported_by=exported_by,
+        )
+    return Export(first, last, data)
 
 
 def verify_archive(data: IO[bytes], public_key: Ed25519PublicKey) -> ArchiveVerdict:

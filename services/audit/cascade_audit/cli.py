@@ -24,21 +24,21 @@ from pathlib import Path
 from typing import IO, Any
 
 from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.envelope import as_utc
 from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 
-from cascade_audit.archive import verify_archive, write_archive
+from cascade_audit.archive import export_period, verify_archive
 from cascade_audit.domain.checkpoint import load_public_key
 from cascade_audit.keys import write_new_key
 from cascade_audit.reconciliation import reconcile, report
 from cascade_audit.sealing import seal_due
 from cascade_audit.service import SERVICE
-from cascade_audit.verification import seq_range_of, verify_store
+from cascade_audit.verification import verify_store
 
 
 def _when(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return as_utc(datetime.fromisoformat(text))
 
 
 async def _runtime() -> ServiceRuntime:
@@ -99,23 +99,14 @@ async def _run(args: argparse.Namespace) -> int:
             if until > datetime.now(UTC):
                 print("the period must be closed: --until lies in the future", file=sys.stderr)
                 return 1
-            async with runtime.engine.connect() as conn:
-                first, last = await seq_range_of(conn, since, until)
-            if first is None or last is None or last < first:
+            export = await export_period(runtime, since=since, until=until, exported_by="cli")
+            if export is None:
                 print("no records arrived in that period", file=sys.stderr)
                 return 1
-            await seal_due(runtime, force=True)
-            async with runtime.engine.connect() as conn:
-                data = await write_archive(
-                    conn,
-                    runtime.state["signing_key"],
-                    first_seq=first,
-                    last_seq=last,
-                    period={"since": since.isoformat(), "until": until.isoformat()},
-                    exported_by="cli",
-                )
-            await asyncio.to_thread(_save, data, args.output)
-            print(f"records {first}..{last} -> {args.output}", file=sys.stderr)
+            await asyncio.to_thread(_save, export.data, args.output)
+            print(
+                f"records {export.first_seq}..{export.last_seq} -> {args.output}", file=sys.stderr
+            )
             return 0
     finally:
         await runtime.engine.dispose()

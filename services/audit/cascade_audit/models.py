@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from cascade_shared.envelope import utcnow
+from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text
@@ -93,8 +93,7 @@ def chained_fields(row: Any) -> dict[str, Any]:
 
 
 def iso(value: datetime) -> str:
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat()
+    return as_utc(value).isoformat()
 
 
 class ChainHead(AuditTable, table=True):

@@ -6,10 +6,9 @@ import asyncio
 import logging
 import uuid
 from dataclasses import asdict
-from datetime import UTC
 from typing import Any
 
-from cascade_shared.envelope import utcnow
+from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.events import CheckpointSealed
 from cascade_shared.service import ServiceRuntime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -80,10 +79,7 @@ async def seal_once(runtime: ServiceRuntime, *, force: bool = False) -> dict[str
         ).first()
         age: float | None = None
         if first_new is not None:
-            recorded = first_new.recorded_at
-            if recorded.tzinfo is None:
-                recorded = recorded.replace(tzinfo=UTC)
-            age = (utcnow() - recorded).total_seconds()
+            age = (utcnow() - as_utc(first_new.recorded_at)).total_seconds()
         plan = due(
             last_sealed_seq=head.last_seq,
             head_seq=head_seq,

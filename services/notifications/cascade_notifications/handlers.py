@@ -9,10 +9,10 @@ creates nothing new. E-mails and webhook calls are only queued here; workers sen
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from cascade_shared.envelope import Envelope, utcnow
+from cascade_shared.envelope import Envelope, as_utc, utcnow
 from cascade_shared.events import DelegationChanged, UnitChanged, UserChanged
 from cascade_shared.service import HandlerContext
 from sqlalchemy import or_
@@ -50,14 +50,9 @@ KEY = ["event_id", "recipient", "channel"]
 # The latest event wins: each row keeps the ``occurred_at`` of the event it reflects, and an
 # event older than that (a concurrent consumer's, a replayed dead letter) changes nothing. The
 # row is inserted if new or else locked first, so two consumers of one row apply in turn.
-def _aware(value: datetime) -> datetime:
-    """Datetimes read back from SQLite lose their zone; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _older(envelope: Envelope, changed_at: datetime | None) -> bool:
     """Whether ``envelope`` happened before the change a row already reflects."""
-    return changed_at is not None and _aware(changed_at) > _aware(envelope.occurred_at)
+    return changed_at is not None and as_utc(changed_at) > as_utc(envelope.occurred_at)
 
 
 async def _insert_or_lock(ctx: HandlerContext, model: Any, fresh: dict[str, Any]) -> Any | None:
@@ -75,7 +70,7 @@ async def _insert_or_lock(ctx: HandlerContext, model: Any, fresh: dict[str, Any]
 
 async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     unit = UnitChanged.model_validate(envelope.payload)
-    changed_at = _aware(envelope.occurred_at)
+    changed_at = as_utc(envelope.occurred_at)
     values = {"name": unit.name, "level": unit.level, "parent": unit.parent}
     row = await _insert_or_lock(
         ctx, UnitView, {"code": unit.code, **values, "changed_at": changed_at}
@@ -91,7 +86,7 @@ async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
 async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     """Keep the user as the latest change made them (an older one arriving late is ignored)."""
     user = UserChanged.model_validate(envelope.payload)
-    changed_at = _aware(envelope.occurred_at)
+    changed_at = as_utc(envelope.occurred_at)
     values = user.model_dump()
     row = await _insert_or_lock(ctx, Recipient, {**values, "changed_at": changed_at})
     if row is None or _older(envelope, row.changed_at):
@@ -108,7 +103,7 @@ async def on_delegation_changed(ctx: HandlerContext, envelope: Envelope) -> None
     ignored - approvals never grants a revoked delegation again."""
     change = DelegationChanged.model_validate(envelope.payload)
     revoked = envelope.type == "approval.delegation_revoked"
-    changed_at = _aware(envelope.occurred_at)
+    changed_at = as_utc(envelope.occurred_at)
     row = await _insert_or_lock(
         ctx,
         Delegation,

@@ -40,18 +40,6 @@ router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=Fal
 
 EDITABLE = ("draft", "returned", "withdrawn")
 STATIC = {"portal.css": "text/css", "portal.js": "text/javascript"}
-NOTIFICATION_KINDS = (
-    "*",
-    "approval.step_assigned",
-    "approval.step_reminded",
-    "approval.step_overdue",
-    "approval.step_escalated",
-    "plan.approved",
-    "plan.returned",
-    "plan.rejected",
-    "plan.withdrawn",
-    "plan.to_concretize",
-)
 FLASHES = {"saved", "submitted", "decided", "imported", "granted", "revoked", "read"}
 
 
@@ -568,25 +556,23 @@ async def read_one(notification_id: str, page: PageDep) -> Response:
     return redirect(f"{PREFIX}/inbox?done=read")
 
 
-def effective_preferences(rows: list[dict[str, Any]]) -> dict[str, dict[str, bool]]:
-    """Every kind's channels: its own rule, else the ``*`` rule, else in-app and e-mail."""
-    own = {r["kind"]: r for r in rows}
+async def effective_preferences(page: Page) -> dict[str, dict[str, bool]]:
+    """Every kind the notifications service knows, with its channels: its own rule, else the
+    ``*`` rule, else in-app and e-mail."""
+    kinds = await page.api.get("/api/notifications/preferences/kinds")
+    own = {r["kind"]: r for r in await page.api.get("/api/notifications/preferences")}
     default = own.get("*", {"inapp": True, "email": True, "digest": False})
     return {
-        kind: {c: bool(own.get(kind, default)[c]) for c in ("inapp", "email", "digest")}
-        for kind in NOTIFICATION_KINDS
+        k["kind"]: {c: bool(own.get(k["kind"], default)[c]) for c in ("inapp", "email", "digest")}
+        for k in kinds
     }
 
 
 @router.get("/preferences")
 async def preferences(page: PageDep) -> Response:
     page.require_user()
-    rows = await page.api.get("/api/notifications/preferences")
     return await page.render(
-        "preferences.html",
-        prefs=effective_preferences(rows),
-        critical={r["kind"] for r in rows if r.get("critical")},
-        flash=flash_of(page.request),
+        "preferences.html", prefs=await effective_preferences(page), flash=flash_of(page.request)
     )
 
 
@@ -594,8 +580,8 @@ async def preferences(page: PageDep) -> Response:
 async def save_preferences(request: Request, page: PageDep) -> Response:
     page.require_user()
     form = await request.form()
-    current = effective_preferences(await page.api.get("/api/notifications/preferences"))
-    for kind in NOTIFICATION_KINDS:
+    current = await effective_preferences(page)
+    for kind in current:
         wanted = {c: form.get(f"{kind}.{c}") == "on" for c in ("inapp", "email", "digest")}
         if wanted != current[kind]:
             await page.api.put(f"/api/notifications/preferences/{kind}", json=wanted)

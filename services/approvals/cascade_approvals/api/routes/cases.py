@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import httpx
 from cascade_shared.auth import Principal
-from cascade_shared.envelope import utcnow
+from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.problems import Problem, forbidden, invalid, not_found
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -23,7 +23,6 @@ from cascade_approvals.schemas import CaseHistory, CasePublic, DecisionIn, Queue
 from cascade_approvals.settings import ApprovalsSettings
 from cascade_approvals.store import (
     active_delegations_to,
-    aware,
     load_case_public,
     steps_of,
 )
@@ -107,7 +106,7 @@ async def my_queue(
             )
             if for_whom is None:
                 continue
-        overdue = bool(step.due_at and aware(step.due_at) < now)
+        overdue = bool(step.due_at and as_utc(step.due_at) < now)
         if status == "overdue" and not overdue:
             continue
         items.append(
@@ -243,8 +242,8 @@ async def case_history(case_id: str, user: CurrentUser, session: SessionDep) -> 
     for s in steps:
         hours = None
         if s.assigned_at is not None:
-            end = aware(s.decided_at) if s.decided_at else now
-            hours = round((end - aware(s.assigned_at)).total_seconds() / 3600, 2)
+            end = as_utc(s.decided_at) if s.decided_at else now
+            hours = round((end - as_utc(s.assigned_at)).total_seconds() / 3600, 2)
         out.append(
             {
                 "step_no": s.step_no,
@@ -257,7 +256,7 @@ async def case_history(case_id: str, user: CurrentUser, session: SessionDep) -> 
                 "hours_in_step": hours,
                 "overdue": s.overdue_at is not None
                 or bool(
-                    s.due_at and (aware(s.decided_at) if s.decided_at else now) > aware(s.due_at)
+                    s.due_at and (as_utc(s.decided_at) if s.decided_at else now) > as_utc(s.due_at)
                 ),
             }
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cascade_shared.envelope import utcnow
+from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, status
 from sqlmodel import col, or_, select
@@ -13,7 +13,7 @@ from cascade_approvals.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_approvals.domain.case import delegation_problem
 from cascade_approvals.models import Delegation, DirectoryUser
 from cascade_approvals.schemas import DelegationIn, DelegationPublic
-from cascade_approvals.store import aware, delegation_payload
+from cascade_approvals.store import delegation_payload
 
 router = APIRouter(prefix="/api/approvals/delegations", tags=["delegations"])
 
@@ -28,8 +28,8 @@ async def delegate(
     ``ends_at``. Their decisions record that they decided on your behalf."""
     user.require_role(*DECIDING_ROLES)
     # In UTC before they are stored: SQLite keeps 08:00+07:00 as a bare 08:00.
-    starts_at = aware(body.starts_at) if body.starts_at else utcnow()
-    ends_at = aware(body.ends_at)
+    starts_at = as_utc(body.starts_at) if body.starts_at else utcnow()
+    ends_at = as_utc(body.ends_at)
     colleague = await session.get(DirectoryUser, body.delegate)
     problem = delegation_problem(
         user.unit,

@@ -6,14 +6,13 @@ from statistics import median
 from typing import Annotated, Any
 
 from cascade_shared.auth import unit_within
-from cascade_shared.envelope import utcnow
+from cascade_shared.envelope import as_utc, utcnow
 from fastapi import APIRouter, Query
 from sqlmodel import col, or_, select
 
 from cascade_approvals.api.deps import CurrentUser, SessionDep
 from cascade_approvals.models import ApprovalStep
 from cascade_approvals.schemas import UnitFigures
-from cascade_approvals.store import aware
 
 router = APIRouter(prefix="/api/approvals", tags=["figures"])
 
@@ -49,11 +48,11 @@ async def unit_figures(
         if s.status == "active":
             open_steps += 1
             entry["open"] += 1
-            if s.due_at and aware(s.due_at) < now:
+            if s.due_at and as_utc(s.due_at) < now:
                 overdue += 1
                 entry["overdue"] += 1
         elif s.assigned_at and s.decided_at:
-            h = (aware(s.decided_at) - aware(s.assigned_at)).total_seconds() / 3600
+            h = (as_utc(s.decided_at) - as_utc(s.assigned_at)).total_seconds() / 3600
             hours.append(h)
             entry["decided"] += 1
             entry["_h"].append(h)

@@ -10,17 +10,13 @@ from cascade_shared.problems import Problem, invalid
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select
 
 from cascade_audit.api.deps import CentralAuditor, Operator, Runtime
-from cascade_audit.archive import write_archive
-from cascade_audit.models import CheckpointHead
+from cascade_audit.archive import export_period
 from cascade_audit.reconciliation import reconcile, report
-from cascade_audit.sealing import audit_settings, seal_due
-from cascade_audit.verification import seq_range_of
+from cascade_audit.sealing import audit_settings
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
-checkpoint_head = CheckpointHead.__table__  # type: ignore[attr-defined]
 
 
 class Tally(BaseModel):
@@ -90,22 +86,10 @@ async def archive(
         raise invalid("query.until", "the period must be closed: until lies in the future")
     if until <= since:
         raise invalid("query.until", "must be after since")
-    async with runtime.engine.connect() as conn:
-        first, last = await seq_range_of(conn, since, until)
-        if first is None or last is None or last < first:
-            raise Problem(404, "Not found", "no records arrived in that period", type_="not-found")
-        sealed = (await conn.execute(select(checkpoint_head.c.last_seq))).scalar() or 0
-    if sealed < last:
-        await seal_due(runtime, force=True)
-    async with runtime.engine.connect() as conn:
-        data = await write_archive(
-            conn,
-            runtime.state["signing_key"],
-            first_seq=first,
-            last_seq=last,
-            period={"since": since.isoformat(), "until": until.isoformat()},
-            exported_by=user.username,
-        )
+    export = await export_period(runtime, since=since, until=until, exported_by=user.username)
+    if export is None:
+        raise Problem(404, "Not found", "no records arrived in that period", type_="not-found")
+    data = export.data
 
     def chunks() -> Any:
         try:
@@ -114,7 +98,7 @@ async def archive(
         finally:
             data.close()
 
-    name = f"audit-{first}-{last}.tar.gz"
+    name = f"audit-{export.first_seq}-{export.last_seq}.tar.gz"
     return StreamingResponse(
         chunks(),
         media_type="application/gzip",
