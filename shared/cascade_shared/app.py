@@ -39,7 +39,7 @@ def load_service(name: str) -> ServiceDefinition:
 
 
 def all_services() -> list[ServiceDefinition]:
-    order = ["plans", "approvals", "notifications", "audit"]
+    order = ["plans", "approvals", "notifications", "results", "audit"]
     found = {ep.name: ep for ep in entry_points(group="cascade.services")}
     names = [n for n in order if n in found] + sorted(set(found) - set(order))
     return [found[n].load() for n in names]

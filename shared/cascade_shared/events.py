@@ -7,7 +7,7 @@ to a payload gets a new ``version`` and consumers handle each version they know.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -76,6 +76,45 @@ class PlanDecided(PlanRef):
     comments: list[ReviewComment] = []
     parent_plan_id: str | None = None
     decided_by: str | None = None
+
+
+class ApprovedTask(Payload):
+    """A task of a plan in force, as results tracks it (its id is stable across versions)."""
+
+    id: str
+    code: str
+    job: str = ""
+    task_group: str | None = None
+    lead_unit: str | None = None
+    responsible_person: str | None = None
+    start: date | None = None
+    deadline: date | None = None
+    milestones: list[dict[str, Any]] = []
+    product_description: str | None = None
+    product_quantity: float | None = None
+    product_unit: str | None = None
+    parent_task_id: str | None = None
+
+
+class ApprovedIndicator(Payload):
+    id: str
+    code: str
+    name: str
+    unit: str
+    baseline: float | None = None
+    target: float
+    year: int
+    comparator: str = ">="
+
+
+class PlanApproved(PlanDecided):
+    """plan.approved: also carries what the plan now puts in force, so results can track it
+    without calling back (older events without them track nothing new)."""
+
+    term_start: int | None = None
+    term_end: int | None = None
+    tasks: list[ApprovedTask] = []
+    indicators: list[ApprovedIndicator] = []
 
 
 # -- approvals --------------------------------------------------------------------------------
@@ -170,6 +209,59 @@ class AnnouncementPublished(Payload):
     recipients: int = 0
 
 
+# -- results ----------------------------------------------------------------------------------
+class ReportRef(Payload):
+    """results.report_submitted / report_accepted / report_returned / report_reopened."""
+
+    report_id: str
+    unit: str
+    unit_level: Literal["central", "city", "ward"]
+    period: str
+    """``2026-03`` (a month), ``2026-Q1`` (a quarter) or ``2026`` (a year)."""
+    version: int
+    due_on: date
+    late: bool = False
+    submitted_by: str | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+    comments: list[dict[str, Any]] = []
+    reason: str | None = None
+
+
+class ReportDue(Payload):
+    """results.report_due_soon (before the due date) / results.report_overdue (after it)."""
+
+    unit: str
+    unit_level: Literal["central", "city", "ward"]
+    period: str
+    due_on: date
+
+
+class TaskOverdue(Payload):
+    """results.task_overdue (told to the plan's unit) / results.task_escalated (to the unit
+    above, ``escalated_to_unit``)."""
+
+    task_id: str
+    task_code: str
+    job: str
+    plan_id: str
+    plan_title: str
+    unit: str
+    lead_unit: str | None = None
+    deadline: date
+    days_overdue: int = 0
+    escalated_to_unit: str | None = None
+
+
+class EvaluationPublished(Payload):
+    evaluation_id: str
+    unit: str
+    period: str
+    score: float
+    formula_version: str
+    published_by: str
+
+
 # -- audit ------------------------------------------------------------------------------------
 class CheckpointSealed(Payload):
     checkpoint_id: str
@@ -223,7 +315,7 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="plan.approved",
             version=1,
-            payload=PlanDecided,
+            payload=PlanApproved,
             producer="plans",
             description="The last step approved: the plan is in force.",
         ),
@@ -319,6 +411,69 @@ CATALOGUE: dict[str, EventSpec] = {
             description="A unit announced a message to everyone in its subtree.",
         ),
         EventSpec(
+            type="results.report_submitted",
+            version=1,
+            payload=ReportRef,
+            producer="results",
+            description="A unit's head signed off its progress report and sent it up.",
+        ),
+        EventSpec(
+            type="results.report_accepted",
+            version=1,
+            payload=ReportRef,
+            producer="results",
+            description="The level above accepted a progress report; its figures count.",
+        ),
+        EventSpec(
+            type="results.report_returned",
+            version=1,
+            payload=ReportRef,
+            producer="results",
+            description="The level above returned a progress report with comments.",
+        ),
+        EventSpec(
+            type="results.report_reopened",
+            version=1,
+            payload=ReportRef,
+            producer="results",
+            description="The level above reopened a locked period for a correction.",
+        ),
+        EventSpec(
+            type="results.report_due_soon",
+            version=1,
+            payload=ReportDue,
+            producer="results",
+            description="A unit's report for a period falls due soon and is not yet sent.",
+        ),
+        EventSpec(
+            type="results.report_overdue",
+            version=1,
+            payload=ReportDue,
+            producer="results",
+            description="A unit has not sent its report by the due date (chased).",
+        ),
+        EventSpec(
+            type="results.task_overdue",
+            version=1,
+            payload=TaskOverdue,
+            producer="results",
+            description="A tracked task passed its deadline undone.",
+        ),
+        EventSpec(
+            type="results.task_escalated",
+            version=1,
+            payload=TaskOverdue,
+            producer="results",
+            description="A task still overdue after the grace days, told to the unit above.",
+        ),
+        EventSpec(
+            type="results.evaluation_published",
+            version=1,
+            payload=EvaluationPublished,
+            producer="results",
+            description="A unit's evaluation score for a period was published.",
+        ),
+        EventSpec(
             type="audit.checkpoint_sealed",
             version=1,
             payload=CheckpointSealed,
@@ -350,7 +505,17 @@ SUBSCRIPTIONS: dict[str, list[str]] = {
         "plan.returned",
         "plan.rejected",
         "plan.withdrawn",
+        "results.report_submitted",
+        "results.report_accepted",
+        "results.report_returned",
+        "results.report_reopened",
+        "results.report_due_soon",
+        "results.report_overdue",
+        "results.task_overdue",
+        "results.task_escalated",
+        "results.evaluation_published",
     ],
+    "results": ["plan.approved", "directory.unit_changed"],
     "audit": ["#"],
 }
 

@@ -290,6 +290,9 @@ async def test_preferences_turn_email_off_but_never_hide_what_is_critical(
         "approval.step_reminded",
         "approval.step_overdue",
         "approval.step_escalated",
+        "results.report_overdue",
+        "results.task_overdue",
+        "results.task_escalated",
     }
     plan_id = await fix_and_get_approved(client, drafter)
     assert await inbox_of(client, "drafter.huong-an", plan_id) == []

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from cascade_notifications.domain.digest import next_digest_at
 from cascade_notifications.domain.preferences import ChannelRule, channels_for
 from cascade_notifications.domain.recipients import (
+    RESULT_EVENTS,
     Addressee,
     DelegationRule,
     Person,
@@ -195,6 +196,28 @@ async def _rules(ctx: HandlerContext, usernames: list[str]) -> dict[str, dict[st
     return rules
 
 
+NAMED_UNITS = ("unit", "plan_unit", "lead_unit", "escalated_to_unit")
+"""Payload fields holding a unit code that messages name: each gets a ``<field>_name``."""
+
+
+async def with_unit_names(ctx: HandlerContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` plus the directory's name of each unit it names (when the read model knows
+    it), for the templates: "Phường Hương An" rather than ``vn.hue.huong-an``."""
+    codes = {payload[f] for f in NAMED_UNITS if isinstance(payload.get(f), str)}
+    if not codes:
+        return payload
+    rows = (
+        await ctx.session.exec(
+            select(UnitView.code, UnitView.name).where(col(UnitView.code).in_(codes))
+        )
+    ).all()
+    names = {code: name for code, name in rows if name}
+    return {
+        **payload,
+        **{f"{f}_name": names[payload[f]] for f in NAMED_UNITS if payload.get(f) in names},
+    }
+
+
 def event_unit(envelope: Envelope) -> str | None:
     payload = envelope.payload
     return payload.get("plan_unit") or payload.get("unit") or envelope.org_unit
@@ -233,9 +256,14 @@ async def queue_webhooks(session: Any, envelope: Envelope, now: datetime) -> int
 
 
 async def deliver(
-    ctx: HandlerContext, envelope: Envelope, chosen: list[Addressee], plan_id: str | None
+    ctx: HandlerContext,
+    envelope: Envelope,
+    chosen: list[Addressee],
+    plan_id: str | None,
+    values: dict[str, Any] | None = None,
 ) -> None:
-    """In-app rows, e-mail deliveries (now or in the digest) and webhook calls for one event."""
+    """In-app rows, e-mail deliveries (now or in the digest) and webhook calls for one event.
+    ``values`` fill the templates (default: the event's payload)."""
     settings = settings_of(ctx.runtime)
     now = utcnow()
     rules = await _rules(ctx, [a.person.username for a in chosen])
@@ -244,7 +272,9 @@ async def deliver(
     mail: list[dict[str, Any]] = []
     for a in chosen:
         person = a.person
-        message = render_kind(a.kind, envelope.payload, person.language)
+        message = render_kind(
+            a.kind, envelope.payload if values is None else values, person.language
+        )
         channels = channels_for(
             a.kind,
             a.critical,
@@ -293,7 +323,8 @@ async def deliver(
 
 
 async def on_event_for_people(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Steps, deadlines, escalations and plan outcomes: find the people, then tell them."""
+    """Steps, deadlines, escalations, plan outcomes and results (reports, overdue tasks,
+    evaluations): find the people, then tell them."""
     payload = envelope.payload
     now = utcnow()
     units = units_concerned(envelope.type, payload)
@@ -313,7 +344,8 @@ async def on_event_for_people(ctx: HandlerContext, envelope: Envelope) -> None:
         child_units=children,
         now=now,
     )
-    await deliver(ctx, envelope, chosen, payload.get("plan_id"))
+    values = await with_unit_names(ctx, payload) if chosen else payload
+    await deliver(ctx, envelope, chosen, payload.get("plan_id"), values)
 
 
 HANDLERS = {
@@ -329,4 +361,5 @@ HANDLERS = {
     "plan.returned": on_event_for_people,
     "plan.rejected": on_event_for_people,
     "plan.withdrawn": on_event_for_people,
+    **{event_type: on_event_for_people for event_type in RESULT_EVENTS},
 }

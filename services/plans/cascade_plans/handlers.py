@@ -6,7 +6,7 @@ from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.events import CaseCompleted
 from cascade_shared.service import HandlerContext
 
-from cascade_plans.domain.plan import level_of, status_after_case
+from cascade_plans.domain.plan import in_force, level_of, status_after_case
 from cascade_plans.models import Plan, PlanVersion
 
 
@@ -28,9 +28,11 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
         session.add(version)
     if case.outcome == "withdrawn":
         return  # plans itself announced plan.withdrawn when the drafter withdrew
+    tracked = in_force(version.content) if case.outcome == "approved" and version else {}
     ctx.emit(
         f"plan.{case.outcome}",
         {
+            **tracked,
             "plan_id": plan.id,
             "version": plan.version,
             "unit": plan.unit,

@@ -22,7 +22,7 @@ from typing import Any
 from cascade_shared.service import ServiceRuntime
 from sqlmodel import select
 
-from cascade_plans.domain.plan import content_hash, level_of
+from cascade_plans.domain.plan import content_hash, in_force, level_of
 from cascade_plans.models import AppUser, Indicator, OrgUnit, Plan, PlanVersion, Task, TaskGroup
 from cascade_plans.store import plan_content
 
@@ -181,6 +181,7 @@ async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO
                 runtime.new_event(
                     "plan.approved",
                     {
+                        **in_force(content.as_dict()),
                         "plan_id": plan.id,
                         "version": 1,
                         "unit": plan.unit,

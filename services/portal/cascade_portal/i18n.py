@@ -243,6 +243,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cấp trên có kế hoạch cần cụ thể hóa",
         "A plan above to concretize",
     ),
+    "kind.results.report_submitted": ("Báo cáo cấp dưới gửi lên", "Reports sent up to us"),
+    "kind.results.report_accepted": ("Báo cáo được tiếp nhận", "Report accepted"),
+    "kind.results.report_returned": ("Báo cáo bị trả lại", "Report returned"),
+    "kind.results.report_reopened": ("Báo cáo được mở lại để điều chỉnh", "Report reopened"),
+    "kind.results.report_due_soon": ("Nhắc hạn gửi báo cáo", "Report due soon"),
+    "kind.results.report_overdue": ("Quá hạn gửi báo cáo", "Overdue reports"),
+    "kind.results.task_overdue": ("Nhiệm vụ quá hạn", "Overdue tasks"),
+    "kind.results.task_escalated": (
+        "Nhiệm vụ quá hạn chuyển lên cấp trên",
+        "Overdue tasks escalated",
+    ),
+    "kind.results.evaluation_published": ("Công bố kết quả đánh giá", "Evaluation published"),
     # coverage
     "coverage.title": ("Bao phủ chương trình", "Program coverage"),
     "coverage.program": ("Chương trình", "Program"),

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 CRITICAL_KINDS = frozenset(
-    {"approval.step_reminded", "approval.step_overdue", "approval.step_escalated"}
+    {
+        "approval.step_reminded",
+        "approval.step_overdue",
+        "approval.step_escalated",
+        "results.report_overdue",
+        "results.task_overdue",
+        "results.task_escalated",
+    }
 )
 """Deadline and escalation notices: they reach the in-app inbox whatever the preferences say."""
 
@@ -17,6 +24,50 @@ TO_CONCRETIZE = "plan.to_concretize"
 
 PLAN_OUTCOMES = ("plan.approved", "plan.returned", "plan.rejected", "plan.withdrawn")
 STEP_EVENTS = ("approval.step_assigned", "approval.step_reminded", "approval.step_overdue")
+
+
+def parent_unit(code: str) -> str | None:
+    """The unit directly above ``code``: its code without the last dotted segment
+    (``vn.hue.huong-an`` -> ``vn.hue``); None for the top unit."""
+    above, dot, _ = code.rpartition(".")
+    return above if dot and above else None
+
+
+def _own_unit(payload: dict[str, Any]) -> str | None:
+    return payload.get("unit") or None
+
+
+def _unit_above(payload: dict[str, Any]) -> str | None:
+    return parent_unit(payload["unit"]) if payload.get("unit") else None
+
+
+def _escalated_to(payload: dict[str, Any]) -> str | None:
+    return payload.get("escalated_to_unit") or _unit_above(payload)
+
+
+RESULT_RULES: dict[str, tuple[Callable[[dict[str, Any]], str | None], tuple[str, ...]]] = {
+    # A report sent up waits on the level above: its approvers decide, its heads see it come.
+    "results.report_submitted": (_unit_above, ("approver", "head")),
+    # The decision above, and the deadlines, go back to the people who write and sign it.
+    "results.report_accepted": (_own_unit, ("drafter", "head")),
+    "results.report_returned": (_own_unit, ("drafter", "head")),
+    "results.report_reopened": (_own_unit, ("drafter", "head")),
+    "results.report_due_soon": (_own_unit, ("drafter", "head")),
+    "results.report_overdue": (_own_unit, ("drafter", "head")),
+    # "The head of each unit must directly lead, inspect and urge": overdue tasks go to heads.
+    "results.task_overdue": (_own_unit, ("head",)),
+    "results.task_escalated": (_escalated_to, ("head",)),
+    "results.evaluation_published": (_own_unit, ("head", "drafter")),
+}
+"""Per results event: which unit (picked from the payload) and which of its roles are told."""
+
+RESULT_EVENTS = tuple(RESULT_RULES)
+
+
+def result_audience(event_type: str, payload: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """The unit whose holders of the roles are told of a results event (None: nobody)."""
+    where, roles = RESULT_RULES[event_type]
+    return where(payload), roles
 
 
 @dataclass(frozen=True)
@@ -74,6 +125,9 @@ def units_concerned(event_type: str, payload: dict[str, Any]) -> set[str]:
         return {payload["escalated_to_unit"]}
     if event_type in PLAN_OUTCOMES:
         return {payload["unit"]}
+    if event_type in RESULT_RULES:
+        unit, _ = result_audience(event_type, payload)
+        return {unit} if unit else set()
     return set()
 
 
@@ -122,6 +176,11 @@ def addressees(
                 for p in people:
                     if p.unit == unit and ("drafter" in p.roles or "head" in p.roles):
                         add(p, TO_CONCRETIZE)
+    elif event_type in RESULT_RULES:
+        unit, roles = result_audience(event_type, payload)
+        for role in roles:
+            for p in holders(people, unit, role) if unit else ():
+                add(p, event_type)
     return list(chosen.values())
 
 

@@ -6,6 +6,7 @@ block (plain text). Unknown languages fall back to Vietnamese.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -48,16 +49,76 @@ def format_day(value: Any, language: str) -> str:
     return moment.strftime("%d/%m/%Y" if language == "vi" else "%Y-%m-%d")
 
 
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_ROMAN = ("I", "II", "III", "IV")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def format_period(value: Any, language: str) -> str:
+    """A reporting period as people write it: ``2026-03`` is tháng 3/2026 (March 2026),
+    ``2026-Q1`` quý I/2026 (Q1 2026), ``2026`` năm 2026 (2026); anything else as given."""
+    key = str(value or "")
+    vi = language == "vi"
+    if m := _MONTH.match(key):
+        year, month = m[1], int(m[2])
+        return f"tháng {month}/{year}" if vi else f"{_MONTHS_EN[month - 1]} {year}"
+    if m := _QUARTER.match(key):
+        year, quarter = m[1], int(m[2])
+        return f"quý {_ROMAN[quarter - 1]}/{year}" if vi else f"Q{quarter} {year}"
+    if _YEAR.match(key):
+        return f"năm {key}" if vi else key
+    return key
+
+
+def format_number(value: Any, language: str) -> str:
+    """A figure with at most two decimals: 87,5 in Vietnamese, 87.5 in English."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{number:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if language == "vi" else text
+
+
 def context_of(payload: dict[str, Any], language: str) -> dict[str, Any]:
-    """The template variables of an event's payload, with the names templates use."""
+    """The template variables of an event's payload, with the names templates use.
+
+    Units are named by ``<field>_name`` when the caller added it (the directory's name), else by
+    their code; periods, dates and figures are written the reader's way."""
     return {
         **payload,
         "title": payload.get("title") or payload.get("plan_title") or "",
         "version": payload.get("version") or payload.get("plan_version") or "",
         "comment": payload.get("comment") or "",
         "comments": payload.get("comments") or [],
+        "reason": payload.get("reason") or "",
         "step_no": payload.get("step_no", ""),
-        "due": format_day(payload.get("due_at"), language),
+        "due": format_day(payload.get("due_at") or payload.get("due_on"), language),
+        "deadline": format_day(payload.get("deadline"), language),
+        "period": format_period(payload.get("period"), language),
+        "score": format_number(payload.get("score"), language),
+        "unit_name": payload.get("unit_name") or payload.get("unit") or "",
+        "escalated_to_unit_name": (
+            payload.get("escalated_to_unit_name") or payload.get("escalated_to_unit") or ""
+        ),
+        "lead_unit_name": payload.get("lead_unit_name") or payload.get("lead_unit") or "",
     }
 
 

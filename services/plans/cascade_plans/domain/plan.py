@@ -118,6 +118,17 @@ class PlanContent:
         return asdict(self)
 
 
+def in_force(content: dict[str, Any]) -> dict[str, Any]:
+    """What ``plan.approved`` carries of the approved version's content, so results can track
+    its tasks and indicators without calling back."""
+    return {
+        "term_start": content.get("term_start"),
+        "term_end": content.get("term_end"),
+        "tasks": content.get("tasks", []),
+        "indicators": content.get("indicators", []),
+    }
+
+
 def plan_facts(content: dict[str, Any]) -> dict[str, float]:
     """What the approval routing may look at: counts, and the total budget of the tasks that
     name one (billion VND)."""

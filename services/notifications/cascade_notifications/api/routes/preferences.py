@@ -27,6 +27,15 @@ KINDS = (
     "plan.rejected",
     "plan.withdrawn",
     "plan.to_concretize",
+    "results.report_submitted",
+    "results.report_accepted",
+    "results.report_returned",
+    "results.report_reopened",
+    "results.report_due_soon",
+    "results.report_overdue",
+    "results.task_overdue",
+    "results.task_escalated",
+    "results.evaluation_published",
 )
 
 

@@ -1,0 +1,1 @@
+"""Cascade results service: progress reports, statuses, roll-up, evaluation."""

@@ -1,0 +1,419 @@
+"""Where things stand: tracked tasks with their computed statuses and roll-ups, indicators
+against their targets, the dashboards of a unit, and the evaluation by results."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any
+
+from cascade_shared.auth import parent_unit
+from cascade_shared.problems import conflict, forbidden, invalid, not_found
+from fastapi import APIRouter, Query, Response
+from sqlmodel import col, select
+
+from cascade_results import reports
+from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
+from cascade_results.domain.periods import period_of
+from cascade_results.domain.status import STATUSES
+from cascade_results.models import (
+    ProgressReport,
+    PublishedEvaluation,
+    TrackedIndicator,
+    TrackedTask,
+)
+from cascade_results.schemas import IndicatorSettingsIn, PublishIn, WeightIn
+from cascade_results.standing import (
+    child_units,
+    evaluate_unit,
+    indicator_rows,
+    load_tree,
+    status_counts,
+    subtree_tasks,
+    task_rollup,
+    task_row,
+)
+from cascade_results.store import current_report, unit_level, unit_names
+
+router = APIRouter(prefix="/api/results", tags=["results: standing"])
+
+AsOf = Annotated[
+    date | None, Query(description="the date the statuses are computed for (default: today)")
+]
+
+
+@router.get("/tasks")
+async def list_tasks(
+    session: SessionDep,
+    runtime: Runtime,
+    user: CurrentUser,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    subtree: bool = False,
+    as_of: AsOf = None,
+) -> list[dict[str, Any]]:
+    """The tracked tasks of ``unit`` (or of its whole subtree), each with its computed status
+    and its progress rolled up from the tasks that concretize it."""
+    scope = unit or user.unit
+    user.require_sees(scope)
+    if status is not None and status not in STATUSES:
+        raise invalid("status", f"one of {', '.join(STATUSES)}")
+    day = as_of or reports.today_for(runtime)
+    if subtree:
+        tasks = await subtree_tasks(session, scope)
+    else:
+        tasks = list(
+            (
+                await session.exec(
+                    select(TrackedTask).where(
+                        TrackedTask.unit == scope, col(TrackedTask.active).is_(True)
+                    )
+                )
+            ).all()
+        )
+    tree = await load_tree(session, tasks)
+    names = await unit_names(session)
+    rows = [task_row(t, tree, day, names) for t in sorted(tasks, key=lambda t: (t.unit, t.code))]
+    return [r for r in rows if status is None or r["status"] == status]
+
+
+@router.get("/tasks/{task_id}")
+async def get_task(
+    task_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser, as_of: AsOf = None
+) -> dict[str, Any]:
+    """One task, with the tasks below that concretize it and how their progress rolls up."""
+    task = await session.get(TrackedTask, task_id)
+    if task is None:
+        raise not_found("tracked task", task_id)
+    user.require_sees(task.unit)
+    return await task_rollup(session, task, as_of or reports.today_for(runtime))
+
+
+@router.patch("/tasks/{task_id}/weight")
+async def set_weight(
+    task_id: str, body: WeightIn, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    """The unit above sets how much this task weighs in the roll-up of its parent task."""
+    task = await session.get(TrackedTask, task_id)
+    if task is None:
+        raise not_found("tracked task", task_id)
+    user.require_role("head", "approver")
+    if user.unit != parent_unit(task.unit):
+        raise forbidden("the unit above the task's unit sets its weight")
+    task.weight = body.weight
+    session.add(task)
+    await session.commit()
+    return {"id": task.id, "weight": task.weight}
+
+
+@router.get("/indicators")
+async def list_indicators(
+    session: SessionDep,
+    user: CurrentUser,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[dict[str, Any]]:
+    """The unit's indicators: actual against target, direction, and the roll-up from below."""
+    scope = unit or user.unit
+    user.require_sees(scope)
+    return await indicator_rows(session, scope)
+
+
+@router.patch("/indicators/{indicator_id}")
+async def set_indicator(
+    indicator_id: str, body: IndicatorSettingsIn, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    """The owning unit's head sets how its indicator rolls up, or which indicator above it
+    counts towards."""
+    indicator = await session.get(TrackedIndicator, indicator_id)
+    if indicator is None:
+        raise not_found("indicator", indicator_id)
+    user.require_role("head")
+    if user.unit != indicator.unit:
+        raise forbidden(f"the head of {indicator.unit} sets its indicators")
+    if body.parent_indicator_id is not None:
+        parent = await session.get(TrackedIndicator, body.parent_indicator_id)
+        if parent is None or parent.unit != parent_unit(indicator.unit):
+            raise invalid("parent_indicator_id", "an indicator of the unit directly above")
+        indicator.parent_indicator_id = parent.id
+    if body.rollup is not None:
+        indicator.rollup = body.rollup
+    if body.weight is not None:
+        indicator.weight = body.weight
+    session.add(indicator)
+    await session.commit()
+    return indicator.model_dump()
+
+
+async def _dashboard(
+    session: SessionDep, runtime: Runtime, unit: str, period_key: str | None, as_of: date | None
+) -> dict[str, Any]:
+    policy = await reports.policy_or_503(session)
+    today = as_of or reports.today_for(runtime)
+    names = await unit_names(session)
+    rows = []
+    for child in await child_units(session, unit):
+        tasks = await subtree_tasks(session, child.code)
+        if not tasks:
+            continue
+        kinds = policy.kinds_for(child.level)
+        period = (
+            reports.period_or_422(period_key)
+            if period_key
+            else (period_of(kinds[0], today) if kinds else None)
+        )
+        report = await current_report(session, child.code, period.key) if period else None
+        evaluation = (
+            await evaluate_unit(session, policy, child.code, child.level, period, today)
+            if period
+            else None
+        )
+        counts = status_counts(tasks, today)
+        tree = await load_tree(session, [t for t in tasks if t.unit == child.code])
+        own = [tree.rolled(t.id) for t in tasks if t.unit == child.code]
+        known = [p for p in own if p is not None]
+        rows.append(
+            {
+                "unit": child.code,
+                "unit_name": child.name,
+                "level": child.level,
+                "tasks": len(tasks),
+                "counts": counts,
+                "progress": round(sum(known) / len(known), 1) if known else None,
+                "period": period.key if period else None,
+                "period_label": period.label_vi if period else None,
+                "report": None
+                if report is None
+                else {
+                    "id": report.id,
+                    "status": report.status,
+                    "version": report.version,
+                    "late": report.late,
+                    "submitted_at": report.submitted_at,
+                },
+                "score": evaluation.evaluation.score if evaluation else None,
+            }
+        )
+    ranking = sorted(
+        (r for r in rows if r["score"] is not None), key=lambda r: (-r["score"], r["unit_name"])
+    )
+    for i, r in enumerate(ranking, start=1):
+        r["rank"] = i
+    all_tasks = await subtree_tasks(session, unit)
+    tree = await load_tree(session, all_tasks)
+    overdue = sorted(
+        (
+            task_row(t, tree, today, names)
+            for t in all_tasks
+            if t.deadline is not None and t.completed_on is None and t.deadline < today
+        ),
+        key=lambda r: (-r["days_overdue"], r["unit"], r["code"]),
+    )
+    return {
+        "unit": unit,
+        "unit_name": names.get(unit, unit),
+        "as_of": today,
+        "counts": status_counts(all_tasks, today),
+        "units": rows,
+        "overdue": overdue,
+        "indicators": await indicator_rows(session, unit),
+    }
+
+
+@router.get("/dashboard")
+async def dashboard(
+    session: SessionDep,
+    runtime: Runtime,
+    user: CurrentUser,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    as_of: AsOf = None,
+) -> dict[str, Any]:
+    """A unit's dashboard: its units below by status, report and score (ranked), the overdue
+    tasks sorted by how late, and its indicators against their targets."""
+    scope = unit or user.unit
+    user.require_sees(scope)
+    return await _dashboard(session, runtime, scope, period, as_of)
+
+
+@router.get("/dashboard.csv", response_class=Response)
+async def dashboard_csv(
+    session: SessionDep,
+    runtime: Runtime,
+    user: CurrentUser,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    as_of: AsOf = None,
+) -> Response:
+    """The dashboard's table of units as CSV (UTF-8 with BOM, so Excel reads the diacritics)."""
+    scope = unit or user.unit
+    user.require_sees(scope)
+    board = await _dashboard(session, runtime, scope, period, as_of)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "Đơn vị",
+            "Mã đơn vị",
+            "Số nhiệm vụ",
+            "Hoàn thành đúng hạn",
+            "Hoàn thành quá hạn",
+            "Trong hạn",
+            "Quá hạn",
+            "Tiến độ (%)",
+            "Kỳ báo cáo",
+            "Trạng thái báo cáo",
+            "Điểm",
+            "Xếp hạng",
+        ]
+    )
+    for r in board["units"]:
+        c = r["counts"]
+        writer.writerow(
+            [
+                r["unit_name"],
+                r["unit"],
+                r["tasks"],
+                c["completed_on_time"],
+                c["completed_late"],
+                c["in_progress"],
+                c["overdue"],
+                r["progress"] if r["progress"] is not None else "",
+                r["period_label"] or "",
+                (r["report"] or {}).get("status", "chưa báo cáo"),
+                r["score"] if r["score"] is not None else "",
+                r.get("rank", ""),
+            ]
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="dashboard.csv"'},
+    )
+
+
+@router.get("/units/{unit}/evaluation")
+async def explain_evaluation(
+    unit: str,
+    session: SessionDep,
+    runtime: Runtime,
+    user: CurrentUser,
+    period: Annotated[str, Query(max_length=10)],
+) -> dict[str, Any]:
+    """The unit's score for the period and its explanation: every term with its weight and the
+    task, indicator or report records it came from."""
+    user.require_sees(unit)
+    policy = await reports.policy_or_503(session)
+    p = reports.period_or_422(period)
+    result = await evaluate_unit(
+        session, policy, unit, await unit_level(session, unit), p, reports.today_for(runtime)
+    )
+    names = await unit_names(session, [unit])
+    return {
+        "unit": unit,
+        "unit_name": names.get(unit, unit),
+        "period": p.key,
+        "period_label": p.label_vi,
+        "as_of": result.as_of,
+        "policy_version": policy.version,
+        **result.evaluation.as_dict(),
+    }
+
+
+@router.post("/units/{unit}/evaluation/publish", status_code=201)
+async def publish_evaluation(
+    unit: str, body: PublishIn, session: SessionDep, runtime: Runtime, user: CurrentUser
+) -> dict[str, Any]:
+    """The unit above publishes the unit's score for the period: kept, told on the bus (and so
+    in the audit chain)."""
+    user.require_role("head", "approver")
+    if user.unit != parent_unit(unit):
+        raise forbidden(f"the unit above {unit} publishes its evaluation")
+    policy = await reports.policy_or_503(session)
+    p = reports.period_or_422(body.period)
+    today = reports.today_for(runtime)
+    if today < p.start:
+        raise conflict(f"{p.key} has not begun")
+    result = await evaluate_unit(session, policy, unit, await unit_level(session, unit), p, today)
+    row = PublishedEvaluation(
+        unit=unit,
+        period=p.key,
+        formula_version=result.evaluation.formula_version,
+        score=result.evaluation.score,
+        terms=result.evaluation.as_dict()["terms"],
+        published_by=user.username,
+    )
+    session.add(row)
+    runtime.record(
+        session,
+        runtime.new_event(
+            "results.evaluation_published",
+            {
+                "evaluation_id": row.id,
+                "unit": unit,
+                "period": p.key,
+                "score": row.score,
+                "formula_version": row.formula_version,
+                "published_by": user.username,
+            },
+            actor=user.username,
+            org_unit=unit,
+            subject_id=row.id,
+        ),
+    )
+    await session.commit()
+    return row.model_dump()
+
+
+@router.get("/evaluations")
+async def list_evaluations(
+    session: SessionDep,
+    user: CurrentUser,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[dict[str, Any]]:
+    """Published evaluations of a unit and the units below it, newest first."""
+    scope = unit or user.unit
+    user.require_sees(scope)
+    rows = (
+        await session.exec(
+            select(PublishedEvaluation)
+            .where(
+                (col(PublishedEvaluation.unit) == scope)
+                | col(PublishedEvaluation.unit).like(scope + ".%")
+            )
+            .order_by(col(PublishedEvaluation.published_at).desc())
+        )
+    ).all()
+    return [r.model_dump() for r in rows]
+
+
+@router.get("/units/{unit}/progress")
+async def progress_over_time(
+    unit: str, session: SessionDep, user: CurrentUser
+) -> list[dict[str, Any]]:
+    """The unit's average reported progress per period, from the reports that count: the
+    series behind the progress chart."""
+    user.require_sees(unit)
+    rows = (
+        await session.exec(
+            select(ProgressReport).where(
+                (col(ProgressReport.unit) == unit) | col(ProgressReport.unit).like(unit + ".%"),
+                col(ProgressReport.status).in_(["submitted", "accepted"]),
+            )
+        )
+    ).all()
+    from cascade_results.store import task_lines
+
+    by_period: dict[str, list[float]] = {}
+    latest: dict[tuple[str, str], ProgressReport] = {}
+    for r in rows:
+        key = (r.unit, r.period)
+        if key not in latest or latest[key].version < r.version:
+            latest[key] = r
+    for r in latest.values():
+        for line in await task_lines(session, [r.id]):
+            by_period.setdefault(r.period, []).append(line.percent)
+    return [
+        {"period": k, "mean_percent": round(sum(v) / len(v), 1), "lines": len(v)}
+        for k, v in sorted(by_period.items())
+    ]

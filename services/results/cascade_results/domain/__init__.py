@@ -1,0 +1,1 @@
+"""Results rules, free of HTTP and SQL."""

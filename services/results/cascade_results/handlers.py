@@ -1,0 +1,140 @@
+"""The results service's event handlers: approved plans become tracked items; the directory's
+units are kept for names and levels."""
+
+from __future__ import annotations
+
+from cascade_shared.envelope import Envelope, as_utc
+from cascade_shared.events import PlanApproved, UnitChanged
+from cascade_shared.service import HandlerContext
+from sqlmodel import col, select
+
+from cascade_results.models import TrackedIndicator, TrackedPlan, TrackedTask, UnitView
+from cascade_results.store import insert_ignoring_repeats
+
+TASK_FIELDS = (
+    "code",
+    "job",
+    "task_group",
+    "lead_unit",
+    "responsible_person",
+    "start",
+    "deadline",
+    "milestones",
+    "product_description",
+    "product_quantity",
+    "product_unit",
+    "parent_task_id",
+)
+
+
+async def on_plan_approved(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Track every task and indicator of the plan now in force. A revision updates the items
+    (same stable ids), retires those it removed and keeps every report already made."""
+    event = PlanApproved.model_validate(envelope.payload)
+    session = ctx.session
+    plan = await session.get(TrackedPlan, event.plan_id, with_for_update=True)
+    if plan is not None and plan.version > event.version:
+        return  # an older version's approval, delivered late
+    if plan is None:
+        plan = TrackedPlan(
+            plan_id=event.plan_id,
+            unit=event.unit,
+            unit_level=event.unit_level,
+            title=event.title,
+            version=event.version,
+        )
+    plan.title = event.title
+    plan.version = event.version
+    plan.parent_plan_id = event.parent_plan_id
+    plan.term_start = event.term_start
+    plan.term_end = event.term_end
+    plan.approved_at = as_utc(envelope.occurred_at)
+    session.add(plan)
+
+    existing = {
+        t.id: t
+        for t in (
+            await session.exec(select(TrackedTask).where(TrackedTask.plan_id == event.plan_id))
+        ).all()
+    }
+    for item in event.tasks:
+        task = existing.pop(item.id, None) or TrackedTask(
+            id=item.id, plan_id=event.plan_id, unit=event.unit, code=item.code
+        )
+        for name in TASK_FIELDS:
+            setattr(task, name, getattr(item, name))
+        task.active = True
+        task.plan_version = event.version
+        session.add(task)
+    for gone in existing.values():
+        gone.active = False
+        session.add(gone)
+
+    parent_codes: dict[str, str] = {}
+    if event.parent_plan_id:
+        rows = await session.exec(
+            select(TrackedIndicator).where(TrackedIndicator.plan_id == event.parent_plan_id)
+        )
+        parent_codes = {i.code: i.id for i in rows.all()}
+    indicators = {
+        i.id: i
+        for i in (
+            await session.exec(
+                select(TrackedIndicator).where(TrackedIndicator.plan_id == event.plan_id)
+            )
+        ).all()
+    }
+    for item in event.indicators:
+        indicator = indicators.pop(item.id, None) or TrackedIndicator(
+            id=item.id,
+            plan_id=event.plan_id,
+            unit=event.unit,
+            code=item.code,
+            name=item.name,
+            target=item.target,
+            year=item.year,
+        )
+        indicator.code = item.code
+        indicator.name = item.name
+        indicator.measure = item.unit
+        indicator.baseline = item.baseline
+        indicator.target = item.target
+        indicator.year = item.year
+        indicator.comparator = item.comparator
+        indicator.active = True
+        if indicator.parent_indicator_id is None and item.code in parent_codes:
+            indicator.parent_indicator_id = parent_codes[item.code]
+        session.add(indicator)
+    for gone_indicator in indicators.values():
+        gone_indicator.active = False
+        session.add(gone_indicator)
+
+
+async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Keep the unit's latest state: a change older than the one a row reflects is ignored."""
+    unit = UnitChanged.model_validate(envelope.payload)
+    occurred = as_utc(envelope.occurred_at)
+    fresh = {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "parent": unit.parent,
+        "changed_at": occurred,
+    }
+    if await insert_ignoring_repeats(ctx.session, UnitView.__table__, fresh, ["code"]):
+        return
+    row = (
+        await ctx.session.exec(
+            select(UnitView).where(col(UnitView.code) == unit.code).with_for_update()
+        )
+    ).one()
+    if row.changed_at is not None and as_utc(row.changed_at) > occurred:
+        return
+    row.name, row.level, row.parent, row.changed_at = unit.name, unit.level, unit.parent, occurred
+    ctx.session.add(row)
+
+
+HANDLERS = {
+    "plan.approved": on_plan_approved,
+    "directory.unit_changed": on_unit_changed,
+}

@@ -1,0 +1,7 @@
+"""Distributed mode: run the results service as its own process."""
+
+from cascade_shared.app import serve
+
+
+def main() -> None:
+    serve("results")

@@ -1,0 +1,177 @@
+"""Reading and writing the results tables: the policy in force, reports, lines and the standing
+of tracked tasks. No HTTP here: lookups that find nothing return None."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from cascade_shared.envelope import as_utc, utcnow
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cascade_results.domain.periods import ReportingPolicy, parse_period, policy_from_dict
+from cascade_results.domain.report import COUNTED
+from cascade_results.models import (
+    ProgressReport,
+    ReportIndicatorLine,
+    ReportingPolicyRow,
+    ReportTaskLine,
+    TrackedIndicator,
+    TrackedTask,
+    UnitView,
+)
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+async def insert_ignoring_repeats(
+    session: AsyncSession, table: Any, row: dict[str, Any], keys: Sequence[str]
+) -> bool:
+    """Insert ``row`` unless its ``keys`` exist; whether it was inserted (a claim)."""
+    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+    result = await session.execute(
+        insert(table).values(row).on_conflict_do_nothing(index_elements=list(keys))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def current_policy(session: AsyncSession) -> ReportingPolicy:
+    row = (
+        await session.exec(
+            select(ReportingPolicyRow).order_by(col(ReportingPolicyRow.installed_at).desc())
+        )
+    ).first()
+    if row is None:
+        raise LookupError("no reporting policy is installed")
+    return policy_from_dict(row.body)
+
+
+async def unit_names(session: AsyncSession, codes: Sequence[str] | None = None) -> dict[str, str]:
+    query = select(UnitView)
+    if codes is not None:
+        query = query.where(col(UnitView.code).in_(list(codes)))
+    return {u.code: u.name for u in (await session.exec(query)).all()}
+
+
+async def unit_level(session: AsyncSession, code: str) -> str:
+    unit = await session.get(UnitView, code)
+    if unit is not None:
+        return unit.level
+    depth = code.count(".")
+    return "central" if depth == 0 else "city" if depth == 1 else "ward"
+
+
+async def tasks_of(session: AsyncSession, unit: str) -> list[TrackedTask]:
+    query = (
+        select(TrackedTask)
+        .where(TrackedTask.unit == unit, col(TrackedTask.active).is_(True))
+        .order_by(col(TrackedTask.code))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def indicators_of(session: AsyncSession, unit: str) -> list[TrackedIndicator]:
+    query = (
+        select(TrackedIndicator)
+        .where(TrackedIndicator.unit == unit, col(TrackedIndicator.active).is_(True))
+        .order_by(col(TrackedIndicator.code))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def reports_of(
+    session: AsyncSession, unit: str, period: str | None = None
+) -> list[ProgressReport]:
+    """Every version of ``unit``'s reports (of ``period``), oldest first."""
+    query = select(ProgressReport).where(ProgressReport.unit == unit)
+    if period is not None:
+        query = query.where(ProgressReport.period == period)
+    rows = list((await session.exec(query)).all())
+    return sorted(rows, key=lambda r: (parse_period(r.period).end, r.period, r.version))
+
+
+async def current_report(
+    session: AsyncSession, unit: str, period: str, *, for_update: bool = False
+) -> ProgressReport | None:
+    """The latest version of ``unit``'s report for ``period``."""
+    query = (
+        select(ProgressReport)
+        .where(ProgressReport.unit == unit, ProgressReport.period == period)
+        .order_by(col(ProgressReport.version).desc())
+        .limit(1)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.exec(query)).first()
+
+
+async def task_lines(session: AsyncSession, report_ids: Sequence[str]) -> list[ReportTaskLine]:
+    if not report_ids:
+        return []
+    query = select(ReportTaskLine).where(col(ReportTaskLine.report_id).in_(list(report_ids)))
+    return list((await session.exec(query)).all())
+
+
+async def indicator_lines(
+    session: AsyncSession, report_ids: Sequence[str]
+) -> list[ReportIndicatorLine]:
+    if not report_ids:
+        return []
+    query = select(ReportIndicatorLine).where(
+        col(ReportIndicatorLine.report_id).in_(list(report_ids))
+    )
+    return list((await session.exec(query)).all())
+
+
+def _counted_latest(reports: list[ProgressReport]) -> list[ProgressReport]:
+    """The reports whose figures count, one per period (its latest counted version), oldest
+    period first."""
+    latest: dict[str, ProgressReport] = {}
+    for report in reports:
+        if report.status in COUNTED:
+            latest[report.period] = report  # reports come oldest version first
+    return sorted(latest.values(), key=lambda r: (parse_period(r.period).end, r.period))
+
+
+async def refresh_standing(session: AsyncSession, unit: str) -> None:
+    """Recompute where each of ``unit``'s tasks and indicators stands from the reports that
+    count (submitted or accepted), in the caller's transaction."""
+    counted = _counted_latest(await reports_of(session, unit))
+    ids = [r.id for r in counted]
+    by_report = {r.id: r for r in counted}
+    order = {r.id: i for i, r in enumerate(counted)}
+    lines = sorted(await task_lines(session, ids), key=lambda line: order[line.report_id])
+    latest: dict[str, ReportTaskLine] = {}
+    first_done: dict[str, date] = {}
+    for line in lines:
+        latest[line.task_id] = line
+        if line.state == "done":
+            report = by_report[line.report_id]
+            submitted = as_utc(report.submitted_at or utcnow()).date()
+            first_done.setdefault(line.task_id, line.completed_on or submitted)
+        else:
+            first_done.pop(line.task_id, None)  # reopened work: not complete any more
+    for task in await tasks_of(session, unit):
+        line = latest.get(task.id)
+        task.percent = line.percent if line else None
+        task.progress_state = line.state if line else None
+        task.product_delivered = line.product_quantity if line else None
+        task.reported_period = by_report[line.report_id].period if line else None
+        task.completed_on = first_done.get(task.id)
+        session.add(task)
+    actuals: dict[str, tuple[float, str]] = {}
+    for iline in sorted(
+        await indicator_lines(session, ids), key=lambda line: order[line.report_id]
+    ):
+        if iline.actual is not None:
+            actuals[iline.indicator_id] = (iline.actual, by_report[iline.report_id].period)
+    for indicator in await indicators_of(session, unit):
+        actual = actuals.get(indicator.id)
+        indicator.actual = actual[0] if actual else None
+        indicator.actual_period = actual[1] if actual else None
+        session.add(indicator)

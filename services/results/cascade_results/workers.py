@@ -1,0 +1,179 @@
+"""Chasing (đôn đốc): a task that passes its deadline undone is told to its unit's head, and to
+the head of the unit above when it is still overdue after the policy's grace days; a report that
+falls due soon is reminded, and a unit that has not reported by the due date is chased.
+
+Every notice is claimed in the database in the same transaction as its event (a compare-and-set
+on the task, an insert-once on the report chase), so however many replicas scan, and however
+often the service restarts, each notice goes out exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from cascade_shared.auth import parent_unit
+from cascade_shared.envelope import utcnow
+from cascade_shared.service import ServiceRuntime
+from cascade_shared.workers import periodic
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from cascade_results.domain.periods import periods_between
+from cascade_results.domain.status import days_overdue
+from cascade_results.models import (
+    ProgressReport,
+    ReportChase,
+    TrackedPlan,
+    TrackedTask,
+)
+from cascade_results.reports import settings_of, today_for
+from cascade_results.store import current_policy, dialect_of, insert_ignoring_repeats
+
+SCAN_BATCH = 500
+
+
+async def _claim(session: AsyncSession, task_id: str, column: str) -> bool:
+    claimed = await session.execute(
+        update(TrackedTask)
+        .where(col(TrackedTask.id) == task_id, getattr(TrackedTask, column).is_(None))
+        .values({column: utcnow()})
+    )
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _task_payload(task: TrackedTask, plan: TrackedPlan | None, today: date) -> dict[str, object]:
+    assert task.deadline is not None
+    return {
+        "task_id": task.id,
+        "task_code": task.code,
+        "job": task.job[:500],
+        "plan_id": task.plan_id,
+        "plan_title": plan.title if plan else "",
+        "unit": task.unit,
+        "lead_unit": task.lead_unit,
+        "deadline": task.deadline.isoformat(),
+        "days_overdue": days_overdue(task.deadline, task.completed_on, today),
+    }
+
+
+async def scan_overdue_tasks(runtime: ServiceRuntime, today: date | None = None) -> int:
+    """Tell each newly overdue task once, and escalate each long-overdue one once."""
+    today = today or today_for(runtime)
+    sent = 0
+    async with runtime.sessionmaker() as session, session.begin():
+        try:
+            policy = await current_policy(session)
+        except LookupError:
+            return 0
+        escalate_before = today - timedelta(days=policy.escalate_after_days)
+        for stage, column, cutoff in (
+            ("overdue", "overdue_notified_at", today),
+            ("escalated", "escalated_at", escalate_before),
+        ):
+            query = (
+                select(TrackedTask)
+                .where(
+                    col(TrackedTask.active).is_(True),
+                    col(TrackedTask.completed_on).is_(None),
+                    col(TrackedTask.deadline) < cutoff,
+                    getattr(TrackedTask, column).is_(None),
+                )
+                .order_by(col(TrackedTask.deadline), col(TrackedTask.id))
+                .limit(SCAN_BATCH)
+            )
+            if dialect_of(session) == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            plans: dict[str, TrackedPlan | None] = {}
+            for task in (await session.exec(query)).all():
+                if not await _claim(session, task.id, column):
+                    continue
+                if task.plan_id not in plans:
+                    plans[task.plan_id] = await session.get(TrackedPlan, task.plan_id)
+                payload = _task_payload(task, plans[task.plan_id], today)
+                to_unit = task.unit
+                if stage == "escalated":
+                    to_unit = parent_unit(task.unit) or task.unit
+                    payload["escalated_to_unit"] = to_unit
+                runtime.record(
+                    session,
+                    runtime.new_event(
+                        f"results.task_{stage}",
+                        payload,
+                        actor="results-scheduler",
+                        org_unit=to_unit,
+                        subject_id=task.id,
+                    ),
+                )
+                sent += 1
+    return sent
+
+
+async def scan_reports_due(runtime: ServiceRuntime, today: date | None = None) -> int:
+    """Remind each unit that tracks a plan of its report due soon, and chase a missing one."""
+    today = today or today_for(runtime)
+    sent = 0
+    async with runtime.sessionmaker() as session, session.begin():
+        try:
+            policy = await current_policy(session)
+        except LookupError:
+            return 0
+        units: dict[str, tuple[str, date]] = {}
+        for plan in (await session.exec(select(TrackedPlan))).all():
+            since = plan.approved_at.date()
+            level, first = units.get(plan.unit, (plan.unit_level, since))
+            units[plan.unit] = (level, min(first, since))
+        sent_reports = {
+            (r.unit, r.period)
+            for r in (
+                await session.exec(
+                    select(ProgressReport).where(col(ProgressReport.submitted_at).is_not(None))
+                )
+            ).all()
+        }
+        horizon = today + timedelta(days=policy.remind_days_before)
+        for unit, (level, since) in sorted(units.items()):
+            for kind in policy.kinds_for(level):
+                for period in periods_between(kind, since, today):
+                    if period.end < since or (unit, period.key) in sent_reports:
+                        continue
+                    due = policy.due_on(period)
+                    if due < today - timedelta(days=366):
+                        continue
+                    notice = "overdue" if due < today else "due_soon" if due <= horizon else None
+                    if notice is None:
+                        continue
+                    row = {
+                        "unit": unit,
+                        "period": period.key,
+                        "notice": notice,
+                        "sent_at": utcnow(),
+                    }
+                    if not await insert_ignoring_repeats(
+                        session, ReportChase.__table__, row, ["unit", "period", "notice"]
+                    ):
+                        continue
+                    runtime.record(
+                        session,
+                        runtime.new_event(
+                            f"results.report_{notice}",
+                            {
+                                "unit": unit,
+                                "unit_level": level,
+                                "period": period.key,
+                                "due_on": due.isoformat(),
+                            },
+                            actor="results-scheduler",
+                            org_unit=unit,
+                            subject_id=f"{unit}/{period.key}",
+                        ),
+                    )
+                    sent += 1
+    return sent
+
+
+async def chase(runtime: ServiceRuntime) -> int:
+    return await scan_overdue_tasks(runtime) + await scan_reports_due(runtime)
+
+
+chaser = periodic("results-chaser", chase, lambda runtime: settings_of(runtime).scan_seconds)
