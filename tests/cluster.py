@@ -18,13 +18,14 @@ import httpx
 
 from tests import infra
 
-SERVICES = ["plans", "approvals", "notifications", "audit"]
+SERVICES = ["plans", "approvals", "notifications", "results", "audit"]
 PREFIXES = {
     "/api/plans": "plans",
     "/api/directory": "plans",
     "/api/auth": "plans",
     "/api/approvals": "approvals",
     "/api/notifications": "notifications",
+    "/api/results": "results",
     "/api/audit": "audit",
 }
 BIN = Path(sys.executable).parent

@@ -25,10 +25,13 @@ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'cascade_approvals')\g
 SELECT 'CREATE DATABASE cascade_notifications OWNER cascade'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'cascade_notifications')\gexec
 
+SELECT 'CREATE DATABASE cascade_results OWNER cascade'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'cascade_results')\gexec
+
 SELECT 'CREATE DATABASE cascade_audit OWNER cascade'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'cascade_audit')\gexec
 
 -- Since PostgreSQL 15 the public schema belongs to pg_database_owner, so cascade, owning each
 -- database, may create its tables there; only cascade (and superusers) may connect.
-REVOKE ALL ON DATABASE cascade_plans, cascade_approvals, cascade_notifications, cascade_audit FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE cascade_plans, cascade_approvals, cascade_notifications, cascade_audit TO cascade;
+REVOKE ALL ON DATABASE cascade_plans, cascade_approvals, cascade_notifications, cascade_results, cascade_audit FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE cascade_plans, cascade_approvals, cascade_notifications, cascade_results, cascade_audit TO cascade;

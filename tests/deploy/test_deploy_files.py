@@ -25,7 +25,13 @@ INIT_SQL = ROOT / "deploy" / "postgres" / "init-databases.sql"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 # The documented services, their default ports and the path prefixes each one owns.
-KNOWN_SERVICES = {"plans": 8001, "approvals": 8002, "notifications": 8003, "audit": 8004}
+KNOWN_SERVICES = {
+    "plans": 8001,
+    "approvals": 8002,
+    "notifications": 8003,
+    "results": 8006,
+    "audit": 8004,
+}
 PREFIX_OWNERS = {
     "/api/plans": "plans",
     "/api/directory": "plans",

@@ -19,7 +19,7 @@ from cascade_audit.models import AuditRecord
 from cascade_audit.settings import AuditSettings
 
 records = AuditRecord.__table__  # type: ignore[attr-defined]
-PRODUCERS = ("plans", "approvals", "notifications", "audit")
+PRODUCERS = ("plans", "approvals", "notifications", "results", "audit")
 LOOKUP_CHUNK = 1000
 
 
