@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 
-from tests.results_story import run_results_story
+from tests.results_story import approved_ward_plan, month_of, run_results_story, tracked_tasks
+from tests.story import WARD, eventually, token
 
 
 @pytest.fixture
@@ -35,3 +39,113 @@ async def app_client(
 async def test_results_story_embedded(app_client: tuple[object, httpx.AsyncClient]) -> None:
     _, client = app_client
     await run_results_story(client, datetime.now(UTC).date())
+
+
+async def test_report_xlsx_round_trip_all_or_nothing_and_printable(
+    app_client: tuple[object, httpx.AsyncClient],
+) -> None:
+    _, client = app_client
+    await approved_ward_plan(client)
+    drafter = await token(client, "drafter.huong-an")
+
+    async def tracked() -> list[Any]:
+        return await tracked_tasks(client, drafter, WARD)
+
+    [task] = await eventually(tracked)
+    period = month_of(datetime.now(UTC).date())
+    r = await client.post(
+        "/api/results/reports", json={"unit": WARD, "period": period}, headers=drafter
+    )
+    report = r.json()
+    r = await client.get(f"/api/results/reports/{report['id']}/xlsx", headers=drafter)
+    assert r.status_code == 200, r.text
+    book = openpyxl.load_workbook(io.BytesIO(r.content))
+    ws = book["Nhiệm vụ"]
+    assert ws.cell(1, 1).value.startswith("Báo cáo kết quả thực hiện tháng")
+    assert ws.cell(4, 1).value == task["code"]
+
+    def upload(book: openpyxl.Workbook) -> Any:
+        out = io.BytesIO()
+        book.save(out)
+        files = {"file": ("bao-cao.xlsx", out.getvalue(), "application/octet-stream")}
+        return client.post(
+            f"/api/results/reports/{report['id']}/import", files=files, headers=drafter
+        )
+
+    # A bad cell refuses the whole file, naming the sheet, row and column.
+    ws.cell(4, 4, "Đã hoàn thành")
+    ws.cell(4, 5, "nhiều")
+    r = await upload(book)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [{"field": "Nhiệm vụ.row 4.percent", "reason": "a number"}]
+    # A done task without its product is refused by the report's own rules.
+    ws.cell(4, 5, 100)
+    r = await upload(book)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == f"tasks.{task['code']}.product"
+    r = await client.get(f"/api/results/reports/{report['id']}", headers=drafter)
+    assert r.json()["tasks"][0]["state"] == "not_started"  # nothing was imported
+
+    ws.cell(4, 6, 12)
+    ws.cell(4, 9, "Đã xóa toàn bộ 12 điểm")
+    ws.cell(4, 11, "15/09/2026")
+    r = await upload(book)
+    assert r.status_code == 200, r.text
+    line = r.json()["tasks"][0]
+    assert (line["state"], line["percent"], line["product_quantity"]) == ("done", 100, 12)
+    assert line["completed_on"] == "2026-09-15"
+
+    r = await client.get(f"/api/results/reports/{report['id']}/print", headers=drafter)
+    assert r.status_code == 200 and "Báo cáo kết quả thực hiện" in r.text
+    assert "Đã xóa toàn bộ 12 điểm" in r.text and "12 điểm" in r.text
+
+
+async def test_bad_input_and_who_may_do_what(app_client: tuple[object, httpx.AsyncClient]) -> None:
+    _, client = app_client
+    await approved_ward_plan(client)
+    drafter = await token(client, "drafter.huong-an")
+    head = await token(client, "head.huong-an")
+    city_drafter = await token(client, "drafter.hue")
+    other_city = await token(client, "approver.da-nang")
+
+    async def tracked() -> list[Any]:
+        return await tracked_tasks(client, drafter, WARD)
+
+    await eventually(tracked)
+    url = "/api/results/reports"
+    for period, status in (("2026-13", 422), ("2099-01", 422), ("2026-Q1", 422), ("2020-01", 409)):
+        r = await client.post(url, json={"unit": WARD, "period": period}, headers=drafter)
+        assert r.status_code == status, (period, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    r = await client.post(url, json={"unit": "vn.hue", "period": "2026-Q4"}, headers=drafter)
+    assert r.status_code == 403  # a ward does not report for its city
+    r = await client.post(url, json={"unit": WARD, "period": "2026-11"}, headers=city_drafter)
+    assert r.status_code == 403  # nor the city for its ward
+    period = month_of(datetime.now(UTC).date())
+    report = (await client.post(url, json={"unit": WARD, "period": period}, headers=drafter)).json()
+    lines = f"{url}/{report['id']}/lines"
+    for body, field in (
+        ({"tasks": [{"task_code": "HA-01", "state": "paused"}]}, "body.tasks.0.state"),
+        ({"tasks": [{"task_code": "HA-01", "percent": "half"}]}, "body.tasks.0.percent"),
+        ({"indicators": [{"indicator_code": "X", "actual": "many"}]}, "body.indicators.0.actual"),
+        ({"tasks": [{"task_code": "NO-SUCH"}]}, "tasks.0.task_id"),
+        ({"tasks": [{"task_code": "HA-01", "narrative": "x" * 5000}]}, "body.tasks.0.narrative"),
+    ):
+        r = await client.put(lines, json=body, headers=drafter)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == field
+    r = await client.get(f"/api/results/reports/{report['id']}", headers=other_city)
+    assert r.status_code == 403
+    r = await client.post(f"{url}/{report['id']}/sign-off", headers=head)
+    assert r.status_code == 200, r.text
+    r = await client.post(f"{url}/{report['id']}/sign-off", headers=head)
+    assert r.status_code == 409  # signed off once
+    files = {"file": ("x.exe", b"MZ....", "application/x-msdownload")}
+    r = await client.post("/api/results/evidence", files=files, headers=drafter)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
+    files = {"file": ("bien-ban.pdf", b"%PDF-1.4 bien ban", "application/pdf")}
+    r = await client.post("/api/results/evidence", files=files, headers=drafter)
+    assert r.status_code == 201, r.text
+    assert len(r.json()["sha256"]) == 64 and r.json()["size"] == 17
+    r = await client.get(f"/api/results/evidence/{r.json()['id']}", headers=other_city)
+    assert r.status_code == 403

@@ -58,7 +58,7 @@ class LineComment(Strict):
     text: str = Field(min_length=1, max_length=2000)
 
 
-class DecisionIn(Strict):
+class ReportDecisionIn(Strict):
     decision: Literal["accept", "return"]
     comment: str | None = Field(default=None, max_length=4000)
     comments: list[LineComment] = Field(default=[], max_length=200)

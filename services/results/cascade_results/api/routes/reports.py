@@ -8,14 +8,16 @@ from typing import Annotated, Any
 from cascade_shared.auth import Principal
 from cascade_shared.problems import Problem, forbidden, invalid, not_found
 from fastapi import APIRouter, File, Header, Query, Response, UploadFile
+from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from cascade_results import io as report_io
 from cascade_results import reports
 from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_results.domain.periods import periods_between
 from cascade_results.models import EvidenceFile, ProgressReport, TrackedPlan
-from cascade_results.schemas import DecisionIn, LinesIn, ReopenIn, ReportOpen
+from cascade_results.schemas import LinesIn, ReopenIn, ReportDecisionIn, ReportOpen
 from cascade_results.store import current_report, unit_level, unit_names
 
 router = APIRouter(prefix="/api/results", tags=["results: reports"])
@@ -215,7 +217,7 @@ async def sign_off(
 
 @router.post("/reports/{report_id}/decision")
 async def decide(
-    report_id: str, body: DecisionIn, session: SessionDep, runtime: Runtime, user: CurrentUser
+    report_id: str, body: ReportDecisionIn, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> dict[str, Any]:
     """The level above accepts the report, or returns it with comments on its lines."""
     report = await reports.get_report(session, report_id, for_update=True)
@@ -296,3 +298,55 @@ async def download_evidence(file_id: str, session: SessionDep, user: CurrentUser
             "X-Content-SHA256": row.sha256,
         },
     )
+
+
+@router.get("/reports/{report_id}/xlsx", response_class=Response)
+async def export_xlsx(
+    report_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser
+) -> Response:
+    """The report as XLSX in the official layout; fill it in and import it back."""
+    report = await _visible(session, user, report_id)
+    view = await reports.report_view(session, report, today=reports.today_for(runtime))
+    return Response(
+        report_io.report_xlsx(view),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="bao-cao-{report.period}.xlsx"'},
+    )
+
+
+@router.get("/reports/{report_id}/print", response_class=HTMLResponse)
+async def printable(
+    report_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser
+) -> HTMLResponse:
+    """The report as a printable page in the official form."""
+    report = await _visible(session, user, report_id)
+    view = await reports.report_view(session, report, today=reports.today_for(runtime))
+    return HTMLResponse(report_io.report_html(view))
+
+
+@router.post("/reports/{report_id}/import")
+async def import_xlsx(
+    report_id: str,
+    session: SessionDep,
+    runtime: Runtime,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="the report's XLSX, filled in")],
+) -> dict[str, Any]:
+    """Fill the report's lines from its XLSX: every row is read and checked, and either all of
+    them are saved or none (the errors name the sheet, row and column)."""
+    data = await file.read(reports.settings_of(runtime).max_evidence_bytes + 1)
+    try:
+        tasks, indicators = report_io.parse_report_xlsx(data)
+    except report_io.ReportFileError as exc:
+        raise Problem(
+            422,
+            "The file has errors",
+            f"{len(exc.errors)} error(s); nothing was imported",
+            type_="validation",
+            errors=exc.errors,
+        ) from exc
+    today = reports.today_for(runtime)
+    report = await reports.get_report(session, report_id, for_update=True)
+    await reports.save_lines(session, user, report, tasks, indicators, today=today)
+    await session.commit()
+    return await reports.report_view(session, report, today=today)
