@@ -62,6 +62,26 @@ async def test_results_story_and_faults_in_distributed_mode(cluster: Cluster) ->
         told = await eventually(overdue_told)
         assert len(told) == 1 and told[0]["org_unit"] == WARD
 
+        # The ward's head is told in the app (critical: it cannot be muted); the drafter was told
+        # the report was accepted.
+        head = await token(client, "head.huong-an")
+
+        async def head_told() -> list[dict[str, Any]]:
+            r = await client.get("/api/notifications/inbox", headers=head)
+            assert r.status_code == 200, r.text
+            return [n for n in r.json()["items"] if n["event_type"] == "results.task_overdue"]
+
+        assert len(await eventually(head_told)) == 1
+        drafter = await token(client, "drafter.huong-an")
+
+        async def drafter_told() -> list[str]:
+            r = await client.get("/api/notifications/inbox", headers=drafter)
+            return [
+                n["event_type"] for n in r.json()["items"] if n["event_type"].startswith("results.")
+            ]
+
+        assert "results.report_accepted" in await eventually(drafter_told)
+
         # Killed and started again: the reports are all there, nothing was sent twice.
         cluster.kill("results", signal.SIGKILL)
         cluster.start("results", CASCADE_RESULTS_SCAN_SECONDS="0.5")
@@ -85,7 +105,6 @@ async def test_results_story_and_faults_in_distributed_mode(cluster: Cluster) ->
 
         # plan.approved delivered again (a broker redelivery, here with a tampered copy of its
         # payload) is dropped by the inbox: the tracked task keeps what it had.
-        drafter = await token(client, "drafter.huong-an")
         [approved] = [
             r
             for r in await records(client, auditor, "plan.approved")
