@@ -60,7 +60,14 @@ class Settings(BaseSettings):
 
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
-    seed_demo: bool = True
+    seed_demo: bool = Field(
+        default=True, description="seed the demo directory, users and programs on first start"
+    )
+    demo_history: bool = Field(
+        default=False,
+        description="also seed approved plans of four Huế wards and months of their progress "
+        "reports (the demo of make run; never in production)",
+    )
 
     def database_url_for(self, service: str) -> str:
         """The database of ``service``: the configured URL, or a SQLite file in ``data_dir``."""

@@ -149,3 +149,54 @@ async def test_bad_input_and_who_may_do_what(app_client: tuple[object, httpx.Asy
     assert len(r.json()["sha256"]) == 64 and r.json()["size"] == 17
     r = await client.get(f"/api/results/evidence/{r.json()['id']}", headers=other_city)
     assert r.status_code == 403
+
+
+async def test_the_demo_history_shows_something_real_at_first_sight(tmp_path: Path) -> None:
+    """make run seeds four Huế wards' plans and their reports since July: the city's dashboard
+    has reports on time and late, overdue tasks, and indicators rolled up against target."""
+    from cascade_embedded.main import build_app
+    from cascade_shared.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path,
+        relay_poll_interval=0.5,
+        jwt_secret="embedded-test-secret-of-at-least-32-bytes",
+        demo_history=True,
+    )
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cascade") as client:
+            approver = await token(client, "approver.hue")
+
+            async def board() -> Any:
+                r = await client.get(
+                    "/api/results/dashboard",
+                    params={"unit": "vn.hue", "period": "2026-10", "as_of": "2026-11-29"},
+                    headers=approver,
+                )
+                assert r.status_code == 200, r.text
+                body = r.json()
+                seeded = [u for u in body["units"] if u["report"] is not None]
+                return body if len(body["units"]) == 4 and len(seeded) == 3 else None
+
+            body = await eventually(board)
+            reports = {u["unit"]: u["report"] for u in body["units"]}
+            assert reports["vn.hue.phu-xuan"]["status"] == "accepted"
+            assert reports["vn.hue.huong-an"]["status"] == "submitted"
+            assert reports["vn.hue.phong-phu"]["late"] is True
+            assert reports["vn.hue.vinh-loc"] is None
+            scores = [u["score"] for u in body["units"]]
+            assert len(set(scores)) == 4 and [u["rank"] for u in body["units"]] != []
+            best = min(body["units"], key=lambda u: u["rank"])
+            assert best["unit"] == "vn.hue.phu-xuan"
+            assert body["overdue"] and body["counts"]["completed_late"] >= 1
+            ct02 = next(i for i in body["indicators"] if i["code"] == "HUE-CT02")
+            # Phú Xuân 0, Hương An 0, Phong Phú 6 (October), Vinh Lộc 6 (July: August was returned).
+            assert ct02["rolled_up"] == 12 and ct02["met"] is False
+
+            drafter = await token(client, "drafter.huong-an")
+            r = await client.get("/api/results/periods", params={"unit": WARD}, headers=drafter)
+            periods = {p["period"]: p for p in r.json()}
+            assert periods["2026-09"]["report"]["late"] is True
+            assert periods["2026-07"]["report"]["status"] == "accepted"

@@ -15,6 +15,8 @@ Cascade is running (embedded mode: one process, SQLite files in {data}, in-proce
 
   Portal:     {base}/portal/   (open it in a browser and sign in as a demo user)
   API docs:   {base}/docs
+  Results:    {base}/portal/ as approver.hue (the city's dashboard) or drafter.huong-an
+              (this month's progress report); four Huế wards have reported since July 2026.
   Get a token for a demo user (dev only), e.g. the drafter of Phường Hương An:
     curl -s -X POST {base}/api/auth/dev-token -H 'Content-Type: application/json' \\
          -d '{{"username": "drafter.huong-an"}}'
@@ -37,6 +39,9 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
 def main() -> None:
     settings = Settings()
+    if "demo_history" not in settings.model_fields_set:
+        # The demo: Huế's wards with plans in force and months of progress reports.
+        settings.demo_history = settings.seed_demo
     configure_logging(settings.log_level, settings.log_format)
     app = build_app(settings)
     base = f"http://{settings.host}:{settings.port}"

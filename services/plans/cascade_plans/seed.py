@@ -29,6 +29,8 @@ from cascade_plans.store import plan_content
 log = logging.getLogger(__name__)
 
 DEMO_FILE = Path(__file__).parent / "seed" / "demo.json"
+DEMO_WARDS_FILE = Path(__file__).parent / "seed" / "demo-wards.json"
+"""Approved plans of four Huế wards, seeded besides the programs for the demo (make run)."""
 
 
 class SeedError(ValueError):
@@ -46,9 +48,14 @@ def _lookup(table: dict[Any, str], key: Any, what: str) -> str:
         raise SeedError(f"the seed file refers to an unknown {what}: {key}") from None
 
 
-async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO_FILE) -> bool:
-    """Seed once: does nothing when the directory already has units. Returns whether it seeded."""
+async def seed_directory_and_programs(
+    runtime: ServiceRuntime, path: Path = DEMO_FILE, more_plans: tuple[Path, ...] = ()
+) -> bool:
+    """Seed once: does nothing when the directory already has units. Returns whether it seeded.
+    ``more_plans`` are files of further plans, seeded after the file's own."""
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    for extra in more_plans:
+        data["plans"] += json.loads(extra.read_text(encoding="utf-8"))["plans"]
     async with runtime.sessionmaker() as session, session.begin():
         if (await session.exec(select(OrgUnit).limit(1))).first() is not None:
             return False
@@ -205,4 +212,5 @@ async def seed_directory_and_programs(runtime: ServiceRuntime, path: Path = DEMO
 
 async def on_start(runtime: ServiceRuntime) -> None:
     if runtime.settings.seed_demo:
-        await seed_directory_and_programs(runtime)
+        extra = (DEMO_WARDS_FILE,) if runtime.settings.demo_history else ()
+        await seed_directory_and_programs(runtime, more_plans=extra)

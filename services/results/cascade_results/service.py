@@ -9,6 +9,7 @@ from cascade_shared.service import ServiceDefinition, ServiceRuntime
 from sqlmodel import select
 
 from cascade_results.api.routes import policy, reports, standing
+from cascade_results.demo import demo_history
 from cascade_results.domain.periods import policy_from_dict
 from cascade_results.handlers import HANDLERS
 from cascade_results.models import ReportingPolicyRow, inbox, metadata, outbox
@@ -37,6 +38,6 @@ SERVICE = ServiceDefinition(
     routers=[reports.router, standing.router, policy.router],
     handlers=HANDLERS,
     on_start=on_start,
-    workers=[chaser],
+    workers=[chaser, demo_history],
     default_port=8006,
 )
