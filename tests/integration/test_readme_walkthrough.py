@@ -36,5 +36,10 @@ def test_readme_walkthrough_runs_against_the_embedded_system(tmp_path: Path) -> 
         assert "Kế hoạch đã được phê duyệt" in out
         assert "('plan.approved'," in out
         assert "'ok': True" in out
+        assert "('report', 'submitted', 'on time')" in out
+        assert "('report', 'accepted')" in out
+        assert "('HA-01', 40.0, 'Quá hạn')" in out
+        assert "('Phường Hương An', 'accepted'," in out
+        assert "('tasks_on_time', " in out and "('reports_on_time', " in out
         banner = system.log_text()
         assert f"{system.base}/docs" in banner and "dev-token" in banner
