@@ -44,8 +44,15 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+"""The years a period may fall in (a term's plans run within them)."""
+
+
 def parse_period(key: str) -> Period:
     """The period named ``key``; ValueError says what a period looks like."""
+    match = re.match(r"^(\d{4})", key)
+    if match and not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        raise ValueError(f"a period falls in a year from {FIRST_YEAR} to {LAST_YEAR}")
     if m := _MONTH.match(key):
         year, month = int(m[1]), int(m[2])
         return Period(date(year, month, 1), _month_end(year, month), "month", key)
@@ -62,10 +69,10 @@ def parse_period(key: str) -> Period:
 def period_of(kind: PeriodKind, day: date) -> Period:
     """The period of ``kind`` that contains ``day``."""
     if kind == "month":
-        return parse_period(f"{day.year}-{day.month:02d}")
+        return parse_period(f"{day.year:04d}-{day.month:02d}")
     if kind == "quarter":
-        return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
-    return parse_period(f"{day.year}")
+        return parse_period(f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}")
+    return parse_period(f"{day.year:04d}")
 
 
 def previous(period: Period) -> Period:

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from cascade_shared.auth import parent_unit
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, Query, Response
+from pydantic import AfterValidator
 from sqlmodel import col, select
 
 from cascade_results import reports
 from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_results.domain.periods import period_of
+from cascade_results.domain.periods import FIRST_YEAR, LAST_YEAR, period_of
 from cascade_results.domain.status import STATUSES
 from cascade_results.models import (
     ProgressReport,
@@ -38,8 +39,17 @@ from cascade_results.store import current_report, unit_level, unit_names
 
 router = APIRouter(prefix="/api/results", tags=["results: standing"])
 
+
+def _as_of(value: date | None) -> date | None:
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise invalid("as_of", f"a date from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
 AsOf = Annotated[
-    date | None, Query(description="the date the statuses are computed for (default: today)")
+    date | None,
+    Query(description="the date the statuses are computed for (default: today)"),
+    AfterValidator(_as_of),
 ]
 
 
