@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import unicodedata
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
@@ -157,7 +158,7 @@ def parse_report_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[dict[str,
     cell that cannot be read (sheet, row, column), and then nothing is imported."""
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ReportFileError([{"field": "file", "reason": "not an XLSX workbook"}]) from exc
     errors: list[dict[str, str]] = []
     tasks: list[dict[str, Any]] = []

@@ -239,6 +239,8 @@ async def save_lines(
         line = lines.get(task.id) or ReportTaskLine(report_id=report.id, task_id=task.id)
         merged = {name: getattr(line, name) for name in LINE_FIELDS}
         merged.update({k: v for k, v in item.items() if k in LINE_FIELDS})
+        if merged["state"] != "done" and "completed_on" not in item:
+            merged["completed_on"] = None  # work taken up again is no longer complete
         check = TaskLine(
             task_code=task.code,
             **{k: merged[k] for k in LINE_FIELDS if k != "evidence"},

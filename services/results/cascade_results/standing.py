@@ -5,11 +5,13 @@ figures, so every level agrees with the reports below it."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cascade_shared.auth import unit_within
+from cascade_shared.envelope import as_utc
+from sqlalchemy import and_, case, func, not_
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +22,7 @@ from cascade_results.domain.evaluation import (
     TaskFact,
     evaluate,
 )
-from cascade_results.domain.periods import Period, ReportingPolicy, periods_between
+from cascade_results.domain.periods import Period, ReportingPolicy, period_of, periods_between
 from cascade_results.domain.rollup import (
     ROLLUP_RULES,
     attainment,
@@ -36,7 +38,7 @@ from cascade_results.models import (
     TrackedTask,
     UnitView,
 )
-from cascade_results.store import reports_of, unit_names
+from cascade_results.store import unit_names
 
 
 def _in_subtree(column: Any, unit: str) -> Any:
@@ -241,21 +243,20 @@ class UnitEvaluation:
     evaluation: Evaluation
 
 
-async def evaluate_unit(
-    session: AsyncSession,
+def evaluate_loaded(
     policy: ReportingPolicy,
     unit: str,
     level: str,
     period: Period,
     today: date,
+    tasks: Sequence[TrackedTask],
+    indicators: Sequence[TrackedIndicator],
+    reports: Sequence[ProgressReport],
+    since: date | None,
 ) -> UnitEvaluation:
-    """The unit's score for ``period`` as of the period's end (or today, if it has not ended)."""
+    """The unit's score from its loaded records: its tasks, indicators, every version of its
+    reports (oldest first) and the day its tracking began."""
     as_of = min(today, period.end)
-    tasks = (
-        await session.exec(
-            select(TrackedTask).where(TrackedTask.unit == unit, col(TrackedTask.active).is_(True))
-        )
-    ).all()
     task_facts = [
         TaskFact(
             t.id,
@@ -265,25 +266,16 @@ async def evaluate_unit(
         )
         for t in sorted(tasks, key=lambda t: t.code)
     ]
-    indicators = (
-        await session.exec(
-            select(TrackedIndicator).where(
-                TrackedIndicator.unit == unit, col(TrackedIndicator.active).is_(True)
-            )
-        )
-    ).all()
     indicator_facts = [
         IndicatorFact(i.id, i.code, attainment(i.actual, i.target, i.baseline, i.comparator))
         for i in sorted(indicators, key=lambda i: i.code)
     ]
-    plans = (await session.exec(select(TrackedPlan).where(TrackedPlan.unit == unit))).all()
-    since = min((p.approved_at.date() for p in plans), default=period.start)
     first_sent: dict[str, ProgressReport] = {}
-    for r in await reports_of(session, unit):  # oldest version first
+    for r in reports:  # oldest version first
         if r.submitted_at is not None:
             first_sent.setdefault(r.period, r)
     report_facts = []
-    for p in report_periods(policy, level, period, since, today):
+    for p in report_periods(policy, level, period, since or period.start, today):
         r = first_sent.get(p.key)
         report_facts.append(
             ReportFact(r.id if r else None, p.key, r is not None, bool(r and r.late))
@@ -293,10 +285,255 @@ async def evaluate_unit(
     )
 
 
+async def evaluate_unit(
+    session: AsyncSession,
+    policy: ReportingPolicy,
+    unit: str,
+    level: str,
+    period: Period,
+    today: date,
+) -> UnitEvaluation:
+    """The unit's score for ``period`` as of the period's end (or today, if it has not ended)."""
+    [evaluation] = (await evaluate_units(session, policy, {unit: level}, period, today)).values()
+    return evaluation
+
+
+async def evaluate_units(
+    session: AsyncSession,
+    policy: ReportingPolicy,
+    levels: dict[str, str],
+    period: Period,
+    today: date,
+) -> dict[str, UnitEvaluation]:
+    """The scores of several units at once: four queries, whatever their number."""
+    codes = list(levels)
+    tasks: dict[str, list[TrackedTask]] = defaultdict(list)
+    for t in (
+        await session.exec(
+            select(TrackedTask).where(
+                col(TrackedTask.unit).in_(codes), col(TrackedTask.active).is_(True)
+            )
+        )
+    ).all():
+        tasks[t.unit].append(t)
+    indicators: dict[str, list[TrackedIndicator]] = defaultdict(list)
+    for i in (
+        await session.exec(
+            select(TrackedIndicator).where(
+                col(TrackedIndicator.unit).in_(codes), col(TrackedIndicator.active).is_(True)
+            )
+        )
+    ).all():
+        indicators[i.unit].append(i)
+    since: dict[str, date] = {}
+    for p in (
+        await session.exec(select(TrackedPlan).where(col(TrackedPlan.unit).in_(codes)))
+    ).all():
+        day = as_utc(p.approved_at).date()
+        since[p.unit] = min(since.get(p.unit, day), day)
+    reports: dict[str, list[ProgressReport]] = defaultdict(list)
+    rows = (
+        await session.exec(
+            select(ProgressReport)
+            .where(
+                col(ProgressReport.unit).in_(codes),
+                col(ProgressReport.submitted_at).is_not(None),
+            )
+            .order_by(col(ProgressReport.version))
+        )
+    ).all()
+    for r in rows:
+        reports[r.unit].append(r)
+    return {
+        unit: evaluate_loaded(
+            policy,
+            unit,
+            level,
+            period,
+            today,
+            tasks[unit],
+            indicators[unit],
+            reports[unit],
+            since.get(unit),
+        )
+        for unit, level in levels.items()
+    }
+
+
 async def child_units(session: AsyncSession, unit: str) -> list[UnitView]:
     rows = (await session.exec(select(UnitView).where(UnitView.parent == unit))).all()
     return sorted(rows, key=lambda u: u.name)
 
 
-def within(unit: str, ancestor: str) -> bool:
-    return unit_within(unit, ancestor)
+# -- dashboards -------------------------------------------------------------------------------
+def _status_sums(as_of: date) -> list[Any]:
+    """SQL sums of the statuses as of ``as_of``, the same rules as ``task_status``."""
+    completed = col(TrackedTask.completed_on)
+    deadline = col(TrackedTask.deadline)
+    done = and_(completed.is_not(None), completed <= as_of)
+    return [
+        func.count(),
+        func.sum(case((and_(done, or_(deadline.is_(None), completed <= deadline)), 1), else_=0)),
+        func.sum(case((and_(done, deadline.is_not(None), completed > deadline), 1), else_=0)),
+        func.sum(case((and_(not_(done), deadline.is_not(None), deadline < as_of), 1), else_=0)),
+    ]
+
+
+def _counts(total: int, on_time: int, late: int, overdue: int) -> dict[str, int]:
+    return {
+        "completed_on_time": int(on_time or 0),
+        "completed_late": int(late or 0),
+        "in_progress": int(total) - int(on_time or 0) - int(late or 0) - int(overdue or 0),
+        "overdue": int(overdue or 0),
+    }
+
+
+async def dashboard(
+    session: AsyncSession,
+    policy: ReportingPolicy,
+    unit: str,
+    period: Period | None,
+    today: date,
+    overdue_limit: int = 200,
+) -> dict[str, Any]:
+    """A unit's dashboard: each unit below with its tasks by status, rolled-up progress, the
+    period's report and score (ranked); the most overdue tasks; the unit's indicators. A fixed
+    number of queries whatever the size of the subtree."""
+    names = await unit_names(session)
+    children = {c.code: c for c in await child_units(session, unit)}
+    depth = unit.count(".") + 1
+
+    def child_of(code: str) -> str:
+        return ".".join(code.split(".")[: depth + 1])
+
+    # Task counts by status, per unit of the subtree, folded into the children.
+    counts: dict[str, list[int]] = {}
+    total = [0, 0, 0, 0]
+    grouped = await session.execute(
+        select(col(TrackedTask.unit), *_status_sums(today))
+        .where(col(TrackedTask.active).is_(True), _in_subtree(col(TrackedTask.unit), unit))
+        .group_by(col(TrackedTask.unit))
+    )
+    for row in grouped.all():
+        values = [int(v or 0) for v in row[1:]]
+        total = [a + b for a, b in zip(total, values, strict=True)]
+        if row[0] != unit:
+            key = child_of(row[0])
+            counts[key] = [
+                a + b for a, b in zip(counts.get(key, [0, 0, 0, 0]), values, strict=True)
+            ]
+    # Progress: each child's own tasks, rolled up from the tasks below that concretize them.
+    own = (
+        await session.exec(
+            select(TrackedTask).where(
+                col(TrackedTask.unit).in_(list(children)), col(TrackedTask.active).is_(True)
+            )
+        )
+    ).all()
+    below: dict[str, tuple[float, float]] = {}
+    if own:
+        rows = await session.execute(
+            select(
+                col(TrackedTask.parent_task_id),
+                func.sum(func.coalesce(col(TrackedTask.percent), 0) * col(TrackedTask.weight)),
+                func.sum(col(TrackedTask.weight)),
+            )
+            .where(
+                col(TrackedTask.active).is_(True),
+                col(TrackedTask.weight) > 0,
+                col(TrackedTask.parent_task_id).in_([t.id for t in own]),
+            )
+            .group_by(col(TrackedTask.parent_task_id))
+        )
+        below = {r[0]: (float(r[1] or 0), float(r[2] or 0)) for r in rows.all()}
+    progress: dict[str, list[float]] = defaultdict(list)
+    for t in own:
+        sum_pw, sum_w = below.get(t.id, (0.0, 0.0))
+        parts = sum_w + (1 if t.percent is not None else 0)
+        if parts:
+            progress[t.unit].append((sum_pw + (t.percent or 0)) / parts)
+    # The period's report and the score of each child.
+    reports: dict[str, ProgressReport] = {}
+    scores: dict[str, float] = {}
+    by_period: dict[str, Period] = {}
+    for code, child in children.items():
+        kinds = policy.kinds_for(child.level)
+        chosen = period if period is not None else (period_of(kinds[0], today) if kinds else None)
+        if chosen is not None and code in counts:
+            by_period[code] = chosen
+    if by_period:
+        for r in (
+            await session.exec(
+                select(ProgressReport).where(
+                    col(ProgressReport.unit).in_(list(by_period)),
+                    col(ProgressReport.period).in_({p.key for p in by_period.values()}),
+                )
+            )
+        ).all():
+            if r.period == by_period[r.unit].key and (
+                r.unit not in reports or reports[r.unit].version < r.version
+            ):
+                reports[r.unit] = r
+        for key in {p.key for p in by_period.values()}:
+            chosen = next(p for p in by_period.values() if p.key == key)
+            levels = {c: children[c].level for c, p in by_period.items() if p.key == key}
+            for code, ev in (await evaluate_units(session, policy, levels, chosen, today)).items():
+                scores[code] = ev.evaluation.score
+    rows_out = []
+    for code, child in children.items():
+        if code not in counts:
+            continue
+        report = reports.get(code)
+        known = progress.get(code, [])
+        chosen = by_period.get(code)
+        rows_out.append(
+            {
+                "unit": code,
+                "unit_name": child.name,
+                "level": child.level,
+                "tasks": counts[code][0],
+                "counts": _counts(*counts[code]),
+                "progress": round(sum(known) / len(known), 1) if known else None,
+                "period": chosen.key if chosen else None,
+                "period_label": chosen.label_vi if chosen else None,
+                "report": None
+                if report is None
+                else {
+                    "id": report.id,
+                    "status": report.status,
+                    "version": report.version,
+                    "late": report.late,
+                    "submitted_at": report.submitted_at,
+                },
+                "score": scores.get(code),
+            }
+        )
+    ranking = sorted(
+        (r for r in rows_out if r["score"] is not None), key=lambda r: (-r["score"], r["unit_name"])
+    )
+    for i, r in enumerate(ranking, start=1):
+        r["rank"] = i
+    # The most overdue tasks of the subtree, latest deadline last.
+    overdue_rows = (
+        await session.exec(
+            select(TrackedTask)
+            .where(
+                col(TrackedTask.active).is_(True),
+                _in_subtree(col(TrackedTask.unit), unit),
+                or_(col(TrackedTask.completed_on).is_(None), col(TrackedTask.completed_on) > today),
+                col(TrackedTask.deadline) < today,
+            )
+            .order_by(col(TrackedTask.deadline), col(TrackedTask.unit), col(TrackedTask.code))
+            .limit(overdue_limit)
+        )
+    ).all()
+    return {
+        "unit": unit,
+        "unit_name": names.get(unit, unit),
+        "as_of": today,
+        "counts": _counts(*total),
+        "units": sorted(rows_out, key=lambda r: r["unit_name"]),
+        "overdue": [task_row(t, None, today, names) for t in overdue_rows],
+        "overdue_total": _counts(*total)["overdue"],
+        "indicators": await indicator_rows(session, unit),
+    }

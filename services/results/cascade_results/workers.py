@@ -10,6 +10,7 @@ often the service restarts, each notice goes out exactly once.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from cascade_shared.auth import parent_unit
 from cascade_shared.envelope import utcnow
@@ -17,7 +18,6 @@ from cascade_shared.service import ServiceRuntime
 from cascade_shared.workers import periodic
 from sqlalchemy import update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_results.domain.periods import periods_between
 from cascade_results.domain.status import days_overdue
@@ -33,16 +33,7 @@ from cascade_results.store import current_policy, dialect_of, insert_ignoring_re
 SCAN_BATCH = 500
 
 
-async def _claim(session: AsyncSession, task_id: str, column: str) -> bool:
-    claimed = await session.execute(
-        update(TrackedTask)
-        .where(col(TrackedTask.id) == task_id, getattr(TrackedTask, column).is_(None))
-        .values({column: utcnow()})
-    )
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
-
-
-def _task_payload(task: TrackedTask, plan: TrackedPlan | None, today: date) -> dict[str, object]:
+def _task_payload(task: Any, plan: TrackedPlan | None, today: date) -> dict[str, object]:
     assert task.deadline is not None
     return {
         "task_id": task.id,
@@ -57,55 +48,84 @@ def _task_payload(task: TrackedTask, plan: TrackedPlan | None, today: date) -> d
     }
 
 
-async def scan_overdue_tasks(runtime: ServiceRuntime, today: date | None = None) -> int:
-    """Tell each newly overdue task once, and escalate each long-overdue one once."""
-    today = today or today_for(runtime)
-    sent = 0
+async def _notice_batch(
+    runtime: ServiceRuntime, stage: str, column: str, cutoff: date, today: date
+) -> int:
+    """Claim up to SCAN_BATCH tasks due a ``stage`` notice and announce each, in one
+    transaction: one UPDATE ... RETURNING claims them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+    so replicas take different tasks), and each claimed task's event joins the same commit.
+    Returns how many were claimed."""
+    claimed_at = getattr(TrackedTask, column)
     async with runtime.sessionmaker() as session, session.begin():
+        due = (
+            select(TrackedTask.id)
+            .where(
+                col(TrackedTask.active).is_(True),
+                col(TrackedTask.completed_on).is_(None),
+                col(TrackedTask.deadline) < cutoff,
+                claimed_at.is_(None),
+            )
+            .order_by(col(TrackedTask.deadline), col(TrackedTask.id))
+            .limit(SCAN_BATCH)
+        )
+        if dialect_of(session) == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        claimed = (
+            await session.execute(
+                update(TrackedTask)
+                .where(col(TrackedTask.id).in_(due.scalar_subquery()), claimed_at.is_(None))
+                .values({column: utcnow()})
+                .returning(*TrackedTask.__table__.columns)  # type: ignore[attr-defined]
+            )
+        ).all()
+        plan_ids = list({task.plan_id for task in claimed})
+        plans = {
+            p.plan_id: p
+            for p in (
+                await session.exec(
+                    select(TrackedPlan).where(col(TrackedPlan.plan_id).in_(plan_ids))
+                )
+            ).all()
+        }
+        for task in claimed:
+            payload = _task_payload(task, plans.get(task.plan_id), today)
+            to_unit = task.unit
+            if stage == "escalated":
+                to_unit = parent_unit(task.unit) or task.unit
+                payload["escalated_to_unit"] = to_unit
+            runtime.record(
+                session,
+                runtime.new_event(
+                    f"results.task_{stage}",
+                    payload,
+                    actor="results-scheduler",
+                    org_unit=to_unit,
+                    subject_id=task.id,
+                ),
+            )
+    return len(claimed)
+
+
+async def scan_overdue_tasks(runtime: ServiceRuntime, today: date | None = None) -> int:
+    """Tell every newly overdue task once, and escalate every long-overdue one once, a batch
+    per transaction until none is left."""
+    today = today or today_for(runtime)
+    async with runtime.sessionmaker() as session:
         try:
             policy = await current_policy(session)
         except LookupError:
             return 0
-        escalate_before = today - timedelta(days=policy.escalate_after_days)
-        for stage, column, cutoff in (
-            ("overdue", "overdue_notified_at", today),
-            ("escalated", "escalated_at", escalate_before),
-        ):
-            query = (
-                select(TrackedTask)
-                .where(
-                    col(TrackedTask.active).is_(True),
-                    col(TrackedTask.completed_on).is_(None),
-                    col(TrackedTask.deadline) < cutoff,
-                    getattr(TrackedTask, column).is_(None),
-                )
-                .order_by(col(TrackedTask.deadline), col(TrackedTask.id))
-                .limit(SCAN_BATCH)
-            )
-            if dialect_of(session) == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            plans: dict[str, TrackedPlan | None] = {}
-            for task in (await session.exec(query)).all():
-                if not await _claim(session, task.id, column):
-                    continue
-                if task.plan_id not in plans:
-                    plans[task.plan_id] = await session.get(TrackedPlan, task.plan_id)
-                payload = _task_payload(task, plans[task.plan_id], today)
-                to_unit = task.unit
-                if stage == "escalated":
-                    to_unit = parent_unit(task.unit) or task.unit
-                    payload["escalated_to_unit"] = to_unit
-                runtime.record(
-                    session,
-                    runtime.new_event(
-                        f"results.task_{stage}",
-                        payload,
-                        actor="results-scheduler",
-                        org_unit=to_unit,
-                        subject_id=task.id,
-                    ),
-                )
-                sent += 1
+    escalate_before = today - timedelta(days=policy.escalate_after_days)
+    sent = 0
+    for stage, column, cutoff in (
+        ("overdue", "overdue_notified_at", today),
+        ("escalated", "escalated_at", escalate_before),
+    ):
+        while True:
+            n = await _notice_batch(runtime, stage, column, cutoff, today)
+            sent += n
+            if n < SCAN_BATCH:
+                break
     return sent
 
 

@@ -334,6 +334,8 @@ async def import_xlsx(
 ) -> dict[str, Any]:
     """Fill the report's lines from its XLSX: every row is read and checked, and either all of
     them are saved or none (the errors name the sheet, row and column)."""
+    report = await reports.get_report(session, report_id, for_update=True)
+    reports.require_reporter(user, report.unit)
     data = await file.read(reports.settings_of(runtime).max_evidence_bytes + 1)
     try:
         tasks, indicators = report_io.parse_report_xlsx(data)
@@ -346,7 +348,6 @@ async def import_xlsx(
             errors=exc.errors,
         ) from exc
     today = reports.today_for(runtime)
-    report = await reports.get_report(session, report_id, for_update=True)
     await reports.save_lines(session, user, report, tasks, indicators, today=today)
     await session.commit()
     return await reports.report_view(session, report, today=today)

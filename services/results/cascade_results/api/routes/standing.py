@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from cascade_results import reports
 from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_results.domain.periods import FIRST_YEAR, LAST_YEAR, period_of
+from cascade_results.domain.periods import FIRST_YEAR, LAST_YEAR
 from cascade_results.domain.status import STATUSES
 from cascade_results.models import (
     ProgressReport,
@@ -26,16 +26,17 @@ from cascade_results.models import (
 )
 from cascade_results.schemas import IndicatorSettingsIn, PublishIn, WeightIn
 from cascade_results.standing import (
-    child_units,
+    dashboard as unit_dashboard,
+)
+from cascade_results.standing import (
     evaluate_unit,
     indicator_rows,
     load_tree,
-    status_counts,
     subtree_tasks,
     task_rollup,
     task_row,
 )
-from cascade_results.store import current_report, unit_level, unit_names
+from cascade_results.store import unit_level, unit_names
 
 router = APIRouter(prefix="/api/results", tags=["results: standing"])
 
@@ -159,75 +160,8 @@ async def _dashboard(
     session: SessionDep, runtime: Runtime, unit: str, period_key: str | None, as_of: date | None
 ) -> dict[str, Any]:
     policy = await reports.policy_or_503(session)
-    today = as_of or reports.today_for(runtime)
-    names = await unit_names(session)
-    rows = []
-    for child in await child_units(session, unit):
-        tasks = await subtree_tasks(session, child.code)
-        if not tasks:
-            continue
-        kinds = policy.kinds_for(child.level)
-        period = (
-            reports.period_or_422(period_key)
-            if period_key
-            else (period_of(kinds[0], today) if kinds else None)
-        )
-        report = await current_report(session, child.code, period.key) if period else None
-        evaluation = (
-            await evaluate_unit(session, policy, child.code, child.level, period, today)
-            if period
-            else None
-        )
-        counts = status_counts(tasks, today)
-        tree = await load_tree(session, [t for t in tasks if t.unit == child.code])
-        own = [tree.rolled(t.id) for t in tasks if t.unit == child.code]
-        known = [p for p in own if p is not None]
-        rows.append(
-            {
-                "unit": child.code,
-                "unit_name": child.name,
-                "level": child.level,
-                "tasks": len(tasks),
-                "counts": counts,
-                "progress": round(sum(known) / len(known), 1) if known else None,
-                "period": period.key if period else None,
-                "period_label": period.label_vi if period else None,
-                "report": None
-                if report is None
-                else {
-                    "id": report.id,
-                    "status": report.status,
-                    "version": report.version,
-                    "late": report.late,
-                    "submitted_at": report.submitted_at,
-                },
-                "score": evaluation.evaluation.score if evaluation else None,
-            }
-        )
-    ranking = sorted(
-        (r for r in rows if r["score"] is not None), key=lambda r: (-r["score"], r["unit_name"])
-    )
-    for i, r in enumerate(ranking, start=1):
-        r["rank"] = i
-    all_tasks = await subtree_tasks(session, unit)
-    tree = await load_tree(session, all_tasks)
-    overdue = sorted(
-        (
-            task_row(t, tree, today, names)
-            for t in all_tasks
-            if t.deadline is not None and t.completed_on is None and t.deadline < today
-        ),
-        key=lambda r: (-r["days_overdue"], r["unit"], r["code"]),
-    )
-    return {
-        "unit": unit,
-        "unit_name": names.get(unit, unit),
-        "as_of": today,
-        "counts": status_counts(all_tasks, today),
-        "units": rows,
-        "overdue": overdue,
-        "indicators": await indicator_rows(session, unit),
-    }
+    period = reports.period_or_422(period_key) if period_key else None
+    return await unit_dashboard(session, policy, unit, period, as_of or reports.today_for(runtime))
 
 
 @router.get("/dashboard")
