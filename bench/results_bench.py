@@ -475,6 +475,10 @@ async def measure(runtime: ServiceRuntime, cities: int, wards: int, samples: int
     return out
 
 
+def _row(what: str, figure: dict[str, float], target: str = "") -> str:
+    return f"| {what} | {figure['median_ms']} | {figure['p99_ms']} | {figure['n']} | {target} |"
+
+
 def report(
     path: Path,
     args: argparse.Namespace,
@@ -483,11 +487,12 @@ def report(
     pg: dict[str, float],
 ) -> str:
     s = figures["submit_60_task_report"]
+    scan = figures["overdue_scan"]
     lines = [
         "# Results at national scale",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({platform.processor() or platform.machine()}, 2 cores), PostgreSQL on 127.0.0.1. "
+        f"({platform.machine()}, 2 cores), PostgreSQL on 127.0.0.1: "
         f"`python -m bench.results_bench --cities {args.cities} --wards {args.wards} "
         f"--samples {args.samples}`.",
         "",
@@ -502,25 +507,33 @@ def report(
         "",
         "| what | median ms | p99 ms | n | target |",
         "| --- | ---: | ---: | ---: | --- |",
-        f"| open the December report, pre-filled from November | {s['open_prefilled']['median_ms']} | {s['open_prefilled']['p99_ms']} | {s['open_prefilled']['n']} | |",
-        f"| fill in its 60 lines (all or nothing) | {s['fill_60_lines']['median_ms']} | {s['fill_60_lines']['p99_ms']} | {s['fill_60_lines']['n']} | |",
-        f"| the head's sign-off (checks, standing, event) | {s['sign_off']['median_ms']} | {s['sign_off']['p99_ms']} | {s['sign_off']['n']} | |",
-        f"| **submitting a 60-task report, whole** | {s['whole']['median_ms']} | {s['whole']['p99_ms']} | {s['whole']['n']} | |",
-        f"| national roll-up showing that ward's change at central | {figures['national_rollup_after_one_ward_changes']['median_ms']} | {figures['national_rollup_after_one_ward_changes']['p99_ms']} | {figures['national_rollup_after_one_ward_changes']['n']} | < 1,000 |",
-        f"| dashboard of a city ({args.wards} wards) | {figures['dashboard_city']['median_ms']} | {figures['dashboard_city']['p99_ms']} | {figures['dashboard_city']['n']} | p99 < 50 |",
-        f"| dashboard of central ({args.cities} provinces) | {figures['dashboard_central']['median_ms']} | {figures['dashboard_central']['p99_ms']} | {figures['dashboard_central']['n']} | p99 < 50 |",
-        f"| explain one ward's score | {figures['explain_one_score']['median_ms']} | {figures['explain_one_score']['p99_ms']} | {figures['explain_one_score']['n']} | |",
+        _row("open the December report, pre-filled from November", s["open_prefilled"]),
+        _row("fill in its 60 lines (all or nothing)", s["fill_60_lines"]),
+        _row("the head's sign-off (checks, standing, event)", s["sign_off"]),
+        _row("**submitting a 60-task report, whole**", s["whole"]),
+        _row(
+            "national roll-up showing that ward's change at central",
+            figures["national_rollup_after_one_ward_changes"],
+            "< 1,000",
+        ),
+        _row(f"dashboard of a city ({args.wards} wards)", figures["dashboard_city"], "p99 < 50"),
+        _row(
+            f"dashboard of central ({args.cities} provinces)",
+            figures["dashboard_central"],
+            "p99 < 50",
+        ),
+        _row("explain one ward's score", figures["explain_one_score"]),
         "",
         f"Overdue scan over all {loaded['tracked_tasks']:,} tracked tasks: "
-        f"{figures['overdue_scan']['notices_sent']:,} overdue notices claimed and recorded in "
-        f"{figures['overdue_scan']['seconds']} s ({figures['overdue_scan']['notices_per_second']:,}/s; "
-        f"target: all in under 5 s); a second scan sent {figures['overdue_scan']['second_scan_sent']} "
-        f"in {figures['overdue_scan']['second_scan_seconds']} s (each notice once).",
+        f"{scan['notices_sent']:,} overdue notices claimed and recorded in {scan['seconds']} s "
+        f"({scan['notices_per_second']:,}/s; target: all in under 5 s); a second scan sent "
+        f"{scan['second_scan_sent']} in {scan['second_scan_seconds']} s (each notice once).",
         "",
         "## This machine's PostgreSQL ceilings, same run",
         "",
-        f"- one-row commit, 1 connection: {pg.get('postgres_commit_1_connection_per_s', '?')}/s; "
-        f"8 connections: {pg.get('postgres_commit_8_connections_per_s', '?')}/s; COPY: {pg.get('postgres_copy_rows_per_s', '?')} rows/s.",
+        f"- one-row commit: {pg.get('postgres_commit_1_connection_per_s', 0):,.0f}/s on one "
+        f"connection, {pg.get('postgres_commit_8_connections_per_s', 0):,.0f}/s on eight; "
+        f"COPY: {pg.get('postgres_copy_rows_per_s', 0):,.0f} rows/s.",
         "",
     ]
     text = "\n".join(lines)
