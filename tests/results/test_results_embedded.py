@@ -188,6 +188,13 @@ async def test_the_demo_history_shows_something_real_at_first_sight(tmp_path: Pa
             assert reports["vn.hue.vinh-loc"] is None
             scores = [u["score"] for u in body["units"]]
             assert len(set(scores)) == 4 and [u["rank"] for u in body["units"]] != []
+            for row in body["units"]:  # the dashboard counts what the explanation lists
+                r = await client.get(
+                    f"/api/results/units/{row['unit']}/evaluation",
+                    params={"period": "2026-10"},
+                    headers=approver,
+                )
+                assert r.json()["score"] == row["score"], row["unit"]
             best = min(body["units"], key=lambda u: u["rank"])
             assert best["unit"] == "vn.hue.phu-xuan"
             assert body["overdue"] and body["counts"]["completed_late"] >= 1

@@ -9,7 +9,7 @@ from typing import Any
 from cascade_shared.envelope import utcnow
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -68,7 +68,25 @@ class TrackedTask(ResultsTable, table=True):
     """A task of a plan in force, and where it stands (from the reports that count)."""
 
     __tablename__ = "tracked_task"
-    __table_args__ = (Index("ix_tracked_task_open_deadline", "active", "completed_on", "deadline"),)
+    __table_args__ = (
+        Index("ix_tracked_task_open_deadline", "active", "completed_on", "deadline"),
+        # The chaser's work lists: only tasks not yet told, so each batch starts at its first
+        # row instead of stepping over every task already claimed.
+        Index(
+            "ix_tracked_task_overdue_untold",
+            "deadline",
+            "id",
+            postgresql_where=text("overdue_notified_at IS NULL AND completed_on IS NULL"),
+            sqlite_where=text("overdue_notified_at IS NULL AND completed_on IS NULL"),
+        ),
+        Index(
+            "ix_tracked_task_escalation_untold",
+            "deadline",
+            "id",
+            postgresql_where=text("escalated_at IS NULL AND completed_on IS NULL"),
+            sqlite_where=text("escalated_at IS NULL AND completed_on IS NULL"),
+        ),
+    )
     id: str = Field(primary_key=True, max_length=36)
     plan_id: str = Field(index=True, max_length=36)
     unit: str = Field(index=True, max_length=200)

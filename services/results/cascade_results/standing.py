@@ -12,6 +12,7 @@ from typing import Any
 
 from cascade_shared.envelope import as_utc
 from sqlalchemy import and_, case, func, not_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,8 +20,10 @@ from cascade_results.domain.evaluation import (
     Evaluation,
     IndicatorFact,
     ReportFact,
+    Tally,
     TaskFact,
     evaluate,
+    score,
 )
 from cascade_results.domain.periods import Period, ReportingPolicy, period_of, periods_between
 from cascade_results.domain.rollup import (
@@ -214,7 +217,7 @@ async def indicator_rows(session: AsyncSession, unit: str) -> list[dict[str, Any
     by_parent: dict[str, list[TrackedIndicator]] = defaultdict(list)
     for b in below:
         by_parent[b.parent_indicator_id or ""].append(b)
-    names = await unit_names(session)
+    names = await unit_names(session, [unit])
     return [
         indicator_row(i, by_parent.get(i.id, []), names) for i in sorted(own, key=lambda i: i.code)
     ]
@@ -388,6 +391,132 @@ def _counts(total: int, on_time: int, late: int, overdue: int) -> dict[str, int]
     }
 
 
+async def unit_scores(
+    session: AsyncSession,
+    policy: ReportingPolicy,
+    levels: dict[str, str],
+    period: Period,
+    today: date,
+) -> dict[str, float]:
+    """The scores of many units for ``period``, counted by the database: the same tallies and
+    the same arithmetic as ``evaluate_unit``, without loading every task."""
+    codes = list(levels)
+    as_of = min(today, period.end)
+    completed = col(TrackedTask.completed_on)
+    deadline = col(TrackedTask.deadline)
+    done = and_(completed.is_not(None), completed <= as_of)
+    is_due = and_(deadline.is_not(None), deadline <= period.end)
+    on_time = and_(done, or_(deadline.is_(None), completed <= deadline))
+    overdue = and_(not_(done), deadline.is_not(None), deadline < as_of)
+    counted = await session.execute(
+        select(
+            col(TrackedTask.unit),
+            func.count(),
+            func.sum(case((is_due, 1), else_=0)),
+            func.sum(case((and_(is_due, on_time), 1), else_=0)),
+            func.sum(case((overdue, 1), else_=0)),
+        )
+        .where(col(TrackedTask.unit).in_(codes), col(TrackedTask.active).is_(True))
+        .group_by(col(TrackedTask.unit))
+    )
+    tasks = {r[0]: [int(v or 0) for v in r[1:]] for r in counted.all()}
+    attained: dict[str, list[float]] = defaultdict(list)
+    for i in (
+        await session.execute(
+            select(
+                col(TrackedIndicator.unit),
+                col(TrackedIndicator.actual),
+                col(TrackedIndicator.target),
+                col(TrackedIndicator.baseline),
+                col(TrackedIndicator.comparator),
+            ).where(
+                col(TrackedIndicator.unit).in_(codes),
+                col(TrackedIndicator.active).is_(True),
+                col(TrackedIndicator.actual).is_not(None),
+            )
+        )
+    ).all():
+        value = attainment(i[1], i[2], i[3], i[4])
+        if value is not None:
+            attained[i[0]].append(value)
+    since: dict[str, date] = {}
+    for unit, approved in (
+        await session.execute(
+            select(col(TrackedPlan.unit), func.min(col(TrackedPlan.approved_at)))
+            .where(col(TrackedPlan.unit).in_(codes))
+            .group_by(col(TrackedPlan.unit))
+        )
+    ).all():
+        since[unit] = as_utc(approved).date()
+    first_sent: dict[tuple[str, str], bool] = {}
+    for unit, key, late in (
+        await session.execute(
+            select(col(ProgressReport.unit), col(ProgressReport.period), col(ProgressReport.late))
+            .where(
+                col(ProgressReport.unit).in_(codes),
+                col(ProgressReport.submitted_at).is_not(None),
+            )
+            .order_by(col(ProgressReport.version))
+        )
+    ).all():
+        first_sent.setdefault((unit, key), bool(late))
+    out: dict[str, float] = {}
+    for unit, level in levels.items():
+        total, due, due_on_time, late_tasks = tasks.get(unit, [0, 0, 0, 0])
+        periods = report_periods(policy, level, period, since.get(unit, period.start), today)
+        sent = [first_sent.get((unit, p.key)) for p in periods]
+        out[unit] = score(
+            policy.formula,
+            Tally(
+                tasks=total,
+                due=due,
+                due_on_time=due_on_time,
+                overdue=late_tasks,
+                measured=len(attained[unit]),
+                attainment_sum=sum(attained[unit]),
+                reports=len(periods),
+                reports_on_time=sum(1 for s in sent if s is False),
+            ),
+        )
+    return out
+
+
+async def rolled_progress(session: AsyncSession, codes: list[str]) -> dict[str, float]:
+    """Per unit, the mean rolled-up progress of its own tasks (each combined with the tasks
+    that concretize it, as ``combine_progress`` does), counted by the database."""
+    if not codes:
+        return {}
+    child = aliased(TrackedTask)
+    per_task = (
+        select(
+            col(TrackedTask.unit).label("unit"),
+            col(TrackedTask.percent).label("percent"),
+            func.coalesce(func.sum(func.coalesce(child.percent, 0) * child.weight), 0).label("pw"),
+            func.coalesce(func.sum(child.weight), 0).label("w"),
+        )
+        .select_from(TrackedTask)
+        .outerjoin(
+            child,
+            and_(
+                child.parent_task_id == col(TrackedTask.id),
+                col(child.active).is_(True),
+                child.weight > 0,
+            ),
+        )
+        .where(col(TrackedTask.unit).in_(codes), col(TrackedTask.active).is_(True))
+        .group_by(col(TrackedTask.id), col(TrackedTask.unit), col(TrackedTask.percent))
+        .subquery()
+    )
+    parts = per_task.c.w + case((per_task.c.percent.is_(None), 0), else_=1)
+    rolled = case(
+        (parts == 0, None), else_=(per_task.c.pw + func.coalesce(per_task.c.percent, 0)) / parts
+    )
+    rows = await session.execute(
+        select(per_task.c.unit, func.avg(rolled)).group_by(per_task.c.unit)
+    )
+    return {unit: float(value) for unit, value in rows.all() if value is not None}
+
+
 async def dashboard(
     session: AsyncSession,
     policy: ReportingPolicy,
@@ -399,7 +528,6 @@ async def dashboard(
     """A unit's dashboard: each unit below with its tasks by status, rolled-up progress, the
     period's report and score (ranked); the most overdue tasks; the unit's indicators. A fixed
     number of queries whatever the size of the subtree."""
-    names = await unit_names(session)
     children = {c.code: c for c in await child_units(session, unit)}
     depth = unit.count(".") + 1
 
@@ -423,35 +551,7 @@ async def dashboard(
                 a + b for a, b in zip(counts.get(key, [0, 0, 0, 0]), values, strict=True)
             ]
     # Progress: each child's own tasks, rolled up from the tasks below that concretize them.
-    own = (
-        await session.exec(
-            select(TrackedTask).where(
-                col(TrackedTask.unit).in_(list(children)), col(TrackedTask.active).is_(True)
-            )
-        )
-    ).all()
-    below: dict[str, tuple[float, float]] = {}
-    if own:
-        rows = await session.execute(
-            select(
-                col(TrackedTask.parent_task_id),
-                func.sum(func.coalesce(col(TrackedTask.percent), 0) * col(TrackedTask.weight)),
-                func.sum(col(TrackedTask.weight)),
-            )
-            .where(
-                col(TrackedTask.active).is_(True),
-                col(TrackedTask.weight) > 0,
-                col(TrackedTask.parent_task_id).in_([t.id for t in own]),
-            )
-            .group_by(col(TrackedTask.parent_task_id))
-        )
-        below = {r[0]: (float(r[1] or 0), float(r[2] or 0)) for r in rows.all()}
-    progress: dict[str, list[float]] = defaultdict(list)
-    for t in own:
-        sum_pw, sum_w = below.get(t.id, (0.0, 0.0))
-        parts = sum_w + (1 if t.percent is not None else 0)
-        if parts:
-            progress[t.unit].append((sum_pw + (t.percent or 0)) / parts)
+    progress = await rolled_progress(session, [c for c in children if c in counts])
     # The period's report and the score of each child.
     reports: dict[str, ProgressReport] = {}
     scores: dict[str, float] = {}
@@ -477,14 +577,13 @@ async def dashboard(
         for key in {p.key for p in by_period.values()}:
             chosen = next(p for p in by_period.values() if p.key == key)
             levels = {c: children[c].level for c, p in by_period.items() if p.key == key}
-            for code, ev in (await evaluate_units(session, policy, levels, chosen, today)).items():
-                scores[code] = ev.evaluation.score
+            scores.update(await unit_scores(session, policy, levels, chosen, today))
     rows_out = []
     for code, child in children.items():
         if code not in counts:
             continue
         report = reports.get(code)
-        known = progress.get(code, [])
+        mean = progress.get(code)
         chosen = by_period.get(code)
         rows_out.append(
             {
@@ -493,7 +592,7 @@ async def dashboard(
                 "level": child.level,
                 "tasks": counts[code][0],
                 "counts": _counts(*counts[code]),
-                "progress": round(sum(known) / len(known), 1) if known else None,
+                "progress": round(mean, 1) if mean is not None else None,
                 "period": chosen.key if chosen else None,
                 "period_label": chosen.label_vi if chosen else None,
                 "report": None
@@ -527,6 +626,7 @@ async def dashboard(
             .limit(overdue_limit)
         )
     ).all()
+    names = await unit_names(session, [unit, *{t.unit for t in overdue_rows}])
     return {
         "unit": unit,
         "unit_name": names.get(unit, unit),

@@ -82,6 +82,64 @@ def _term(
     )
 
 
+@dataclass(frozen=True)
+class Tally:
+    """The counts a score is made of: what ``evaluate`` counts from the records, or a database
+    counts for many units at once; either way the same arithmetic makes the score."""
+
+    tasks: int
+    due: int
+    due_on_time: int
+    overdue: int
+    measured: int
+    attainment_sum: float
+    reports: int
+    reports_on_time: int
+
+
+def _terms(formula: Formula, t: Tally) -> list[Term]:
+    w = formula.weights
+    return [
+        _term(
+            "tasks_on_time",
+            w.get("tasks_on_time", 0.0),
+            t.due_on_time,
+            t.due,
+            f"{t.due_on_time}/{t.due} nhiệm vụ đến hạn hoàn thành đúng hạn",
+            [],
+        ),
+        _term(
+            "no_overdue",
+            w.get("no_overdue", 0.0),
+            t.tasks - t.overdue,
+            t.tasks,
+            f"{t.overdue}/{t.tasks} nhiệm vụ quá hạn",
+            [],
+        ),
+        _term(
+            "indicators",
+            w.get("indicators", 0.0),
+            round(t.attainment_sum, 4),
+            t.measured,
+            f"bình quân mức đạt của {t.measured} chỉ tiêu có số liệu",
+            [],
+        ),
+        _term(
+            "reports_on_time",
+            w.get("reports_on_time", 0.0),
+            t.reports_on_time,
+            t.reports,
+            f"{t.reports_on_time}/{t.reports} báo cáo gửi đúng hạn",
+            [],
+        ),
+    ]
+
+
+def score(formula: Formula, tally: Tally) -> float:
+    """The score from 0 to 100 of a tally: the weighted sum of its four terms."""
+    return round(sum(t.points for t in _terms(formula, tally)), 2)
+
+
 def evaluate(
     formula: Formula,
     tasks: list[TaskFact],
@@ -94,66 +152,41 @@ def evaluate(
     - no_overdue: 1 minus the share of all tasks that are overdue;
     - indicators: the mean attainment of the indicators that have an actual value;
     - reports_on_time: of the reports due so far in the year, the share sent on time.
-    The same data always gives the same score."""
-    w = formula.weights
+    Every term names the records it came from. The same data always gives the same score."""
     due = [t for t in tasks if t.due]
     on_time = [t for t in due if t.status == "completed_on_time"]
     overdue = [t for t in tasks if t.status == "overdue"]
     measured = [i for i in indicators if i.attainment is not None]
     sent_on_time = [r for r in reports if r.submitted and not r.late]
-    terms = [
-        _term(
-            "tasks_on_time",
-            w.get("tasks_on_time", 0.0),
-            len(on_time),
-            len(due),
-            f"{len(on_time)}/{len(due)} nhiệm vụ đến hạn hoàn thành đúng hạn",
-            [{"kind": "task", "id": t.task_id, "code": t.code, "status": t.status} for t in due],
-        ),
-        _term(
-            "no_overdue",
-            w.get("no_overdue", 0.0),
-            len(tasks) - len(overdue),
-            len(tasks),
-            f"{len(overdue)}/{len(tasks)} nhiệm vụ quá hạn",
-            [
-                {"kind": "task", "id": t.task_id, "code": t.code, "status": t.status}
-                for t in overdue
-            ],
-        ),
-        _term(
-            "indicators",
-            w.get("indicators", 0.0),
-            round(sum(i.attainment or 0.0 for i in measured), 4),
-            len(measured),
-            f"bình quân mức đạt của {len(measured)} chỉ tiêu có số liệu",
-            [
-                {
-                    "kind": "indicator",
-                    "id": i.indicator_id,
-                    "code": i.code,
-                    "attainment": i.attainment,
-                }
-                for i in measured
-            ],
-        ),
-        _term(
-            "reports_on_time",
-            w.get("reports_on_time", 0.0),
-            len(sent_on_time),
-            len(reports),
-            f"{len(sent_on_time)}/{len(reports)} báo cáo gửi đúng hạn",
-            [
-                {
-                    "kind": "report",
-                    "id": r.report_id,
-                    "period": r.period,
-                    "submitted": r.submitted,
-                    "late": r.late,
-                }
-                for r in reports
-            ],
-        ),
+    tally = Tally(
+        tasks=len(tasks),
+        due=len(due),
+        due_on_time=len(on_time),
+        overdue=len(overdue),
+        measured=len(measured),
+        attainment_sum=sum(i.attainment or 0.0 for i in measured),
+        reports=len(reports),
+        reports_on_time=len(sent_on_time),
+    )
+    terms = _terms(formula, tally)
+    sources: list[list[dict[str, Any]]] = [
+        [{"kind": "task", "id": t.task_id, "code": t.code, "status": t.status} for t in due],
+        [{"kind": "task", "id": t.task_id, "code": t.code, "status": t.status} for t in overdue],
+        [
+            {"kind": "indicator", "id": i.indicator_id, "code": i.code, "attainment": i.attainment}
+            for i in measured
+        ],
+        [
+            {
+                "kind": "report",
+                "id": r.report_id,
+                "period": r.period,
+                "submitted": r.submitted,
+                "late": r.late,
+            }
+            for r in reports
+        ],
     ]
-    score = round(sum(t.points for t in terms), 2)
-    return Evaluation(formula_version=formula.version, score=score, terms=terms)
+    for term, found in zip(terms, sources, strict=True):
+        term.sources = found
+    return Evaluation(formula_version=formula.version, score=score(formula, tally), terms=terms)
