@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cascade_shared.envelope import Envelope, as_utc, utcnow
+from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.events import PlanDecided, PlanSubmitted, UserChanged
+from cascade_shared.projector import project_latest
 from cascade_shared.service import HandlerContext
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -175,19 +176,17 @@ async def on_plan_withdrawn(ctx: HandlerContext, envelope: Envelope) -> None:
 
 
 async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Keep who holds which role where; the latest change of a user wins."""
+    """Keep who holds which role where; the latest change of a user wins, whatever order
+    concurrent consumers or a replay deliver the changes in."""
     user = UserChanged.model_validate(envelope.payload)
-    row = await ctx.session.get(DirectoryUser, user.username)
-    if row is None:
-        row = DirectoryUser(username=user.username, unit=user.unit)
-    elif row.changed_at is not None and as_utc(row.changed_at) > envelope.occurred_at:
-        return
-    row.changed_at = as_utc(envelope.occurred_at)
-    row.name = user.name
-    row.unit = user.unit
-    row.roles = list(user.roles)
-    row.active = user.active
-    ctx.session.add(row)
+    fresh = {
+        "username": user.username,
+        "name": user.name,
+        "unit": user.unit,
+        "roles": list(user.roles),
+        "active": user.active,
+    }
+    await project_latest(ctx.session, DirectoryUser, fresh, envelope.occurred_at)
 
 
 HANDLERS = {

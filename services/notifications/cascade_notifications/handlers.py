@@ -14,6 +14,12 @@ from typing import Any
 
 from cascade_shared.envelope import Envelope, as_utc, utcnow
 from cascade_shared.events import DelegationChanged, UnitChanged, UserChanged
+from cascade_shared.projector import (
+    insert_ignoring_repeats,
+    insert_or_lock,
+    older,
+    project_latest,
+)
 from cascade_shared.service import HandlerContext
 from sqlalchemy import or_
 from sqlmodel import col, select
@@ -42,7 +48,7 @@ from cascade_notifications.models import (
     new_id,
 )
 from cascade_notifications.signals import after_commit
-from cascade_notifications.store import insert_ignoring_repeats, settings_of, signals_of
+from cascade_notifications.store import settings_of, signals_of
 
 KEY = ["event_id", "recipient", "channel"]
 
@@ -51,51 +57,16 @@ KEY = ["event_id", "recipient", "channel"]
 # The latest event wins: each row keeps the ``occurred_at`` of the event it reflects, and an
 # event older than that (a concurrent consumer's, a replayed dead letter) changes nothing. The
 # row is inserted if new or else locked first, so two consumers of one row apply in turn.
-def _older(envelope: Envelope, changed_at: datetime | None) -> bool:
-    """Whether ``envelope`` happened before the change a row already reflects."""
-    return changed_at is not None and as_utc(changed_at) > as_utc(envelope.occurred_at)
-
-
-async def _insert_or_lock(ctx: HandlerContext, model: Any, fresh: dict[str, Any]) -> Any | None:
-    """Insert ``fresh`` if no row has its key (returns None: done), else return that row, locked
-    for the rest of the transaction (``FOR UPDATE``) and read after any concurrent change."""
-    table = model.__table__
-    keys = [c.name for c in table.primary_key.columns]
-    if await insert_ignoring_repeats(ctx.session, table, [fresh], keys):
-        return None
-    key = tuple(fresh[k] for k in keys)
-    return await ctx.session.get(
-        model, key[0] if len(key) == 1 else key, with_for_update=True, populate_existing=True
-    )
-
-
 async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     unit = UnitChanged.model_validate(envelope.payload)
-    changed_at = as_utc(envelope.occurred_at)
-    values = {"name": unit.name, "level": unit.level, "parent": unit.parent}
-    row = await _insert_or_lock(
-        ctx, UnitView, {"code": unit.code, **values, "changed_at": changed_at}
-    )
-    if row is None or _older(envelope, row.changed_at):
-        return
-    for key, value in values.items():
-        setattr(row, key, value)
-    row.changed_at = changed_at
-    ctx.session.add(row)
+    fresh = {"code": unit.code, "name": unit.name, "level": unit.level, "parent": unit.parent}
+    await project_latest(ctx.session, UnitView, fresh, envelope.occurred_at)
 
 
 async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     """Keep the user as the latest change made them (an older one arriving late is ignored)."""
     user = UserChanged.model_validate(envelope.payload)
-    changed_at = as_utc(envelope.occurred_at)
-    values = user.model_dump()
-    row = await _insert_or_lock(ctx, Recipient, {**values, "changed_at": changed_at})
-    if row is None or _older(envelope, row.changed_at):
-        return
-    for key, value in values.items():
-        setattr(row, key, value)
-    row.changed_at = changed_at
-    ctx.session.add(row)
+    await project_latest(ctx.session, Recipient, user.model_dump(), envelope.occurred_at)
 
 
 async def on_delegation_changed(ctx: HandlerContext, envelope: Envelope) -> None:
@@ -105,8 +76,8 @@ async def on_delegation_changed(ctx: HandlerContext, envelope: Envelope) -> None
     change = DelegationChanged.model_validate(envelope.payload)
     revoked = envelope.type == "approval.delegation_revoked"
     changed_at = as_utc(envelope.occurred_at)
-    row = await _insert_or_lock(
-        ctx,
+    row = await insert_or_lock(
+        ctx.session,
         Delegation,
         {
             "delegation_id": change.delegation_id,
@@ -123,9 +94,9 @@ async def on_delegation_changed(ctx: HandlerContext, envelope: Envelope) -> None
         return
     if revoked:
         row.active = False
-        if not _older(envelope, row.changed_at):
+        if not older(envelope.occurred_at, row.changed_at):
             row.changed_at = changed_at
-    elif row.active and not _older(envelope, row.changed_at):
+    elif row.active and not older(envelope.occurred_at, row.changed_at):
         row.starts_at, row.ends_at, row.active = change.starts_at, change.ends_at, change.active
         row.changed_at = changed_at
     else:

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from cascade_shared.envelope import utcnow
 from cascade_shared.problems import conflict
 from cascade_shared.service import ServiceRuntime
-from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from cascade_notifications.models import Delivery, Notification
 from cascade_notifications.settings import NotificationsSettings
 from cascade_notifications.signals import Signals
-
-
-def dialect_of(session: Any) -> str:
-    bind = session.bind if hasattr(session, "bind") else None
-    return bind.dialect.name if bind is not None else "sqlite"
-
-
-async def insert_ignoring_repeats(
-    session: Any, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
-) -> int:
-    """Insert ``rows``; a row whose unique ``keys`` already exist is skipped. Returns inserted."""
-    if not rows:
-        return 0
-    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
-    result = await session.execute(
-        insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
-    )
-    return int(result.rowcount or 0)
 
 
 async def unread_count(session: Any, username: str) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from cascade_shared.envelope import utcnow
+from cascade_shared.projector import dialect_of, insert_ignoring_repeats
 from cascade_shared.service import ServiceRuntime
 from sqlalchemy import bindparam, select, text, update
 from sqlmodel import col
@@ -36,8 +37,6 @@ from cascade_notifications.models import (
 )
 from cascade_notifications.signals import Broadcast, after_commit
 from cascade_notifications.store import (
-    dialect_of,
-    insert_ignoring_repeats,
     settings_of,
     signals_of,
 )

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from cascade_shared.envelope import Envelope, as_utc
 from cascade_shared.events import PlanApproved, UnitChanged
+from cascade_shared.projector import project_latest
 from cascade_shared.service import HandlerContext
-from sqlmodel import col, select
+from sqlmodel import select
 
 from cascade_results.models import TrackedIndicator, TrackedPlan, TrackedTask, UnitView
-from cascade_results.store import insert_ignoring_repeats
 
 TASK_FIELDS = (
     "code",
@@ -113,25 +113,8 @@ async def on_plan_approved(ctx: HandlerContext, envelope: Envelope) -> None:
 async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     """Keep the unit's latest state: a change older than the one a row reflects is ignored."""
     unit = UnitChanged.model_validate(envelope.payload)
-    occurred = as_utc(envelope.occurred_at)
-    fresh = {
-        "code": unit.code,
-        "name": unit.name,
-        "level": unit.level,
-        "parent": unit.parent,
-        "changed_at": occurred,
-    }
-    if await insert_ignoring_repeats(ctx.session, UnitView.__table__, fresh, ["code"]):
-        return
-    row = (
-        await ctx.session.exec(
-            select(UnitView).where(col(UnitView.code) == unit.code).with_for_update()
-        )
-    ).one()
-    if row.changed_at is not None and as_utc(row.changed_at) > occurred:
-        return
-    row.name, row.level, row.parent, row.changed_at = unit.name, unit.level, unit.parent, occurred
-    ctx.session.add(row)
+    fresh = {"code": unit.code, "name": unit.name, "level": unit.level, "parent": unit.parent}
+    await project_latest(ctx.session, UnitView, fresh, envelope.occurred_at)
 
 
 HANDLERS = {

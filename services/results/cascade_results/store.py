@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from cascade_shared.envelope import as_utc, utcnow
-from sqlalchemy.dialects import postgresql, sqlite
+from cascade_shared.projector import insert_ignoring_repeats
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,19 +25,11 @@ from cascade_results.models import (
 )
 
 
-def dialect_of(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
-async def insert_ignoring_repeats(
+async def insert_once(
     session: AsyncSession, table: Any, row: dict[str, Any], keys: Sequence[str]
 ) -> bool:
     """Insert ``row`` unless its ``keys`` exist; whether it was inserted (a claim)."""
-    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
-    result = await session.execute(
-        insert(table).values(row).on_conflict_do_nothing(index_elements=list(keys))
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(await insert_ignoring_repeats(session, table, [row], keys))
 
 
 async def current_policy(session: AsyncSession) -> ReportingPolicy:

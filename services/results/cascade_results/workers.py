@@ -14,6 +14,7 @@ from typing import Any
 
 from cascade_shared.auth import parent_unit
 from cascade_shared.envelope import utcnow
+from cascade_shared.projector import dialect_of
 from cascade_shared.service import ServiceRuntime
 from cascade_shared.workers import periodic
 from sqlalchemy import update
@@ -28,7 +29,7 @@ from cascade_results.models import (
     TrackedTask,
 )
 from cascade_results.reports import settings_of, today_for
-from cascade_results.store import current_policy, dialect_of, insert_ignoring_repeats
+from cascade_results.store import current_policy, insert_once
 
 SCAN_BATCH = 500
 
@@ -169,7 +170,7 @@ async def scan_reports_due(runtime: ServiceRuntime, today: date | None = None) -
                         "notice": notice,
                         "sent_at": utcnow(),
                     }
-                    if not await insert_ignoring_repeats(
+                    if not await insert_once(
                         session, ReportChase.__table__, row, ["unit", "period", "notice"]
                     ):
                         continue
