@@ -548,7 +548,8 @@ async def main() -> None:
     parser.add_argument("--tasks", type=int, default=60)
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--quick", action="store_true", help="3 cities x 20 wards")
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--load-only", action="store_true", help="load, keep, measure nothing")
     parser.add_argument("--report", type=Path, default=HERE / "RESULTS-REPORT.md")
     args = parser.parse_args()
     if args.quick:
@@ -556,10 +557,15 @@ async def main() -> None:
     name = f"cascade_results_bench_{uuid.uuid4().hex[:6]}"
     url = await infra.create_database(name)
     dsn = f"postgresql://postgres@{infra.PG_HOST}:{infra.PG_PORT}/{name}"
+    if args.keep:
+        print("database:", name, flush=True)
     try:
         await upgrade(SERVICE, url)
         loaded = await load(dsn, args.cities, args.wards, args.tasks)
         print("loaded:", loaded, flush=True)
+        if args.load_only:
+            args.keep = True
+            return
         settings = Settings(database_url=url, workers=False)
         runtime = ServiceRuntime(SERVICE, settings, InProcessBus())
         try:
