@@ -6,6 +6,8 @@ applied once; an overdue task is chased exactly once however often the scheduler
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,7 +21,13 @@ from cascade_shared.envelope import Envelope
 
 from tests import infra
 from tests.cluster import SERVICES, Cluster, make_cluster
-from tests.results_story import run_results_story, tracked_tasks
+from tests.e2e.test_faults import _require_tool, _run
+from tests.results_story import (
+    approved_ward_plan,
+    month_of,
+    run_results_story,
+    tracked_tasks,
+)
 from tests.story import WARD, eventually, token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -137,3 +145,76 @@ async def test_results_story_and_faults_in_distributed_mode(cluster: Cluster) ->
         [after] = await tracked_tasks(client, drafter, WARD)
         assert after["job"] == story.task["job"] and after["percent"] == 80
         assert len(await overdue_told()) == 1
+
+
+async def test_a_sign_off_cut_by_a_kill_and_a_decision_while_the_broker_is_down_count_once(
+    cluster: Cluster,
+) -> None:
+    """The results service is killed while the head signs off, and the broker is stopped while
+    the city accepts: after both come back, the report was submitted and accepted once, each
+    event reached the audit once, and the roll-up shows the report's figure."""
+    ctl = _require_tool("rabbitmqctl")
+    async with cluster.client() as client:
+        await approved_ward_plan(client)
+        drafter = await token(client, "drafter.huong-an")
+        head = await token(client, "head.huong-an")
+        approver = await token(client, "approver.hue")
+        auditor = await token(client, "auditor.vn")
+
+        async def tracked() -> list[dict[str, Any]]:
+            return await tracked_tasks(client, drafter, WARD)
+
+        [task] = await eventually(tracked)
+        period = month_of(datetime.now(UTC).date())
+        r = await client.post(
+            "/api/results/reports", json={"unit": WARD, "period": period}, headers=drafter
+        )
+        report = r.json()
+        r = await client.put(
+            f"/api/results/reports/{report['id']}/lines",
+            json={"tasks": [{"task_id": task["id"], "state": "in_progress", "percent": 30}]},
+            headers=drafter,
+        )
+        assert r.status_code == 200, r.text
+
+        sign = f"/api/results/reports/{report['id']}/sign-off"
+        attempt = asyncio.create_task(client.post(sign, headers=head))
+        await asyncio.sleep(0.01)
+        cluster.kill("results", signal.SIGKILL)
+        with contextlib.suppress(httpx.HTTPError):
+            await attempt
+        cluster.start("results", CASCADE_RESULTS_SCAN_SECONDS="0.5")
+        await cluster.wait_healthy("results")
+        again = await client.post(sign, headers=head)  # the head tries again
+        assert again.status_code in (200, 409), again.text
+
+        await _run(ctl, "stop_app")
+        try:
+            r = await client.post(
+                f"/api/results/reports/{report['id']}/decision",
+                json={"decision": "accept"},
+                headers=approver,
+            )
+            assert r.status_code == 200, r.text  # the event waits in the outbox
+        finally:
+            await _run(ctl, "start_app")
+            await _run(ctl, "await_startup")
+
+        async def both_recorded() -> list[str]:
+            types = []
+            for kind in ("results.report_submitted", "results.report_accepted"):
+                types += [
+                    r["event_type"]
+                    for r in await records(client, auditor, kind)
+                    if r["payload"]["report_id"] == report["id"]
+                ]
+            return types if len(types) >= 2 else []
+
+        assert sorted(await eventually(both_recorded, timeout=90)) == [
+            "results.report_accepted",
+            "results.report_submitted",
+        ]
+        r = await client.get(f"/api/results/reports/{report['id']}/versions", headers=approver)
+        assert [(v["version"], v["status"]) for v in r.json()] == [(1, "accepted")]
+        r = await client.get(f"/api/results/tasks/{task['parent_task_id']}", headers=approver)
+        assert r.json()["rolled_percent"] == 30
