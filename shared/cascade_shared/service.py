@@ -31,6 +31,7 @@ from cascade_shared.envelope import Envelope
 from cascade_shared.logs import correlation_id
 from cascade_shared.outbox import OutboxRelay, prune_published, record_event
 from cascade_shared.settings import Settings
+from cascade_shared.workers import periodic
 
 log = logging.getLogger(__name__)
 
@@ -202,22 +203,13 @@ class ServiceRuntime:
                 name = f"{self.name}:{getattr(worker, '__name__', 'worker')}"
                 self._workers.append(asyncio.create_task(worker(self), name=name))
             if relay and self.settings.outbox_retention_days > 0:
-                pruner = asyncio.create_task(self._outbox_pruner(), name=f"{self.name}:pruner")
+                pruner = asyncio.create_task(outbox_pruner(self), name=f"{self.name}:pruner")
                 self._workers.append(pruner)
 
     async def prune_outbox(self) -> int:
         """Delete this service's outbox rows published longer ago than the retention."""
         keep = timedelta(days=self.settings.outbox_retention_days)
         return await prune_published(self.engine, self.definition.outbox, older_than=keep)
-
-    async def _outbox_pruner(self) -> None:
-        while True:
-            try:
-                if deleted := await self.prune_outbox():
-                    log.info("pruned %d published outbox rows of %s", deleted, self.name)
-            except Exception:  # the next round tries again; the relay does not depend on it
-                log.exception("pruning the outbox of %s failed", self.name)
-            await asyncio.sleep(self.settings.outbox_prune_interval)
 
     async def stop_workers(self) -> None:
         for task in self._workers:
@@ -231,6 +223,19 @@ class ServiceRuntime:
         await self.stop_workers()
         await self.relay.stop()
         await self.engine.dispose()
+
+
+async def _prune_step(runtime: ServiceRuntime) -> int:
+    deleted = await runtime.prune_outbox()
+    if deleted:
+        log.info("pruned %d published outbox rows of %s", deleted, runtime.name)
+    return deleted
+
+
+outbox_pruner = periodic(
+    "outbox_pruner", _prune_step, lambda runtime: runtime.settings.outbox_prune_interval
+)
+"""Deletes published outbox rows past the retention; the relay does not depend on it."""
 
 
 def runtime_of(request: Request, service: str) -> ServiceRuntime:

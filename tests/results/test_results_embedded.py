@@ -3,48 +3,24 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openpyxl
-import pytest
 
 from tests.results_story import approved_ward_plan, month_of, run_results_story, tracked_tasks
 from tests.story import WARD, eventually, token
 
 
-@pytest.fixture
-async def app_client(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[object, httpx.AsyncClient]]:
-    from cascade_embedded.main import build_app
-    from cascade_shared.settings import Settings
-
-    monkeypatch.setenv("CASCADE_RESULTS_SCAN_SECONDS", "0.5")
-    settings = Settings(
-        data_dir=tmp_path,
-        relay_poll_interval=0.5,
-        jwt_secret="embedded-test-secret-of-at-least-32-bytes",
-    )
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://cascade") as c:
-            yield app, c
-
-
-async def test_results_story_embedded(app_client: tuple[object, httpx.AsyncClient]) -> None:
-    _, client = app_client
+async def test_results_story_embedded(client: httpx.AsyncClient) -> None:
     await run_results_story(client, datetime.now(UTC).date())
 
 
 async def test_report_xlsx_round_trip_all_or_nothing_and_printable(
-    app_client: tuple[object, httpx.AsyncClient],
+    client: httpx.AsyncClient,
 ) -> None:
-    _, client = app_client
     await approved_ward_plan(client)
     drafter = await token(client, "drafter.huong-an")
 
@@ -100,8 +76,7 @@ async def test_report_xlsx_round_trip_all_or_nothing_and_printable(
     assert "Đã xóa toàn bộ 12 điểm" in r.text and "12 điểm" in r.text
 
 
-async def test_bad_input_and_who_may_do_what(app_client: tuple[object, httpx.AsyncClient]) -> None:
-    _, client = app_client
+async def test_bad_input_and_who_may_do_what(client: httpx.AsyncClient) -> None:
     await approved_ward_plan(client)
     drafter = await token(client, "drafter.huong-an")
     head = await token(client, "head.huong-an")

@@ -9,7 +9,6 @@ once, each notice fires exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from cascade_shared.auth import parent_unit
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.service import ServiceRuntime
+from cascade_shared.workers import periodic
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -186,16 +186,9 @@ async def _send_notices(
     return sent
 
 
-async def deadline_scheduler(runtime: ServiceRuntime) -> None:
-    """Scan for due notices every ``CASCADE_APPROVALS_DEADLINE_POLL_SECONDS``, forever."""
-    interval = ApprovalsSettings().deadline_poll_seconds
-    while True:
-        try:
-            sent = await scan_deadlines(runtime)
-            if sent:
-                log.info("sent %d deadline notice(s)", sent)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the deadline scan failed; trying again at the next interval")
-        await asyncio.sleep(interval)
+deadline_scheduler = periodic(
+    "deadline_scheduler",
+    scan_deadlines,
+    lambda runtime: ApprovalsSettings().deadline_poll_seconds,
+)
+"""Scan for due notices every ``CASCADE_APPROVALS_DEADLINE_POLL_SECONDS``, forever."""

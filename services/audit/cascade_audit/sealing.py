@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import asdict
@@ -11,6 +10,7 @@ from typing import Any
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.events import CheckpointSealed
 from cascade_shared.service import ServiceRuntime
+from cascade_shared.workers import periodic
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -168,15 +168,12 @@ async def seal_due(runtime: ServiceRuntime, *, force: bool = False) -> list[dict
     return sealed
 
 
-async def checkpoint_sealer(runtime: ServiceRuntime) -> None:
-    """Worker: wake every few seconds and seal what is due. Its schedule is the database itself
-    (the checkpoint head and the records' arrival times), so restarts lose nothing."""
-    interval = audit_settings(runtime).seal_poll_interval
-    while True:
-        try:
-            await seal_due(runtime)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sealing a checkpoint failed; will retry")
-        await asyncio.sleep(interval)
+async def _seal_step(runtime: ServiceRuntime) -> int:
+    return len(await seal_due(runtime))
+
+
+checkpoint_sealer = periodic(
+    "checkpoint_sealer", _seal_step, lambda runtime: audit_settings(runtime).seal_poll_interval
+)
+"""Worker: every few seconds, seal what is due. Its schedule is the database itself (the
+checkpoint head and the records' arrival times), so restarts lose nothing."""

@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 from cascade_shared.envelope import utcnow
 from cascade_shared.projector import dialect_of, insert_ignoring_repeats
-from cascade_shared.service import ServiceRuntime
+from cascade_shared.service import ServiceRuntime, WorkerFn
+from cascade_shared.workers import periodic
 from sqlalchemy import bindparam, select, text, update
 from sqlmodel import col
 
@@ -47,21 +48,15 @@ NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
 ANNOUNCEMENT = Announcement.__table__  # type: ignore[attr-defined]
 
 
-async def _loop(
-    runtime: ServiceRuntime, name: str, step: Callable[[], Awaitable[int]], wake: Broadcast
-) -> None:
+def _poll_interval(runtime: ServiceRuntime) -> float:
+    return settings_of(runtime).poll_interval
+
+
+def _worker(
+    name: str, step: Callable[[ServiceRuntime], Awaitable[int]], wake: Callable[..., Any]
+) -> WorkerFn:
     """Run ``step`` until it finds nothing, then wait for a wake-up or the poll interval."""
-    settings = settings_of(runtime)
-    while True:
-        try:
-            done = await step()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s failed; trying again shortly", name)
-            done = 0
-        if not done:
-            await wake.wait(settings.poll_interval)
+    return periodic(name, step, _poll_interval, wake=wake, drain=True)
 
 
 # -- sending e-mails and webhook calls ----------------------------------------------------------
@@ -180,12 +175,12 @@ async def delivery_sender(runtime: ServiceRuntime) -> None:
     """Worker: sends e-mails and webhook calls as they fall due."""
     settings = settings_of(runtime)
     async with httpx.AsyncClient(timeout=settings.webhook_timeout) as client:
-        await _loop(
-            runtime,
+        sender = _worker(
             "delivery sender",
-            lambda: send_due(runtime, client),
-            signals_of(runtime).deliveries,
+            lambda rt: send_due(rt, client),
+            lambda rt: signals_of(rt).deliveries,
         )
+        await sender(runtime)
 
 
 # -- the daily digest ---------------------------------------------------------------------------
@@ -306,9 +301,8 @@ async def make_digests(runtime: ServiceRuntime, *, batch: int = DIGEST_BATCH) ->
     return made
 
 
-async def digest_maker(runtime: ServiceRuntime) -> None:
-    """Worker: makes the daily digests when their hour comes (the slot is in each row)."""
-    await _loop(runtime, "digest maker", lambda: make_digests(runtime), Broadcast())
+digest_maker = _worker("digest_maker", make_digests, lambda rt: Broadcast())
+"""Worker: makes the daily digests when their hour comes (the slot is in each row)."""
 
 
 # -- announcements ------------------------------------------------------------------------------
@@ -420,14 +414,10 @@ async def insert_chunk(
     return int(result.rowcount or 0), last, seen
 
 
-async def announcement_fanout(runtime: ServiceRuntime) -> None:
-    """Worker: fans pending announcements out, chunk by chunk, resuming after a restart."""
-    await _loop(
-        runtime,
-        "announcement fan-out",
-        lambda: fan_out_chunk(runtime),
-        signals_of(runtime).announcements,
-    )
+announcement_fanout = _worker(
+    "announcement_fanout", fan_out_chunk, lambda rt: signals_of(rt).announcements
+)
+"""Worker: fans pending announcements out, chunk by chunk, resuming after a restart."""
 
 
 WORKERS = [delivery_sender, digest_maker, announcement_fanout]

@@ -4,10 +4,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from cascade_shared.auth import CurrentUser, Principal
-from cascade_shared.service import ServiceRuntime, runtime_of
-from fastapi import Depends, Request
+from cascade_shared.deps import service_deps
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = [
     "Auditor",
@@ -20,19 +19,9 @@ __all__ = [
 ]
 
 
-def _runtime(request: Request) -> ServiceRuntime:
-    return runtime_of(request, "audit")
-
-
-Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
-
-
-async def _session(runtime: Runtime) -> AsyncIterator[AsyncSession]:
-    async with runtime.sessionmaker() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+_deps = service_deps("audit")
+Runtime = _deps.Runtime
+SessionDep = _deps.SessionDep
 
 
 async def _conn(runtime: Runtime) -> AsyncIterator[AsyncConnection]:

@@ -1,26 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
-
 from cascade_shared.auth import CurrentUser
-from cascade_shared.service import ServiceRuntime, runtime_of
-from fastapi import Depends, Request
-from sqlmodel.ext.asyncio.session import AsyncSession
+from cascade_shared.deps import service_deps
 
 __all__ = ["CurrentUser", "Runtime", "SessionDep"]
 
-
-def _runtime(request: Request) -> ServiceRuntime:
-    return runtime_of(request, "plans")
-
-
-Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
-
-
-async def _session(runtime: Runtime) -> AsyncIterator[AsyncSession]:
-    async with runtime.sessionmaker() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+_deps = service_deps("plans")
+Runtime = _deps.Runtime
+SessionDep = _deps.SessionDep
