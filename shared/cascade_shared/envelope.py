@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -53,4 +52,5 @@ class Envelope(BaseModel):
         return cls.model_validate_json(data)
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(self.model_dump_json())
+        """The envelope as JSON-ready values (ids and times as strings)."""
+        return self.model_dump(mode="json")

@@ -31,7 +31,7 @@ from cascade_results.models import (
 from cascade_results.reports import settings_of, today_for
 from cascade_results.store import current_policy, insert_once
 
-SCAN_BATCH = 500
+SCAN_BATCH = 2000
 
 
 def _task_payload(task: Any, plan: TrackedPlan | None, today: date) -> dict[str, object]:
@@ -71,12 +71,13 @@ async def _notice_batch(
         )
         if dialect_of(session) == "postgresql":
             due = due.with_for_update(skip_locked=True)
+        table = TrackedTask.__table__  # type: ignore[attr-defined]
         claimed = (
             await session.execute(
-                update(TrackedTask)
-                .where(col(TrackedTask.id).in_(due.scalar_subquery()), claimed_at.is_(None))
+                update(table)
+                .where(table.c.id.in_(due.scalar_subquery()), table.c[column].is_(None))
                 .values({column: utcnow()})
-                .returning(*TrackedTask.__table__.columns)  # type: ignore[attr-defined]
+                .returning(*table.columns)
             )
         ).all()
         plan_ids = list({task.plan_id for task in claimed})
