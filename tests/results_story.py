@@ -166,10 +166,18 @@ async def run_results_story(client: httpx.AsyncClient, today: date) -> ResultsSt
 
     r = await client.put(
         lines_url,
+        json={"tasks": [{"task_id": task["id"], "milestones_reached": ["2026-Q4"]}]},
+        headers=drafter,
+    )
+    assert r.status_code == 422, r.text  # the task has no milestone in the fourth quarter
+    assert r.json()["errors"][0]["field"] == f"tasks.{task['code']}.milestones_reached"
+    r = await client.put(
+        lines_url,
         json={
             "tasks": [
                 {
                     "task_id": task["id"],
+                    "milestones_reached": ["2026-Q2"],
                     "state": "in_progress",
                     "percent": 40,
                     "product_quantity": 5,
@@ -204,6 +212,10 @@ async def run_results_story(client: httpx.AsyncClient, today: date) -> ResultsSt
     assert task["percent"] == 40 and task["status"] == "overdue" and task["days_overdue"] > 0
     [early] = await tracked_tasks(client, drafter, WARD, as_of="2026-09-01")
     assert early["status"] == "in_progress"
+    # Its milestone (the second quarter) was reported reached only now: reached late.
+    [milestone] = task["milestones"]
+    assert (milestone["period"], milestone["due"]) == ("2026-Q2", "2026-06-30")
+    assert milestone["status"] == "completed_late" and milestone["reached_on"] == today.isoformat()
 
     # The roll-up: the city task it concretizes, and the central task above, include it.
     r = await client.get(f"/api/results/tasks/{task['parent_task_id']}", headers=approver)

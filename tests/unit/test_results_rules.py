@@ -194,3 +194,27 @@ def test_the_score_is_the_weighted_sum_of_terms_that_name_their_sources() -> Non
     assert evaluate(formula, tasks, indicators, reports) == result  # same data, same score
     empty = evaluate(formula, [], [], [])
     assert empty.score == 100 and all(t.denominator == 0 for t in empty.terms)
+
+
+def test_milestones_have_the_same_four_statuses_due_at_the_end_of_their_period() -> None:
+    from cascade_results.domain.status import milestone_statuses
+
+    milestones = [
+        {"period": "2026-Q2", "description": "xóa 6 điểm"},
+        {"period": "2026-09", "description": "xóa đủ 12 điểm"},
+        {"period": "2026-Q4", "description": "nghiệm thu"},
+    ]
+    reached = {"2026-Q2": "2026-06-20", "2026-09": "2026-10-05"}
+    rows = milestone_statuses(milestones, reached, date(2026, 11, 1), lambda p: parse_period(p).end)
+    assert [(r["due"], r["status"]) for r in rows] == [
+        (date(2026, 6, 30), "completed_on_time"),
+        (date(2026, 9, 30), "completed_late"),
+        (date(2026, 12, 31), "in_progress"),
+    ]
+    later = milestone_statuses(milestones, {}, date(2027, 1, 1), lambda p: parse_period(p).end)
+    assert {r["status"] for r in later} == {"overdue"}
+    line = TaskLine(
+        task_code="HA-01", state="in_progress", percent=50, milestones_reached=("2027-Q1",)
+    )
+    [error] = check_task_line(line, product_unit="điểm", milestones=("2026-Q2",))
+    assert error["field"] == "tasks.HA-01.milestones_reached"

@@ -114,6 +114,8 @@ class TrackedTask(ResultsTable, table=True):
     product_delivered: float | None = None
     reported_period: str | None = Field(default=None, max_length=10)
     completed_on: date | None = None
+    milestones_reached: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    """Milestone period -> the day a report that counts first said it was reached."""
     # The overdue scheduler's claims (each notice once):
     overdue_notified_at: datetime | None = None
     escalated_at: datetime | None = None
@@ -179,6 +181,7 @@ class ReportTaskLine(ResultsTable, table=True):
     narrative: str = Field(default="", max_length=4000)
     blocked_reason: str | None = Field(default=None, max_length=1000)
     completed_on: date | None = None
+    milestones_reached: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
 
 

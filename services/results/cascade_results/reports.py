@@ -51,8 +51,20 @@ LINE_FIELDS = (
     "narrative",
     "blocked_reason",
     "completed_on",
+    "milestones_reached",
     "evidence",
 )
+
+
+def _line_errors(task: TrackedTask, values: dict[str, Any]) -> list[dict[str, str]]:
+    """The report rules of one task's line (``values`` holds every LINE_FIELDS name)."""
+    line = TaskLine(
+        task_code=task.code,
+        **{k: values[k] for k in LINE_FIELDS if k not in ("evidence", "milestones_reached")},
+        milestones_reached=tuple(values.get("milestones_reached") or ()),
+    )
+    milestones = tuple(str(m.get("period", "")) for m in task.milestones or [])
+    return check_task_line(line, product_unit=task.product_unit, milestones=milestones)
 
 
 def settings_of(runtime: ServiceRuntime) -> ResultsSettings:
@@ -241,11 +253,7 @@ async def save_lines(
         merged.update({k: v for k, v in item.items() if k in LINE_FIELDS})
         if merged["state"] != "done" and "completed_on" not in item:
             merged["completed_on"] = None  # work taken up again is no longer complete
-        check = TaskLine(
-            task_code=task.code,
-            **{k: merged[k] for k in LINE_FIELDS if k != "evidence"},
-        )
-        errors.extend(check_task_line(check, product_unit=task.product_unit))
+        errors.extend(_line_errors(task, merged))
         changes.append((line, merged))
     ind_changes: list[tuple[ReportIndicatorLine, dict[str, Any]]] = []
     for i, item in enumerate(indicators_in):
@@ -321,10 +329,7 @@ async def sign_off(
         task = tasks.get(line.task_id)
         if task is None:
             continue  # a task a revision removed: its line stays, it is not checked
-        check = TaskLine(
-            task_code=task.code, **{k: getattr(line, k) for k in LINE_FIELDS if k != "evidence"}
-        )
-        errors.extend(check_task_line(check, product_unit=task.product_unit))
+        errors.extend(_line_errors(task, {k: getattr(line, k) for k in LINE_FIELDS}))
     if errors:
         raise Problem(
             422,
@@ -486,6 +491,7 @@ async def report_view(
                 "product_target": task.product_quantity,
                 "product_unit": task.product_unit,
                 "product_description": task.product_description,
+                "milestones": task.milestones or [],
                 "status": status,
                 "status_vi": STATUS_LABELS_VI[status],
                 **{k: getattr(line, k) for k in LINE_FIELDS},

@@ -37,6 +37,9 @@ class TaskLineIn(Strict):
     narrative: str | None = Field(default=None, max_length=MAX_NARRATIVE)
     blocked_reason: str | None = Field(default=None, max_length=1000)
     completed_on: date | None = None
+    milestones_reached: list[str] | None = Field(
+        default=None, max_length=24, description="the periods of the task's milestones reached"
+    )
     evidence: list[Evidence] | None = Field(default=None, max_length=20)
 
 

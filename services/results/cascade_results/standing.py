@@ -25,7 +25,13 @@ from cascade_results.domain.evaluation import (
     evaluate,
     score,
 )
-from cascade_results.domain.periods import Period, ReportingPolicy, period_of, periods_between
+from cascade_results.domain.periods import (
+    Period,
+    ReportingPolicy,
+    parse_period,
+    period_of,
+    periods_between,
+)
 from cascade_results.domain.rollup import (
     ROLLUP_RULES,
     attainment,
@@ -33,7 +39,13 @@ from cascade_results.domain.rollup import (
     met,
     rollup_values,
 )
-from cascade_results.domain.status import STATUS_LABELS_VI, STATUSES, days_overdue, task_status
+from cascade_results.domain.status import (
+    STATUS_LABELS_VI,
+    STATUSES,
+    days_overdue,
+    milestone_statuses,
+    task_status,
+)
 from cascade_results.models import (
     ProgressReport,
     TrackedIndicator,
@@ -42,6 +54,10 @@ from cascade_results.models import (
     UnitView,
 )
 from cascade_results.store import unit_names
+
+
+def _period_end(key: str) -> date:
+    return parse_period(key).end
 
 
 def _in_subtree(column: Any, unit: str) -> Any:
@@ -120,7 +136,9 @@ def task_row(
         "responsible_person": task.responsible_person,
         "start": task.start,
         "deadline": task.deadline,
-        "milestones": task.milestones or [],
+        "milestones": milestone_statuses(
+            task.milestones or [], task.milestones_reached or {}, as_of, _period_end
+        ),
         "product_description": task.product_description,
         "product_quantity": task.product_quantity,
         "product_unit": task.product_unit,

@@ -140,8 +140,15 @@ async def refresh_standing(session: AsyncSession, unit: str) -> None:
     lines = sorted(await task_lines(session, ids), key=lambda line: order[line.report_id])
     latest: dict[str, ReportTaskLine] = {}
     first_done: dict[str, date] = {}
+    reached: dict[str, dict[str, str]] = {}
     for line in lines:
         latest[line.task_id] = line
+        sent = as_utc(by_report[line.report_id].submitted_at or utcnow()).date().isoformat()
+        said = set(line.milestones_reached or [])
+        # A milestone stays reached from the first report that counts and said so, as long as
+        # the later ones still say so.
+        kept = {p: d for p, d in reached.get(line.task_id, {}).items() if p in said}
+        reached[line.task_id] = {p: kept.get(p, sent) for p in sorted(said)}
         if line.state == "done":
             report = by_report[line.report_id]
             submitted = as_utc(report.submitted_at or utcnow()).date()
@@ -155,6 +162,7 @@ async def refresh_standing(session: AsyncSession, unit: str) -> None:
         task.product_delivered = line.product_quantity if line else None
         task.reported_period = by_report[line.report_id].period if line else None
         task.completed_on = first_done.get(task.id)
+        task.milestones_reached = reached.get(task.id, {})
         session.add(task)
     actuals: dict[str, tuple[float, str]] = {}
     for iline in sorted(

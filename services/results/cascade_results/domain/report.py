@@ -43,9 +43,12 @@ class TaskLine:
     narrative: str = ""
     blocked_reason: str | None = None
     completed_on: date | None = None
+    milestones_reached: tuple[str, ...] = ()
 
 
-def check_task_line(line: TaskLine, *, product_unit: str | None) -> list[dict[str, str]]:
+def check_task_line(
+    line: TaskLine, *, product_unit: str | None, milestones: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
     """The rules of one task line; each error names ``tasks.<code>.<field>``."""
     errors: list[dict[str, str]] = []
 
@@ -71,6 +74,13 @@ def check_task_line(line: TaskLine, *, product_unit: str | None) -> list[dict[st
         fail("blocked_reason", "say what blocks the task")
     if line.completed_on is not None and line.state != "done":
         fail("completed_on", "only a task that is done has a completion date")
+    unknown = [p for p in line.milestones_reached if p not in milestones]
+    if unknown:
+        fail(
+            "milestones_reached",
+            f"not milestones of this task: {', '.join(unknown)} "
+            f"(its milestones: {', '.join(milestones) or 'none'})",
+        )
     if len(line.narrative) > MAX_NARRATIVE:
         fail("narrative", f"at most {MAX_NARRATIVE} characters")
     if len(line.product_document or "") > MAX_DOCUMENT:

@@ -3,8 +3,9 @@ typed by anyone, always derived from the task's deadline and what its reports sa
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 TaskStatus = Literal["completed_on_time", "completed_late", "in_progress", "overdue"]
 
@@ -33,3 +34,34 @@ def days_overdue(deadline: date | None, completed_on: date | None, as_of: date) 
     if deadline is None or task_status(deadline, completed_on, as_of) != "overdue":
         return 0
     return (as_of - deadline).days
+
+
+def milestone_statuses(
+    milestones: Sequence[Mapping[str, Any]],
+    reached: Mapping[str, str],
+    as_of: date,
+    period_end: Any,
+) -> list[dict[str, Any]]:
+    """Each milestone of a task with its status, the same four as a task's: its deadline is the
+    end of its period (``2026-Q2`` is due on 30/06/2026), and it is complete on the day a report
+    that counts first said it was reached (``reached``: period -> ISO date)."""
+    out = []
+    for m in milestones:
+        period = str(m.get("period", ""))
+        try:
+            due = period_end(period)
+        except ValueError:
+            due = None
+        reached_on = date.fromisoformat(reached[period]) if period in reached else None
+        status = task_status(due, reached_on, as_of)
+        out.append(
+            {
+                "period": period,
+                "description": m.get("description", ""),
+                "due": due,
+                "reached_on": reached_on,
+                "status": status,
+                "status_vi": STATUS_LABELS_VI[status],
+            }
+        )
+    return out
