@@ -11,8 +11,9 @@ from datetime import date
 from typing import Any
 
 from cascade_shared.envelope import as_utc
-from sqlalchemy import and_, case, func, not_
-from sqlalchemy.orm import aliased
+from cascade_shared.projector import dialect_of
+from sqlalchemy import String, and_, any_, bindparam, case, func, not_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -499,40 +500,51 @@ async def unit_scores(
     return out
 
 
+def _among(session: AsyncSession, column: Any, values: list[str]) -> Any:
+    """``column`` is one of ``values``, however many: one array parameter on PostgreSQL (an
+    index lookup per value), a temporary list of parameters in chunks SQLite accepts."""
+    if dialect_of(session) == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    chunks = [values[i : i + 900] for i in range(0, len(values), 900)] or [[]]
+    return or_(*(column.in_(chunk) for chunk in chunks))
+
+
 async def rolled_progress(session: AsyncSession, codes: list[str]) -> dict[str, float]:
     """Per unit, the mean rolled-up progress of its own tasks (each combined with the tasks
-    that concretize it, as ``combine_progress`` does), counted by the database."""
+    that concretize it, as ``combine_progress`` does). Two indexed reads: the units' own tasks,
+    then the sums of the tasks linked below them, looked up by parent."""
     if not codes:
         return {}
-    child = aliased(TrackedTask)
-    per_task = (
+    own = (
+        await session.execute(
+            select(col(TrackedTask.id), col(TrackedTask.unit), col(TrackedTask.percent)).where(
+                col(TrackedTask.unit).in_(codes), col(TrackedTask.active).is_(True)
+            )
+        )
+    ).all()
+    if not own:
+        return {}
+    below = await session.execute(
         select(
-            col(TrackedTask.unit).label("unit"),
-            col(TrackedTask.percent).label("percent"),
-            func.coalesce(func.sum(func.coalesce(child.percent, 0) * child.weight), 0).label("pw"),
-            func.coalesce(func.sum(child.weight), 0).label("w"),
+            col(TrackedTask.parent_task_id),
+            func.sum(func.coalesce(col(TrackedTask.percent), 0) * col(TrackedTask.weight)),
+            func.sum(col(TrackedTask.weight)),
         )
-        .select_from(TrackedTask)
-        .outerjoin(
-            child,
-            and_(
-                child.parent_task_id == col(TrackedTask.id),
-                col(child.active).is_(True),
-                child.weight > 0,
-            ),
+        .where(
+            _among(session, col(TrackedTask.parent_task_id), [task_id for task_id, _, _ in own]),
+            col(TrackedTask.active).is_(True),
+            col(TrackedTask.weight) > 0,
         )
-        .where(col(TrackedTask.unit).in_(codes), col(TrackedTask.active).is_(True))
-        .group_by(col(TrackedTask.id), col(TrackedTask.unit), col(TrackedTask.percent))
-        .subquery()
+        .group_by(col(TrackedTask.parent_task_id))
     )
-    parts = per_task.c.w + case((per_task.c.percent.is_(None), 0), else_=1)
-    rolled = case(
-        (parts == 0, None), else_=(per_task.c.pw + func.coalesce(per_task.c.percent, 0)) / parts
-    )
-    rows = await session.execute(
-        select(per_task.c.unit, func.avg(rolled)).group_by(per_task.c.unit)
-    )
-    return {unit: float(value) for unit, value in rows.all() if value is not None}
+    sums = {parent: (float(pw or 0), float(w or 0)) for parent, pw, w in below.all()}
+    rolled: dict[str, list[float]] = defaultdict(list)
+    for task_id, unit, percent in own:
+        pw, w = sums.get(task_id, (0.0, 0.0))
+        parts = w + (1 if percent is not None else 0)
+        if parts:
+            rolled[unit].append((pw + (percent or 0)) / parts)
+    return {unit: sum(values) / len(values) for unit, values in rolled.items()}
 
 
 async def dashboard(
