@@ -57,6 +57,19 @@ from cascade_results.models import (
 from cascade_results.store import unit_names
 
 
+def report_summary(report: ProgressReport | None) -> dict[str, Any] | None:
+    """A report as lists show it beside its unit or period."""
+    if report is None:
+        return None
+    return {
+        "id": report.id,
+        "status": report.status,
+        "version": report.version,
+        "late": report.late,
+        "submitted_at": report.submitted_at,
+    }
+
+
 def _period_end(key: str) -> date:
     return parse_period(key).end
 
@@ -625,15 +638,7 @@ async def dashboard(
                 "progress": round(mean, 1) if mean is not None else None,
                 "period": chosen.key if chosen else None,
                 "period_label": chosen.label_vi if chosen else None,
-                "report": None
-                if report is None
-                else {
-                    "id": report.id,
-                    "status": report.status,
-                    "version": report.version,
-                    "late": report.late,
-                    "submitted_at": report.submitted_at,
-                },
+                "report": report_summary(report),
                 "score": scores.get(code),
             }
         )

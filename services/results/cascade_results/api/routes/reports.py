@@ -18,13 +18,17 @@ from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_results.domain.periods import periods_between
 from cascade_results.models import EvidenceFile, ProgressReport, TrackedPlan
 from cascade_results.schemas import LinesIn, ReopenIn, ReportDecisionIn, ReportOpen
+from cascade_results.standing import report_summary
 from cascade_results.store import current_report, unit_level, unit_names
 
 router = APIRouter(prefix="/api/results", tags=["results: reports"])
 
 
-def _require_sees(principal: Principal, unit: str) -> None:
-    principal.require_sees(unit)
+def scope_of(principal: Principal, unit: str | None) -> str:
+    """The unit asked about (default: the user's own), which the user must see."""
+    scope = unit or principal.unit
+    principal.require_sees(scope)
+    return scope
 
 
 @router.get("/periods")
@@ -36,7 +40,7 @@ async def periods(
 ) -> list[dict[str, Any]]:
     """The periods ``unit`` reports on, from the approval of its plan to today, each with its
     due date, whether it is open or locked, and the unit's report for it."""
-    _require_sees(user, unit)
+    scope_of(user, unit)
     policy = await reports.policy_or_503(session)
     today = reports.today_for(runtime)
     level = await unit_level(session, unit)
@@ -58,14 +62,7 @@ async def periods(
                     "due_on": policy.due_on(period),
                     "locks_on": policy.locks_on(period),
                     "state": policy.state(period, today),
-                    "report": None
-                    if report is None
-                    else {
-                        "id": report.id,
-                        "status": report.status,
-                        "version": report.version,
-                        "late": report.late,
-                    },
+                    "report": report_summary(report),
                 }
             )
     return sorted(out, key=lambda p: (p["end"], p["kind"]), reverse=True)
@@ -128,8 +125,7 @@ async def list_reports(
     status: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[dict[str, Any]]:
     """Reports of your unit and the units below it (the latest version of each)."""
-    scope = unit or user.unit
-    _require_sees(user, scope)
+    scope = scope_of(user, unit)
     query = select(ProgressReport).where(
         (col(ProgressReport.unit) == scope) | col(ProgressReport.unit).like(scope + ".%")
     )
@@ -155,7 +151,7 @@ async def list_reports(
 
 async def _visible(session: SessionDep, user: Principal, report_id: str) -> ProgressReport:
     report = await reports.get_report(session, report_id)
-    _require_sees(user, report.unit)
+    scope_of(user, report.unit)
     return report
 
 

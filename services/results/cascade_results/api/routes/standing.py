@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from cascade_results import reports
 from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
+from cascade_results.api.routes.reports import scope_of
 from cascade_results.domain.periods import FIRST_YEAR, LAST_YEAR
 from cascade_results.domain.status import STATUSES
 from cascade_results.models import (
@@ -66,8 +67,7 @@ async def list_tasks(
 ) -> list[dict[str, Any]]:
     """The tracked tasks of ``unit`` (or of its whole subtree), each with its computed status
     and its progress rolled up from the tasks that concretize it."""
-    scope = unit or user.unit
-    user.require_sees(scope)
+    scope = scope_of(user, unit)
     if status is not None and status not in STATUSES:
         raise invalid("status", f"one of {', '.join(STATUSES)}")
     day = as_of or reports.today_for(runtime)
@@ -125,8 +125,7 @@ async def list_indicators(
     unit: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
     """The unit's indicators: actual against target, direction, and the roll-up from below."""
-    scope = unit or user.unit
-    user.require_sees(scope)
+    scope = scope_of(user, unit)
     return await indicator_rows(session, scope)
 
 
@@ -175,8 +174,7 @@ async def dashboard(
 ) -> dict[str, Any]:
     """A unit's dashboard: its units below by status, report and score (ranked), the overdue
     tasks sorted by how late, and its indicators against their targets."""
-    scope = unit or user.unit
-    user.require_sees(scope)
+    scope = scope_of(user, unit)
     return await _dashboard(session, runtime, scope, period, as_of)
 
 
@@ -190,8 +188,7 @@ async def dashboard_csv(
     as_of: AsOf = None,
 ) -> Response:
     """The dashboard's table of units as CSV (UTF-8 with BOM, so Excel reads the diacritics)."""
-    scope = unit or user.unit
-    user.require_sees(scope)
+    scope = scope_of(user, unit)
     board = await _dashboard(session, runtime, scope, period, as_of)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -316,8 +313,7 @@ async def list_evaluations(
     unit: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[dict[str, Any]]:
     """Published evaluations of a unit and the units below it, newest first."""
-    scope = unit or user.unit
-    user.require_sees(scope)
+    scope = scope_of(user, unit)
     rows = (
         await session.exec(
             select(PublishedEvaluation)
