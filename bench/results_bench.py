@@ -557,6 +557,7 @@ async def main() -> None:
     name = f"cascade_results_bench_{uuid.uuid4().hex[:6]}"
     url = await infra.create_database(name)
     dsn = f"postgresql://postgres@{infra.PG_HOST}:{infra.PG_PORT}/{name}"
+    args.keep = args.keep or args.load_only
     if args.keep:
         print("database:", name, flush=True)
     try:
@@ -564,7 +565,6 @@ async def main() -> None:
         loaded = await load(dsn, args.cities, args.wards, args.tasks)
         print("loaded:", loaded, flush=True)
         if args.load_only:
-            args.keep = True
             return
         settings = Settings(database_url=url, workers=False)
         runtime = ServiceRuntime(SERVICE, settings, InProcessBus())

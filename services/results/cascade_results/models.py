@@ -70,6 +70,11 @@ class TrackedTask(ResultsTable, table=True):
     __tablename__ = "tracked_task"
     __table_args__ = (
         Index("ix_tracked_task_open_deadline", "active", "completed_on", "deadline"),
+        # A subtree is ``unit = X OR unit LIKE 'X.%'``: on PostgreSQL the prefix match uses this
+        # index whatever the database's collation.
+        Index(
+            "ix_tracked_task_unit_prefix", "unit", postgresql_ops={"unit": "varchar_pattern_ops"}
+        ),
         # The chaser's work lists: only tasks not yet told, so each batch starts at its first
         # row instead of stepping over every task already claimed.
         Index(

@@ -524,8 +524,8 @@ def _among(session: AsyncSession, column: Any, values: list[str]) -> Any:
 
 async def rolled_progress(session: AsyncSession, codes: list[str]) -> dict[str, float]:
     """Per unit, the mean rolled-up progress of its own tasks (each combined with the tasks
-    that concretize it, as ``combine_progress`` does). Two indexed reads: the units' own tasks,
-    then the sums of the tasks linked below them, looked up by parent."""
+    that concretize it, as ``combine_progress`` does). Indexed reads: the units' own tasks,
+    then, when units lie below them, the sums of the tasks linked below, looked up by parent."""
     if not codes:
         return {}
     own = (
@@ -535,22 +535,27 @@ async def rolled_progress(session: AsyncSession, codes: list[str]) -> dict[str, 
             )
         )
     ).all()
-    if not own:
-        return {}
-    below = await session.execute(
-        select(
-            col(TrackedTask.parent_task_id),
-            func.sum(func.coalesce(col(TrackedTask.percent), 0) * col(TrackedTask.weight)),
-            func.sum(col(TrackedTask.weight)),
-        )
-        .where(
-            _among(session, col(TrackedTask.parent_task_id), [task_id for task_id, _, _ in own]),
-            col(TrackedTask.active).is_(True),
-            col(TrackedTask.weight) > 0,
-        )
-        .group_by(col(TrackedTask.parent_task_id))
+    sums: dict[str, tuple[float, float]] = {}
+    units_below = await session.execute(
+        select(col(UnitView.code)).where(col(UnitView.parent).in_(codes)).limit(1)
     )
-    sums = {parent: (float(pw or 0), float(w or 0)) for parent, pw, w in below.all()}
+    # Tasks are concretized by the plans of the units below: the tasks of units with none below
+    # them (wards) have nothing to roll up, and looking for it would scan every task.
+    if own and units_below.first() is not None:
+        below = await session.execute(
+            select(
+                col(TrackedTask.parent_task_id),
+                func.sum(func.coalesce(col(TrackedTask.percent), 0) * col(TrackedTask.weight)),
+                func.sum(col(TrackedTask.weight)),
+            )
+            .where(
+                _among(session, col(TrackedTask.parent_task_id), [t for t, _, _ in own]),
+                col(TrackedTask.active).is_(True),
+                col(TrackedTask.weight) > 0,
+            )
+            .group_by(col(TrackedTask.parent_task_id))
+        )
+        sums = {parent: (float(pw or 0), float(w or 0)) for parent, pw, w in below.all()}
     rolled: dict[str, list[float]] = defaultdict(list)
     for task_id, unit, percent in own:
         pw, w = sums.get(task_id, (0.0, 0.0))
