@@ -27,10 +27,11 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="package")
 def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real embedded system, as ``make run`` starts it; its base URL."""
+    """A real embedded system, as ``make run`` starts it but without the demo's results
+    history (the stories start from programs in force and no ward plan); its base URL."""
     tmp = tmp_path_factory.mktemp("portal")
     # The story's requests need no log lines.
-    with embedded(tmp, CASCADE_LOG_LEVEL="WARNING") as system:
+    with embedded(tmp, CASCADE_LOG_LEVEL="WARNING", CASCADE_DEMO_HISTORY="false") as system:
         banner = system.log_text()
         assert f"{system.base}/portal/" in banner, banner
         yield system.base

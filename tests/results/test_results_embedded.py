@@ -182,3 +182,36 @@ async def test_the_demo_history_shows_something_real_at_first_sight(tmp_path: Pa
             periods = {p["period"]: p for p in r.json()}
             assert periods["2026-09"]["report"]["late"] is True
             assert periods["2026-07"]["report"]["status"] == "accepted"
+
+
+async def test_a_completion_date_is_kept_and_an_emptied_value_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    await approved_ward_plan(client)
+    drafter = await token(client, "drafter.huong-an")
+
+    async def tracked() -> list[Any]:
+        return await tracked_tasks(client, drafter, WARD)
+
+    [task] = await eventually(tracked)
+    period = month_of(datetime.now(UTC).date())
+    url = "/api/results/reports"
+    report = (await client.post(url, json={"unit": WARD, "period": period}, headers=drafter)).json()
+    lines = f"{url}/{report['id']}/lines"
+    done = {"task_id": task["id"], "state": "done", "percent": 100, "product_quantity": 12}
+    r = await client.put(
+        lines, json={"tasks": [{**done, "completed_on": "2026-09-15"}]}, headers=drafter
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["tasks"][0]["completed_on"] == "2026-09-15"
+    for name in ("percent", "state"):
+        r = await client.put(
+            lines, json={"tasks": [{"task_id": task["id"], name: None}]}, headers=drafter
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == f"tasks.{task['code']}.{name}"
+    r = await client.put(
+        lines, json={"tasks": [{"task_id": task["id"], "narrative": None}]}, headers=drafter
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["tasks"][0]["narrative"] == "" and r.json()["tasks"][0]["percent"] == 100

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uvicorn
+from cascade_portal.results_screens import router as results_screens_router
 from cascade_portal.routes import router as portal_router
 from cascade_shared.app import all_services, create_app
 from cascade_shared.logs import configure_logging
@@ -29,6 +30,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = create_app(all_services(), settings, migrate=True, title="Cascade (embedded)")
     app.include_router(portal_router)  # calls the APIs of this same app in-process
+    app.include_router(results_screens_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

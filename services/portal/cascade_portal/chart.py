@@ -110,3 +110,67 @@ def coverage_svg(report: dict[str, Any], t: Callable[[str], str]) -> str:
     parts.insert(2, f'<desc id="chart-desc">{escape("; ".join(desc))}</desc>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def progress_svg(
+    series: list[dict[str, Any]],
+    t: Callable[[str], str],
+    label: Callable[[str], str] = str,
+) -> str:
+    """The results dashboard's chart: the mean reported progress (0-100 %) per period, as an
+    inline SVG line with a point and its value per period, a title and a description for
+    screen readers. ``label`` names a period on the axis (e.g. ``2026-07`` as 7/2026)."""
+    points = [
+        (str(p.get("period", "")), float(p["mean_percent"]))
+        for p in series
+        if isinstance(p.get("mean_percent"), int | float)
+    ]
+    left, top, plot_w, plot_h = 34, 14, 300, 120
+    width, height = left + plot_w + 34, top + plot_h + 40
+    title = escape(t("results.chart"))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'class="chart progress-chart" role="img" '
+        f'aria-labelledby="progress-title progress-desc">',
+        f'<title id="progress-title">{title}</title>',
+    ]
+    desc = "; ".join(f"{label(k)}: {v:g}%" for k, v in points) or t("results.chart_empty")
+    parts.append(f'<desc id="progress-desc">{escape(desc)}</desc>')
+    for pct in (0, 50, 100):
+        y = top + plot_h * (1 - pct / 100)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+            f'stroke="#dcdfe4" stroke-width="1"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="11" fill="#555" '
+            f'text-anchor="end">{pct}%</text>'
+        )
+    if not points:
+        parts.append(
+            f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h / 2:.1f}" font-size="12" '
+            f'fill="#555" text-anchor="middle">{escape(t("results.chart_empty"))}</text>'
+        )
+    step = plot_w / max(len(points) - 1, 1)
+    coords = []
+    for i, (key, value) in enumerate(points):
+        x = left + (i * step if len(points) > 1 else plot_w / 2)
+        y = top + plot_h * (1 - max(0.0, min(value, 100.0)) / 100)
+        coords.append((x, y, key, value))
+    if len(coords) > 1:
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in coords)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="#1f5fbf" stroke-width="2"/>')
+    every = max(1, (len(coords) + 5) // 6)  # at most about six labels on the axis
+    for i, (x, y, key, value) in enumerate(coords):
+        name = escape(label(key))
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#1f5fbf" data-period="{escape(key)}" '
+            f'data-value="{value:g}"><title>{name}: {value:g}%</title></circle>'
+            f'<text x="{x:.1f}" y="{y - 7:.1f}" font-size="11" fill="#222" '
+            f'text-anchor="middle">{value:g}</text>'
+        )
+        if i % every == 0 or i == len(coords) - 1:
+            parts.append(
+                f'<text x="{x:.1f}" y="{top + plot_h + 16}" font-size="11" fill="#222" '
+                f'text-anchor="middle">{name}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -7,6 +7,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from cascade_portal.results_screens import router as results_router
 from cascade_portal.routes import router
 from cascade_portal.settings import PortalSettings
 
@@ -16,6 +17,7 @@ def build_app(settings: PortalSettings | None = None) -> FastAPI:
     app = FastAPI(title="Cascade portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal_settings = settings
     app.include_router(router)
+    app.include_router(results_router)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -60,8 +60,19 @@ def local_time(value: Any, with_time: bool = True) -> str:
     return moment.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
 
 
+def day(value: Any) -> str:
+    """An API date (``2026-12-20``) as officials write it: 20/12/2026."""
+    if not value or isinstance(value, Undefined):
+        return ""
+    try:
+        return date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
 templates.filters["num"] = number
 templates.filters["local_time"] = local_time
+templates.filters["day"] = day
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,13 @@ from cascade_results.store import current_policy, refresh_standing
 log = logging.getLogger(__name__)
 
 APPROVED_ON = date(2026, 6, 15)
+CODES = {
+    "vn.hue.phu-xuan": "PX",
+    "vn.hue.huong-an": "HA",
+    "vn.hue.phong-phu": "PP",
+    "vn.hue.vinh-loc": "VL",
+}
+"""The demo plans' task codes (``HA-1`` ... ``HA-4``), so the history lands on them alone."""
 CITY = "vn.hue"
 ROLLUP = {"HUE-CT02": "sum", "HUE-CT05": "mean"}
 PERIODS = ("2026-07", "2026-08", "2026-09", "2026-10")
@@ -113,6 +120,7 @@ HISTORY: dict[str, dict[str, Any]] = {
         "indicators": {"HUE-CT02": [6, 5, None, None], "HUE-CT05": [95, 95.2, None, None]},
     },
 }
+DEMO_TASK_CODES = [f"{code}-{n}" for unit, code in CODES.items() for n in HISTORY[unit]["tasks"]]
 RETURN_COMMENT = "Bổ sung số liệu sản phẩm và minh chứng cho nhiệm vụ xử lý điểm tập kết rác"
 
 
@@ -125,14 +133,31 @@ async def seed_history(runtime: ServiceRuntime) -> bool:
     async with runtime.sessionmaker() as session, session.begin():
         if (await session.exec(select(func.count()).select_from(ProgressReport))).one():
             return True  # already there (or real reports exist): nothing to do
+        demo_tasks = (
+            await session.exec(
+                select(TrackedTask).where(
+                    col(TrackedTask.code).in_(
+                        [
+                            f"{code}-{n}"
+                            for unit, code in CODES.items()
+                            for n in HISTORY[unit]["tasks"]
+                        ]
+                    ),
+                    col(TrackedTask.unit).in_(list(HISTORY)),
+                )
+            )
+        ).all()
+        plan_ids = {t.plan_id for t in demo_tasks}
         plans = (
-            await session.exec(select(TrackedPlan).where(col(TrackedPlan.unit).in_(list(HISTORY))))
+            await session.exec(select(TrackedPlan).where(col(TrackedPlan.plan_id).in_(plan_ids)))
         ).all()
         city_indicators = (
             await session.exec(select(TrackedIndicator).where(TrackedIndicator.unit == CITY))
         ).all()
-        if len({p.unit for p in plans}) < len(HISTORY) or not city_indicators:
-            return False  # the plans are not all tracked yet
+        if len(demo_tasks) < len(DEMO_TASK_CODES):
+            return False  # the demo plans are not all tracked yet
+        if not city_indicators:
+            return False
         policy = await current_policy(session)
         by_code = {i.code: i for i in city_indicators}
         for code, rule in ROLLUP.items():
@@ -157,9 +182,16 @@ async def _seed_unit(
     city_indicators: dict[str, TrackedIndicator],
 ) -> None:
     short = unit.rsplit(".", 1)[1]
+    codes = {f"{CODES[unit]}-{n}": n for n in history["tasks"]}
     tasks = {
-        int(t.code.rsplit("-", 1)[1]): t
-        for t in (await session.exec(select(TrackedTask).where(TrackedTask.unit == unit))).all()
+        codes[t.code]: t
+        for t in (
+            await session.exec(
+                select(TrackedTask).where(
+                    TrackedTask.unit == unit, col(TrackedTask.code).in_(list(codes))
+                )
+            )
+        ).all()
     }
     indicators = {
         i.code: i

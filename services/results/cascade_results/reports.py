@@ -248,6 +248,17 @@ async def save_lines(
                 {"field": f"tasks.{i}.task_id", "reason": f"no task {ref!r} in this report"}
             )
             continue
+        emptied = [k for k in ("state", "percent") if k in item and item[k] is None]
+        for name in emptied:
+            errors.append(
+                {"field": f"tasks.{task.code}.{name}", "reason": "give a value or leave it out"}
+            )
+        if emptied:
+            continue
+        item = {**item}
+        for name in ("narrative", "evidence", "milestones_reached"):
+            if name in item and item[name] is None:
+                item[name] = "" if name == "narrative" else []
         line = lines.get(task.id) or ReportTaskLine(report_id=report.id, task_id=task.id)
         merged = {name: getattr(line, name) for name in LINE_FIELDS}
         merged.update({k: v for k, v in item.items() if k in LINE_FIELDS})

@@ -191,7 +191,7 @@ async def save_lines(
         session,
         user,
         report,
-        [t.model_dump(exclude_unset=True, mode="json") for t in body.tasks],
+        [t.model_dump(exclude_unset=True) for t in body.tasks],
         [i.model_dump(exclude_unset=True) for i in body.indicators],
         today=today,
     )
