@@ -218,3 +218,19 @@ def test_milestones_have_the_same_four_statuses_due_at_the_end_of_their_period()
     )
     [error] = check_task_line(line, product_unit="điểm", milestones=("2026-Q2",))
     assert error["field"] == "tasks.HA-01.milestones_reached"
+
+
+def test_reports_are_owed_from_the_first_whole_period_after_approval() -> None:
+    from cascade_results.standing import report_periods
+
+    owed = report_periods(
+        POLICY, "ward", parse_period("2026-10"), date(2026, 6, 15), date(2026, 11, 29)
+    )
+    assert [p.key for p in owed] == ["2026-07", "2026-08", "2026-09", "2026-10"]
+    # November is not due before 20 December; the year's report not before January.
+    assert [
+        p.key
+        for p in report_periods(
+            POLICY, "ward", parse_period("2026"), date(2026, 6, 15), date(2026, 12, 5)
+        )
+    ] == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]

@@ -260,12 +260,13 @@ def report_periods(
     policy: ReportingPolicy, level: str, period: Period, since: date, as_of: date
 ) -> list[Period]:
     """The periods whose reports count for ``period``'s evaluation: those of the unit's level,
-    in the same year, from tracking on, due by ``as_of``, ending by ``period``'s end."""
+    in the same year, due by ``as_of``, ending by ``period``'s end, from the first whole period
+    after its plan came into force (a plan approved on 15 June owes its first report for July)."""
     out: list[Period] = []
     first = max(since, date(period.end.year, 1, 1))
     for kind in policy.kinds_for(level):
         for p in periods_between(kind, first, period.end):
-            if p.end <= period.end and policy.due_on(p) <= as_of and p.end >= since:
+            if p.end <= period.end and policy.due_on(p) <= as_of and p.start >= since:
                 out.append(p)
     return sorted(out)
 

@@ -157,7 +157,7 @@ async def scan_reports_due(runtime: ServiceRuntime, today: date | None = None) -
         for unit, (level, since) in sorted(units.items()):
             for kind in policy.kinds_for(level):
                 for period in periods_between(kind, since, today):
-                    if period.end < since or (unit, period.key) in sent_reports:
+                    if period.start < since or (unit, period.key) in sent_reports:
                         continue
                     due = policy.due_on(period)
                     if due < today - timedelta(days=366):
