@@ -233,4 +233,4 @@ def test_reports_are_owed_from_the_first_whole_period_after_approval() -> None:
         for p in report_periods(
             POLICY, "ward", parse_period("2026"), date(2026, 6, 15), date(2026, 12, 5)
         )
-    ] == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+    ] == ["2026-07", "2026-08", "2026-09", "2026-10"]
