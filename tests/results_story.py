@@ -256,6 +256,7 @@ async def run_results_story(client: httpx.AsyncClient, today: date) -> ResultsSt
     assert (
         terms["no_overdue"]["value"] == 0 and terms["no_overdue"]["sources"][0]["id"] == task["id"]
     )
+    assert terms["no_overdue"]["sources"][0]["job"] == task["job"]
     assert explained["score"] == round(sum(t["points"] for t in explained["terms"]), 2)
 
     # A correction: the city reopens the locked-or-accepted period, a new version; the old one

@@ -177,6 +177,19 @@ async def test_the_demo_history_shows_something_real_at_first_sight(tmp_path: Pa
             # Phú Xuân 0, Hương An 0, Phong Phú 6 (October), Vinh Lộc 6 (July: August was returned).
             assert ct02["rolled_up"] == 12 and ct02["met"] is False
 
+            r = await client.get(
+                "/api/results/dashboard.csv",
+                params={"unit": "vn.hue", "period": "2026-10", "as_of": "2026-11-29"},
+                headers=approver,
+            )
+            assert r.status_code == 200 and r.text.startswith("\ufeffĐơn vị,")
+            assert "Phường Phú Xuân" in r.text and "Đã tiếp nhận" in r.text
+            r = await client.get(
+                "/api/results/reports",
+                params={"unit": "vn.hue", "period": "2026-09"},
+                headers=approver,
+            )
+            assert {row["period_label"] for row in r.json()} == {"tháng 9/2026"}
             drafter = await token(client, "drafter.huong-an")
             r = await client.get("/api/results/periods", params={"unit": WARD}, headers=drafter)
             periods = {p["period"]: p for p in r.json()}

@@ -299,11 +299,14 @@ def evaluate_loaded(
             t.code,
             task_status(t.deadline, t.completed_on, as_of),
             t.deadline is not None and t.deadline <= period.end,
+            t.job,
         )
         for t in sorted(tasks, key=lambda t: t.code)
     ]
     indicator_facts = [
-        IndicatorFact(i.id, i.code, attainment(i.actual, i.target, i.baseline, i.comparator))
+        IndicatorFact(
+            i.id, i.code, attainment(i.actual, i.target, i.baseline, i.comparator), i.name
+        )
         for i in sorted(indicators, key=lambda i: i.code)
     ]
     first_sent: dict[str, ProgressReport] = {}

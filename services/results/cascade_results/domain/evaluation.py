@@ -23,6 +23,7 @@ class TaskFact:
     status: str
     due: bool
     """Whether the task's deadline falls on or before the period's end."""
+    job: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class IndicatorFact:
     indicator_id: str
     code: str
     attainment: float | None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,10 @@ def _terms(formula: Formula, t: Tally) -> list[Term]:
     ]
 
 
+def _task_source(t: TaskFact) -> dict[str, Any]:
+    return {"kind": "task", "id": t.task_id, "code": t.code, "job": t.job, "status": t.status}
+
+
 def score(formula: Formula, tally: Tally) -> float:
     """The score from 0 to 100 of a tally: the weighted sum of its four terms."""
     return round(sum(t.points for t in _terms(formula, tally)), 2)
@@ -170,10 +176,16 @@ def evaluate(
     )
     terms = _terms(formula, tally)
     sources: list[list[dict[str, Any]]] = [
-        [{"kind": "task", "id": t.task_id, "code": t.code, "status": t.status} for t in due],
-        [{"kind": "task", "id": t.task_id, "code": t.code, "status": t.status} for t in overdue],
+        [_task_source(t) for t in due],
+        [_task_source(t) for t in overdue],
         [
-            {"kind": "indicator", "id": i.indicator_id, "code": i.code, "attainment": i.attainment}
+            {
+                "kind": "indicator",
+                "id": i.indicator_id,
+                "code": i.code,
+                "name": i.name,
+                "attainment": i.attainment,
+            }
             for i in measured
         ],
         [

@@ -19,6 +19,12 @@ EDITABLE: frozenset[str] = frozenset({"draft", "returned"})
 COUNTED: frozenset[str] = frozenset({"submitted", "accepted"})
 """Reports whose figures count for statuses, roll-ups and scores."""
 
+STATUS_VI: dict[str, str] = {
+    "draft": "Đang soạn",
+    "submitted": "Đã gửi, chờ tiếp nhận",
+    "accepted": "Đã tiếp nhận",
+    "returned": "Bị trả lại",
+}
 MAX_NARRATIVE = 4000
 MAX_DOCUMENT = 500
 

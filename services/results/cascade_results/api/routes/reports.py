@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from cascade_results import io as report_io
 from cascade_results import reports
 from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_results.domain.periods import periods_between
+from cascade_results.domain.periods import parse_period, periods_between
 from cascade_results.models import EvidenceFile, ProgressReport, TrackedPlan
 from cascade_results.schemas import LinesIn, ReopenIn, ReportDecisionIn, ReportOpen
 from cascade_results.standing import report_summary
@@ -142,6 +142,7 @@ async def list_reports(
         {
             **r.model_dump(exclude={"idempotency_key", "comments"}),
             "unit_name": names.get(r.unit, r.unit),
+            "period_label": parse_period(r.period).label_vi,
         }
         for r in latest.values()
         if status is None or r.status == status

@@ -18,6 +18,7 @@ from cascade_results import reports
 from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_results.api.routes.reports import scope_of
 from cascade_results.domain.periods import FIRST_YEAR, LAST_YEAR
+from cascade_results.domain.report import STATUS_VI
 from cascade_results.domain.status import STATUSES
 from cascade_results.models import (
     ProgressReport,
@@ -221,7 +222,7 @@ async def dashboard_csv(
                 c["overdue"],
                 r["progress"] if r["progress"] is not None else "",
                 r["period_label"] or "",
-                (r["report"] or {}).get("status", "chưa báo cáo"),
+                STATUS_VI.get((r["report"] or {}).get("status", ""), "Chưa báo cáo"),
                 r["score"] if r["score"] is not None else "",
                 r.get("rank", ""),
             ]
