@@ -483,13 +483,13 @@ CATALOGUE: dict[str, EventSpec] = {
     ]
 }
 
-# Which event types each consuming service's queue is bound to ("#" = every event).
+# Which event types each consuming service's queue is bound to ("#" = every event): exactly
+# the types its handlers handle (a test holds the two equal).
 SUBSCRIPTIONS: dict[str, list[str]] = {
     "plans": ["approval.case_completed"],
     "approvals": [
         "plan.submitted",
         "plan.withdrawn",
-        "directory.unit_changed",
         "directory.user_changed",
     ],
     "notifications": [

@@ -228,3 +228,49 @@ async def test_a_completion_date_is_kept_and_an_emptied_value_is_refused(
     )
     assert r.status_code == 200, r.text
     assert r.json()["tasks"][0]["narrative"] == "" and r.json()["tasks"][0]["percent"] == 100
+
+
+async def test_every_event_of_the_story_matches_its_catalogue_model(
+    client: httpx.AsyncClient,
+) -> None:
+    """The audit holds every event the services emitted during the results story: each
+    payload reads as its catalogue's model, with nothing required missing."""
+    from cascade_shared.events import CATALOGUE
+
+    await run_results_story(client, datetime.now(UTC).date())
+    auditor = await token(client, "auditor.vn")
+
+    async def last_one_recorded() -> bool:
+        r = await client.get(
+            "/api/audit/records",
+            params={"event_type": "results.evaluation_published"},
+            headers=auditor,
+        )
+        return bool(r.json()["items"])
+
+    await eventually(last_one_recorded)
+    seen: dict[str, int] = {}
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
+        r = await client.get("/api/audit/records", params=params, headers=auditor)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        for record in page["items"]:
+            spec = CATALOGUE[record["event_type"]]
+            assert record["event_version"] == spec.version
+            spec.payload.model_validate(record["payload"])
+            seen[record["event_type"]] = seen.get(record["event_type"], 0) + 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    for kind in (
+        "plan.approved",
+        "results.report_submitted",
+        "results.report_accepted",
+        "results.report_reopened",
+        "results.evaluation_published",
+    ):
+        assert seen.get(kind), kind
