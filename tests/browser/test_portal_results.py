@@ -7,6 +7,7 @@ a phone."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,10 +25,13 @@ from tests.story import WARD, eventually, token
 if not IN_CI:  # without Playwright the browser tests skip (CI must have it)
     pytest.importorskip("playwright", reason="Playwright is not installed")
 
+import openpyxl
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 expect.set_options(timeout=20_000)
 
+EXCEL_NARRATIVE = "Đã xóa 5/12 điểm tập kết rác tự phát (cập nhật từ Excel)"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NARRATIVE = "Đã xóa 5/12 điểm tập kết rác tự phát, lập biên bản từng điểm"
 EVIDENCE = "https://huong-an.example.gov.vn/bien-ban-ra-quan"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -146,6 +150,33 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     expect(drafter.locator("#sign-off")).to_have_count(0)  # only the head signs off
     report_url = drafter.url.split("?")[0]
 
+    # An evidence file is uploaded to the line (kept with its hash by the service).
+    line.get_by_label("Tệp minh chứng (PDF, ảnh, Word, Excel; tối đa 5 MB)").set_input_files(
+        files=[{"name": "bien-ban.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 x"}]
+    )
+    line.get_by_role("button", name="Tải lên").click()
+    expect(drafter.locator("#notice")).to_have_text("Đã đính kèm tệp minh chứng")
+    line = drafter.locator(line_selector)
+    expect(line.get_by_role("link", name="bien-ban.pdf")).to_be_visible()
+
+    # The report goes to Excel and comes back filled in: the narrative changed there.
+    with drafter.expect_download() as download:
+        drafter.locator("#export-xlsx").click()
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    sheet = book["Nhiệm vụ"]
+    row = next(r for r in range(4, sheet.max_row + 1) if sheet.cell(r, 1).value == "HA-01")
+    sheet.cell(row, 9, EXCEL_NARRATIVE)
+    filled = io.BytesIO()
+    book.save(filled)
+    drafter.locator("#import-file").set_input_files(
+        files=[{"name": "bao-cao.xlsx", "mimeType": XLSX, "buffer": filled.getvalue()}]
+    )
+    drafter.locator("#import-button").click()
+    expect(drafter.locator("#notice")).to_have_text("Đã nhập báo cáo từ tệp Excel")
+    line = drafter.locator(line_selector)
+    expect(line.get_by_label("Kết quả thực hiện")).to_have_value(EXCEL_NARRATIVE)
+    expect(line.get_by_role("link", name="bien-ban.pdf")).to_be_visible()  # kept
+
     # The ward head signs it off and it goes up.
     head = signed_in(browser, portal_url, "head.huong-an")
     open_month(head, month)
@@ -173,7 +204,7 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     waiting = city.locator(f"li.waiting-report[data-unit='{WARD}'][data-period='{month}']")
     expect(waiting).to_contain_text("Phường Hương An")
     waiting.locator("a.review-link").click()
-    expect(city.locator(line_selector)).to_contain_text(NARRATIVE)
+    expect(city.locator(line_selector)).to_contain_text(EXCEL_NARRATIVE)
     city.locator("#decision input[value=accept]").check()
     city.locator("#send-decision").click()
     expect(city.locator("#notice")).to_have_text("Đã ghi nhận quyết định")
@@ -206,7 +237,7 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     # The accepted report reads the same for the drafter, and is no longer editable.
     drafter.goto(report_url)
     expect(drafter.locator("#report-status")).to_have_text("Đã tiếp nhận")
-    expect(drafter.locator(line_selector).locator(".line-narrative")).to_have_text(NARRATIVE)
+    expect(drafter.locator(line_selector).locator(".line-narrative")).to_have_text(EXCEL_NARRATIVE)
 
     # English is one click away.
     city.get_by_role("link", name="English").click()

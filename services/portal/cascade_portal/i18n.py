@@ -447,6 +447,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Publishing keeps this period's score on record and tells the unit.",
     ),
     "results.done.saved": ("Đã lưu báo cáo", "The report is saved"),
+    "results.done.imported": (
+        "Đã nhập báo cáo từ tệp Excel",
+        "The report is filled in from the Excel file",
+    ),
+    "results.done.evidence": ("Đã đính kèm tệp minh chứng", "The evidence file is attached"),
+    "results.export_xlsx": ("Tải về Excel (mẫu báo cáo)", "Download Excel (report form)"),
+    "results.print": ("Bản in báo cáo", "Printable report"),
+    "results.import_title": ("Nhập từ tệp Excel", "Fill in from an Excel file"),
+    "results.import_file": (
+        "Tệp Excel của báo cáo này, đã điền",
+        "This report's Excel file, filled in",
+    ),
+    "results.import_button": ("Nhập báo cáo", "Import"),
+    "results.import_help": (
+        "Tải tệp Excel về, điền trong Excel rồi nhập lại: mọi dòng được kiểm tra, có lỗi thì "
+        "không dòng nào được nhập.",
+        "Download the Excel file, fill it in and import it back: every row is checked, and "
+        "with an error nothing is imported.",
+    ),
+    "results.evidence_upload": (
+        "Tệp minh chứng (PDF, ảnh, Word, Excel; tối đa 5 MB)",
+        "Evidence file (PDF, image, Word, Excel; 5 MB at most)",
+    ),
+    "results.upload_button": ("Tải lên", "Upload"),
     "results.done.signed": (
         "Đã ký duyệt và gửi báo cáo lên cấp trên",
         "The report is signed off and sent up",

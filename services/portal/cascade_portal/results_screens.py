@@ -29,7 +29,7 @@ TASK_STATUSES = ("completed_on_time", "completed_late", "in_progress", "overdue"
 REPORT_STATUSES = ("draft", "submitted", "accepted", "returned")
 PERIOD_STATES = ("open", "locked", "not_open")
 TERMS = ("tasks_on_time", "no_overdue", "indicators", "reports_on_time")
-NOTICES = {"saved", "signed", "decided", "reopened", "published"}
+NOTICES = {"saved", "signed", "decided", "reopened", "published", "imported", "evidence"}
 EVIDENCE_KEYS = ("kind", "url", "file_id", "name")
 LINE_FIELDS = (
     "state",
@@ -539,6 +539,102 @@ async def sign_off(report_id: str, request: Request, page: PageDep) -> Response:
         return await report_page(page, report_id, status_code=422, errors=errors, errors_of="sign")
     checked(r)
     return redirect(f"{HERE}/reports/{report_id}?done=signed")
+
+
+@router.get("/reports/{report_id}/xlsx")
+async def export_xlsx(report_id: str, page: PageDep) -> Response:
+    """The report as XLSX in the official layout, to fill in Excel and import back."""
+    page.require_user()
+    r = checked(await page.api.send("GET", f"{API}/reports/{report_id}/xlsx"))
+    return Response(r.content, headers=_passed_on(r))
+
+
+@router.get("/reports/{report_id}/print")
+async def printable(report_id: str, page: PageDep) -> Response:
+    """The report in the official printable form ("Báo cáo kết quả thực hiện …")."""
+    page.require_user()
+    r = checked(await page.api.send("GET", f"{API}/reports/{report_id}/print"))
+    return Response(r.content, headers=_passed_on(r))
+
+
+def _passed_on(r: Any) -> dict[str, str]:
+    return {
+        k: v for k, v in r.headers.items() if k.lower() in ("content-type", "content-disposition")
+    }
+
+
+def _upload(form: FormData) -> UploadFile | None:
+    upload = form.get("file")
+    return upload if isinstance(upload, UploadFile) and upload.filename else None
+
+
+@router.post("/reports/{report_id}/import")
+async def import_xlsx(report_id: str, request: Request, page: PageDep) -> Response:
+    """Fill the report from its XLSX: all rows or none, every refused cell named."""
+    page.require_user()
+    upload = _upload(await request.form())
+    if upload is None:
+        view = ProblemView(422, page.t("error.invalid"), page.t("results.import_file"), [])
+        return await report_page(
+            page, report_id, status_code=422, problem=view, problem_of="import"
+        )
+    r = await page.api.send(
+        "POST",
+        f"{API}/reports/{report_id}/import",
+        files={"file": (upload.filename, await upload.read())},
+    )
+    if r.status_code in (413, 422):
+        view = problem_view(r.status_code, body_of(r), page.lang)
+        return await report_page(
+            page, report_id, status_code=422, problem=view, problem_of="import"
+        )
+    checked(r)
+    return redirect(f"{HERE}/reports/{report_id}?done=imported")
+
+
+@router.post("/reports/{report_id}/evidence/{task_id}")
+async def upload_evidence(
+    report_id: str, task_id: str, request: Request, page: PageDep
+) -> Response:
+    """Keep an evidence file (hashed by the service) and attach it to the task's line."""
+    page.require_user()
+    upload = _upload(await request.form())
+    problem: ProblemView | None = None
+    if upload is None:
+        problem = ProblemView(422, page.t("error.invalid"), page.t("results.evidence_upload"), [])
+    else:
+        kind = upload.content_type or "application/octet-stream"
+        r = await page.api.send(
+            "POST",
+            f"{API}/evidence",
+            files={"file": (upload.filename, await upload.read(), kind)},
+        )
+        if r.status_code in (413, 422):
+            problem = problem_view(r.status_code, body_of(r), page.lang)
+        else:
+            stored = checked(r).json()
+            report = await page.api.get(f"{API}/reports/{report_id}")
+            line = next((x for x in report["tasks"] if x["task_id"] == task_id), None)
+            if line is None:
+                raise ApiError(404, {"detail": f"no task {task_id} in this report"})
+            evidence = [
+                *(line.get("evidence") or []),
+                {"kind": "file", "file_id": stored["id"], "name": stored["name"]},
+            ]
+            r = await page.api.send(
+                "PUT",
+                f"{API}/reports/{report_id}/lines",
+                json={"tasks": [{"task_id": task_id, "evidence": evidence}]},
+            )
+            if r.status_code == 422:
+                problem = problem_view(r.status_code, body_of(r), page.lang)
+            else:
+                checked(r)
+    if problem is not None:
+        return await report_page(
+            page, report_id, status_code=422, problem=problem, problem_of="evidence"
+        )
+    return redirect(f"{HERE}/reports/{report_id}?done=evidence")
 
 
 @router.post("/reports/{report_id}/decision")
