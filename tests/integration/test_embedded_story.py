@@ -64,6 +64,7 @@ async def test_the_correlation_id_follows_a_request_into_every_event(
 
     async def trail() -> dict[str, str]:
         r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
+        assert r.status_code == 200, r.text
         rows = {x["event_type"]: x["correlation_id"] for x in r.json()}
         return rows if "approval.step_assigned" in rows else {}
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from cascade_shared.envelope import as_utc, utcnow
-from cascade_shared.projector import insert_ignoring_repeats
+from cascade_shared.projector import dialect_of, insert_ignoring_repeats
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +23,19 @@ from cascade_results.models import (
     TrackedTask,
     UnitView,
 )
+
+
+async def read_one_snapshot(session: AsyncSession) -> None:
+    """Make the session's next reads see the database at one moment, so a view built from
+    several queries (a dashboard: counts, roll-ups, reports, scores) never mixes the states
+    before and after a sign-off committing meanwhile. Call before the first query."""
+    if dialect_of(session) == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        # SQLite's driver opens no transaction for reads, so each SELECT would see its own
+        # moment; a deferred BEGIN holds one (it is rolled back when the session closes).
+        connection = await session.connection()
+        await connection.exec_driver_sql("BEGIN")
 
 
 async def insert_once(

@@ -91,9 +91,11 @@ async def plan_story(
     (event time, then arrival). For longer stories page through ``/records?plan_id=``."""
     rows, _ = await store.page(conn, RecordFilter(plan_id=plan_id), user, limit=limit)
     if not rows:
-        hidden, _ = await store.page(conn, RecordFilter(plan_id=plan_id), None, limit=1)
-        if hidden:
+        first, _ = await store.page(conn, RecordFilter(plan_id=plan_id), None, limit=1)
+        if first and not user.sees(first[0].org_unit or ""):
             raise forbidden(f"plan {plan_id} is outside your unit {user.unit}")
+        if first:  # the plan's first record arrived between the two reads: it is the user's
+            rows, _ = await store.page(conn, RecordFilter(plan_id=plan_id), user, limit=limit)
     return [row._asdict() for row in rows]
 
 

@@ -38,7 +38,7 @@ from cascade_results.standing import (
     task_rollup,
     task_row,
 )
-from cascade_results.store import unit_level, unit_names
+from cascade_results.store import read_one_snapshot, unit_level, unit_names
 
 router = APIRouter(prefix="/api/results", tags=["results: standing"])
 
@@ -159,6 +159,7 @@ async def set_indicator(
 async def _dashboard(
     session: SessionDep, runtime: Runtime, unit: str, period_key: str | None, as_of: date | None
 ) -> dict[str, Any]:
+    await read_one_snapshot(session)
     policy = await reports.policy_or_503(session)
     period = reports.period_or_422(period_key) if period_key else None
     return await unit_dashboard(session, policy, unit, period, as_of or reports.today_for(runtime))
