@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint format setup clean docs browser bench
+.PHONY: run test test-fast lint format setup clean docs browser bench
 
 # uv (which installs the locked dependencies) lives in its own small environment.
 $(UV):
@@ -42,6 +42,10 @@ browser:
 
 test: setup browser
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# What runs without PostgreSQL, RabbitMQ or Chromium (markers follow from the tests' fixtures).
+test-fast: setup
+	$(VENV)/bin/python -m pytest -m "not postgres and not rabbitmq and not browser" $(PYTEST_ARGS)
 
 # Ceilings of this machine, then the load generator in embedded and distributed mode:
 # prints the figures and writes bench/REPORT.md (needs PostgreSQL and RabbitMQ).

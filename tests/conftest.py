@@ -11,6 +11,27 @@ from cascade_shared.events import SUBSCRIPTIONS
 from tests import infra
 from tests.channels import MailSink, Receiver, mail_server, webhook_receiver
 
+# A test's markers follow from the fixtures it uses (directly or through others), so
+# ``make test-fast`` (-m "not postgres and not rabbitmq and not browser") runs without servers.
+SERVER_MARKERS = {
+    "postgres": "postgres",
+    "pg_database": "postgres",
+    "rabbitmq": "rabbitmq",
+    "namespace": "rabbitmq",
+    "browser": "browser",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        markers = {m for name, m in SERVER_MARKERS.items() if name in used}
+        # A test run once per backend says which in its parameters ("rabbitmq", "postgresql").
+        ident = getattr(getattr(item, "callspec", None), "id", "")
+        markers |= {m for m in ("postgres", "rabbitmq") if m in ident}
+        for marker in markers:
+            item.add_marker(getattr(pytest.mark, marker))
+
 
 @pytest.fixture
 def postgres() -> None:

@@ -195,10 +195,16 @@ class OutboxRelay:
                 log.exception("outbox relay pass failed; retrying")
                 published = 0
                 await asyncio.sleep(self.poll_interval)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError  # a cancellation swallowed below: stop all the same
             if published >= self.batch_size:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the wake-up does, and the relay would never stop.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

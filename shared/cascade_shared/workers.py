@@ -54,6 +54,10 @@ def periodic(
             except Exception:
                 log.exception("%s failed; trying again at the next interval", name)
                 done = 0
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # A cancellation something below swallowed: stop as asked all the same.
+                raise asyncio.CancelledError
             if drain and done:
                 continue
             if waker is not None:

@@ -26,8 +26,11 @@ class Broadcast:
 
     async def wait(self, timeout: float) -> bool:
         current = self._event
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+        # arrives as the notify does, and the worker waiting here would never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(current.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await current.wait()
             return True
         return False
 

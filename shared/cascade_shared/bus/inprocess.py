@@ -104,7 +104,8 @@ class InProcessBus(EventBus):
                 if futures:
                     # Shielded: a publisher that gives up must not cancel the wait of the next one.
                     waits = (asyncio.shield(f) for f in futures)
-                    await asyncio.wait_for(asyncio.gather(*waits), self.publish_timeout)
+                    async with asyncio.timeout(self.publish_timeout):
+                        await asyncio.gather(*waits)
                 results.append(None)
             except (TimeoutError, Exception) as exc:
                 results.append(exc)
