@@ -42,7 +42,6 @@ from cascade_results.domain.rollup import (
 )
 from cascade_results.domain.status import (
     STATUS_LABELS_VI,
-    STATUSES,
     days_overdue,
     milestone_statuses,
     task_status,
@@ -81,13 +80,6 @@ def _in_subtree(column: Any, unit: str) -> Any:
 async def subtree_tasks(session: AsyncSession, unit: str) -> list[TrackedTask]:
     query = select(TrackedTask).where(
         col(TrackedTask.active).is_(True), _in_subtree(col(TrackedTask.unit), unit)
-    )
-    return list((await session.exec(query)).all())
-
-
-async def subtree_indicators(session: AsyncSession, unit: str) -> list[TrackedIndicator]:
-    query = select(TrackedIndicator).where(
-        col(TrackedIndicator.active).is_(True), _in_subtree(col(TrackedIndicator.unit), unit)
     )
     return list((await session.exec(query)).all())
 
@@ -184,13 +176,6 @@ async def task_rollup(session: AsyncSession, task: TrackedTask, as_of: date) -> 
         return row
 
     return node(task)
-
-
-def status_counts(tasks: list[TrackedTask], as_of: date) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
-    for t in tasks:
-        counts[task_status(t.deadline, t.completed_on, as_of)] += 1
-    return counts
 
 
 def indicator_row(

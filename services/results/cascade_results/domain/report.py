@@ -29,14 +29,6 @@ MAX_NARRATIVE = 4000
 MAX_DOCUMENT = 500
 
 
-class ReportRuleError(Exception):
-    """A report or one of its lines breaks a rule; ``errors`` name each field and reason."""
-
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{e['field']}: {e['reason']}" for e in errors))
-        self.errors = errors
-
-
 @dataclass(frozen=True)
 class TaskLine:
     """What a unit says of one task in one report."""
