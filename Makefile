@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-fast lint format setup clean docs browser bench
+.PHONY: run test test-fast lint format setup clean docs browser nginx bench
 
 # uv (which installs the locked dependencies) lives in its own small environment.
 $(UV):
@@ -40,7 +40,19 @@ browser:
 	  echo "chromium is missing and cannot be installed here: the browser tests will skip"; \
 	fi
 
-test: setup browser
+# The deployment walk-through test runs docs/deployment.md's gateway on Debian's nginx; install
+# it when it is missing and we may. (Where systemd runs, the package also starts Debian's own
+# nginx service, the default site on port 80; the test does not use it.)
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's nginx for the deployment walk-through test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	else \
+	  echo "nginx is missing and cannot be installed here: the deployment walk-through will skip"; \
+	fi
+
+test: setup browser nginx
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # What runs without PostgreSQL, RabbitMQ or Chromium (markers follow from the tests' fixtures).

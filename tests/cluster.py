@@ -60,6 +60,9 @@ class Cluster:
                 "CASCADE_PORT": str(self.ports[service]),
                 "CASCADE_JWT_SECRET": "distributed-test-secret-of-at-least-32-bytes",
                 "CASCADE_DEV_TOKENS": "true",
+                # The demo directory, users and programs the tests sign in as (off by default
+                # outside embedded mode).
+                "CASCADE_SEED_DEMO": "true",
                 "CASCADE_RELAY_POLL_INTERVAL": "0.5",
                 "CASCADE_PUBLISH_TIMEOUT": "3",
                 "CASCADE_DELIVERY_LIMIT": "3",

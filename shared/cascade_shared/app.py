@@ -19,8 +19,10 @@ from cascade_shared.bus import EventBus, make_bus
 from cascade_shared.dead_letters import dead_letters_router
 from cascade_shared.events import SUBSCRIPTIONS
 from cascade_shared.guards import RequestGuard
+from cascade_shared.health import health_router
 from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
 from cascade_shared.migrations import upgrade
+from cascade_shared.outages import install_outage_handlers
 from cascade_shared.problems import install_problem_handlers
 from cascade_shared.reconcile import published_router
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
@@ -96,22 +98,16 @@ def create_app(
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)
     install_problem_handlers(app)
+    install_outage_handlers(app)
     for definition in definitions:
         # Before the service's own routes, so /api/plans/health is not taken for a plan id.
-        app.add_api_route(
-            f"/api/{definition.name}/health", _health, methods=["GET"], tags=["health"]
-        )
+        app.include_router(health_router(definition.name))
         app.include_router(published_router(definition.name))  # audit reconciliation
         if definition.name in SUBSCRIPTIONS:  # it consumes, so it can park
             app.include_router(dead_letters_router(definition.name))
         for router in definition.routers:
             app.include_router(router)
     return app
-
-
-async def _health() -> dict[str, str]:
-    """Answers 200 once the service has started (migrated, connected, consuming)."""
-    return {"status": "ok"}
 
 
 def serve(name: str) -> None:

@@ -5,7 +5,9 @@ as ``vn.hue.huong-an``) and their ``roles``. Unit codes are paths, so "this unit
 below it" is a prefix test that needs no directory lookup.
 
 Production verifies RS256 tokens from an identity provider through its JWKS URL; embedded mode
-signs HS256 dev tokens with a local secret.
+signs HS256 dev tokens with a local secret. Without an identity provider, services given a shared
+``CASCADE_JWT_SECRET`` verify HS256 tokens signed with it: the dev-token endpoint's, or an
+operator's from ``cascade-admin token`` (both signed by :meth:`TokenVerifier.issue`).
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ class TokenVerifier:
             raise Problem(401, "Unauthorized", "the token lacks unit or roles") from exc
 
     def issue(self, principal: Principal, ttl_seconds: int | None = None) -> str:
-        """Sign a dev token (embedded mode and tests only)."""
+        """Sign an HS256 token with the configured secret: the dev-token endpoint's (embedded
+        mode and tests) and ``cascade-admin token``'s (an operator without identity provider)."""
         if not self.secret:
             raise Problem(400, "Dev tokens are disabled", "no HS256 secret is configured")
         now = int(time.time())

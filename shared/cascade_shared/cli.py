@@ -1,12 +1,19 @@
-"""Operators' commands: ``cascade-migrate`` and ``cascade-admin``."""
+"""Operators' commands: ``cascade-migrate`` and ``cascade-admin``.
+
+``cascade-admin`` counts and replays a service's dead letters, and mints a bearer token for an
+operator where there is no identity provider (``cascade-admin token``): signed with the
+``CASCADE_JWT_SECRET`` the services verify with, exactly as the dev-token endpoint signs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from typing import NoReturn
 
 from cascade_shared.app import all_services, load_service
+from cascade_shared.auth import ROLES, Principal, TokenVerifier
 from cascade_shared.bus import make_bus
 from cascade_shared.events import SUBSCRIPTIONS
 from cascade_shared.migrations import upgrade_sync
@@ -42,8 +49,39 @@ async def _dead_letters(action: str, service: str) -> int:
         await bus.close()
 
 
+def _refuse(message: str) -> NoReturn:
+    print(f"cascade-admin: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _positive(value: str) -> int:
+    seconds = int(value)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return seconds
+
+
+def _token(args: argparse.Namespace) -> None:
+    """Print a token for ``args.username`` signed with CASCADE_JWT_SECRET; the unit and roles
+    are the operator's word (the directory may still be empty), the claims the dev tokens'."""
+    settings = Settings()
+    if settings.jwks_url:
+        _refuse(
+            "CASCADE_JWKS_URL is set: the services accept only the identity provider's tokens, "
+            "so get one there"
+        )
+    if not settings.jwt_secret:
+        _refuse("CASCADE_JWT_SECRET is not set: give it the secret the services verify tokens with")
+    principal = Principal(
+        username=args.username, name=args.name or "", unit=args.unit, roles=args.roles
+    )
+    print(TokenVerifier(settings).issue(principal, args.ttl))
+
+
 def admin_main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="cascade-admin", description="Operate the event bus.")
+    parser = argparse.ArgumentParser(
+        prog="cascade-admin", description="Operate Cascade: dead letters, operators' tokens."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_ in (
         ("dead-count", "how many messages a service has parked in its dead-letter queue"),
@@ -51,7 +89,35 @@ def admin_main(argv: list[str] | None = None) -> None:
     ):
         p = sub.add_parser(name, help=help_)
         p.add_argument("service", choices=sorted(SUBSCRIPTIONS))
+    p = sub.add_parser(
+        "token",
+        help="print a bearer token signed with CASCADE_JWT_SECRET (no identity provider)",
+        description="Print a bearer token for USERNAME, signed with CASCADE_JWT_SECRET like the "
+        "dev tokens, for calling the API where there is no identity provider. Refused when "
+        "CASCADE_JWKS_URL is set. The unit and roles are what the token grants: the directory "
+        "is not consulted (it may still be empty).",
+    )
+    p.add_argument("username")
+    p.add_argument("--unit", required=True, help="the user's org unit, e.g. vn or vn.hue")
+    p.add_argument(
+        "--role",
+        dest="roles",
+        action="append",
+        required=True,
+        choices=ROLES,
+        help="a role the token grants (repeat for more)",
+    )
+    p.add_argument("--name", help="the user's display name")
+    p.add_argument(
+        "--ttl",
+        type=_positive,
+        metavar="SECONDS",
+        help="lifetime (default: CASCADE_TOKEN_TTL_SECONDS, 8 hours)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "token":
+        _token(args)
+        return
     action = "count" if args.command == "dead-count" else "replay"
     try:
         n = asyncio.run(_dead_letters(action, args.service))

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import zlib
+from functools import cache
+from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -74,6 +77,14 @@ def alembic_config(definition: ServiceDefinition, url: str) -> Config:
     cfg.set_main_option("script_location", str(definition.migrations))
     cfg.attributes["url"] = url
     return cfg
+
+
+@cache
+def migration_heads(migrations: Path) -> frozenset[str]:
+    """The head revisions of a service's migration tree (read once per process)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations))
+    return frozenset(ScriptDirectory.from_config(cfg).get_heads())
 
 
 def upgrade_sync(definition: ServiceDefinition, url: str, revision: str = "head") -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -168,10 +169,29 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._retry_due = False
+        self.last_pass_at: float | None = None
+        """``time.monotonic()`` when the relay last finished a pass (readiness asks)."""
 
     def wake(self) -> None:
         """Safe to call from any code running on the relay's event loop."""
         self._wake.set()
+
+    def retry_now(self) -> None:
+        """The bus is back: publish the rows that failed during the outage at once, instead of
+        when their backoff (up to a minute) runs out."""
+        self._retry_due = True
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def stuck_for(self) -> float:
+        """Seconds since the relay last finished a pass (0 before its first)."""
+        if self.last_pass_at is None:
+            return 0.0
+        return time.monotonic() - self.last_pass_at
 
     async def start(self) -> None:
         self._stopping = False
@@ -186,15 +206,23 @@ class OutboxRelay:
             self._task = None
 
     async def _run(self) -> None:
+        self.last_pass_at = time.monotonic()
         while not self._stopping:
             try:
-                published = await self.relay_once()
+                if not self.bus.connected:
+                    published = 0  # nothing would be confirmed: keep the rows' attempts
+                else:
+                    if self._retry_due:
+                        self._retry_due = False
+                        await self.make_due()
+                    published = await self.relay_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay pass failed; retrying")
                 published = 0
                 await asyncio.sleep(self.poll_interval)
+            self.last_pass_at = time.monotonic()
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError  # a cancellation swallowed below: stop all the same
@@ -208,6 +236,21 @@ class OutboxRelay:
             except TimeoutError:
                 pass
             self._wake.clear()
+
+    async def make_due(self) -> int:
+        """Make every unpublished row waiting out a backoff available now; returns how many."""
+        t = self.table
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(t)
+                .where(t.c.published_at.is_(None), t.c.available_at > now)
+                .values(available_at=now)
+            )
+        count = int(result.rowcount or 0)
+        if count:
+            log.info("outbox: %d events that waited out a failure are published now", count)
+        return count
 
     async def relay_once(self) -> int:
         """Claim one batch, publish it and record the outcome. Returns how many were confirmed.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import MetaData, Table
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tenacity import (
@@ -29,30 +27,12 @@ from cascade_shared.bus.base import EventBus
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
 from cascade_shared.logs import correlation_id
+from cascade_shared.outages import is_transient
 from cascade_shared.outbox import OutboxRelay, prune_published, record_event
 from cascade_shared.settings import Settings
 from cascade_shared.workers import periodic
 
 log = logging.getLogger(__name__)
-
-
-_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A failure of the database connection (restart, network, a locked SQLite file), not of
-    the event: worth retrying the same transaction."""
-    if isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.Error):
-        # SQLite reports its own mistakes ("no such column") as operational errors too: only a
-        # busy or unreadable file is worth waiting for; the rest fails the delivery at once.
-        message = str(exc.orig).lower()
-        return any(word in message for word in _SQLITE_TRANSIENT)
-    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    name = type(exc).__name__
-    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
 
 
 class HandlerContext:
@@ -126,6 +106,7 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_interval,
         )
+        bus.on_reconnect(self.relay.retry_now)
         self.state: dict[str, Any] = {}
         """Service-specific things loaded at start (e.g. the approvals routing policy)."""
         self.duplicates_dropped = 0

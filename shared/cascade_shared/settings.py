@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     publish_timeout: float = 10.0
     relay_batch_size: int = 200
     relay_poll_interval: float = 1.0
+    relay_stuck_seconds: float = Field(
+        default=60.0,
+        description="readiness fails when the outbox relay has not finished a pass for longer",
+    )
     outbox_retention_days: float = Field(
         default=30.0,
         description="published outbox rows older than this are deleted (0: kept forever); "
@@ -61,7 +65,9 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     seed_demo: bool = Field(
-        default=True, description="seed the demo directory, users and programs on first start"
+        default=False,
+        description="seed the demo directory, users and programs into an empty plans database "
+        "on start (on in embedded mode unless set; never in production)",
     )
     demo_history: bool = Field(
         default=False,

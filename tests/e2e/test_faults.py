@@ -198,15 +198,34 @@ async def test_the_services_recover_after_postgresql_restarts(cluster: Cluster) 
     ctl, version = _pg_cluster()
     async with cluster.client() as client:
         await run_story(client)
-        await asyncio.to_thread(
-            subprocess.run,
-            [ctl, "--skip-systemctl-redirect", version, "main", "restart"],
-            check=True,
-            timeout=120,
-        )
-        deadline = asyncio.get_running_loop().time() + 60
-        while not infra._reachable(infra.PG_HOST, infra.PG_PORT):
-            assert asyncio.get_running_loop().time() < deadline, "PostgreSQL did not come back"
-            await asyncio.sleep(0.5)
+        drafter = await token(client, "drafter.huong-an")
+        statuses: list[int] = []
+        restarting = True
+
+        async def read_all_along() -> None:
+            # Reads while PostgreSQL restarts: 200, or 503 with Retry-After, never a 500.
+            while restarting:
+                r = await client.get("/api/plans", headers=drafter)
+                statuses.append(r.status_code)
+                if r.status_code == 503:
+                    assert r.headers["retry-after"], r.headers
+                await asyncio.sleep(0.05)
+
+        reader = asyncio.create_task(read_all_along())
+        try:
+            await asyncio.to_thread(
+                subprocess.run,
+                [ctl, "--skip-systemctl-redirect", version, "main", "restart"],
+                check=True,
+                timeout=120,
+            )
+            deadline = asyncio.get_running_loop().time() + 60
+            while not infra._reachable(infra.PG_HOST, infra.PG_PORT):
+                assert asyncio.get_running_loop().time() < deadline, "PostgreSQL did not come back"
+                await asyncio.sleep(0.5)
+        finally:
+            restarting = False
+            await reader
+        assert statuses and set(statuses) <= {200, 503}, sorted(set(statuses))
         # No manual step: the same processes serve the whole story again.
         await run_story(client)

@@ -19,7 +19,8 @@ import aio_pika
 import httpx
 
 from tests import infra
-from tests.cluster import free_port, make_cluster
+from tests.cluster import make_cluster
+from tests.proxy import TcpProxy
 from tests.story import (
     audit_types,
     cases_of,
@@ -97,51 +98,10 @@ async def test_relay_killed_after_confirm_publishes_again_and_consumers_apply_on
         cluster.stop_all()
 
 
-class TcpProxy:
-    """A cuttable link between one service and RabbitMQ, standing in for the network."""
-
-    def __init__(self, target_port: int) -> None:
-        self.port = free_port()
-        self.target_port = target_port
-        self.server: asyncio.Server | None = None
-        self.writers: set[asyncio.StreamWriter] = set()
-
-    async def open(self) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-
-    async def cut(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for writer in list(self.writers):
-            writer.close()
-        await self.server.wait_closed()
-        self.writers.clear()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(infra.AMQP_HOST, self.target_port)
-        except OSError:
-            writer.close()
-            return
-        self.writers.update({writer, up_writer})
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-
 async def test_submissions_while_the_broker_is_unreachable_are_delivered_when_it_returns(
     pg_database: Any, namespace: str, tmp_path: Path
 ) -> None:
-    proxy = TcpProxy(infra.AMQP_PORT)
+    proxy = TcpProxy(infra.AMQP_HOST, infra.AMQP_PORT)
     await proxy.open()
     amqp = infra.AMQP_URL.replace(f":{infra.AMQP_PORT}/", f":{proxy.port}/")
     assert amqp != infra.AMQP_URL
@@ -177,5 +137,4 @@ async def test_submissions_while_the_broker_is_unreachable_are_delivered_when_it
             await run_story(client)
     finally:
         cluster.stop_all()
-        if proxy.server is not None:
-            await proxy.cut()
+        await proxy.close()

@@ -26,8 +26,16 @@ Cascade is running (embedded mode: one process, SQLite files in {data}, in-proce
 """
 
 
+def embedded_defaults(settings: Settings) -> Settings:
+    """What embedded mode changes in the defaults: the demo directory, users and programs are
+    seeded (``CASCADE_SEED_DEMO``, off elsewhere) unless the setting says otherwise."""
+    if "seed_demo" not in settings.model_fields_set:
+        settings.seed_demo = True
+    return settings
+
+
 def build_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = embedded_defaults(settings or Settings())
     app = create_app(all_services(), settings, migrate=True, title="Cascade (embedded)")
     app.include_router(portal_router)  # calls the APIs of this same app in-process
     app.include_router(results_screens_router)
@@ -40,7 +48,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = Settings()
+    settings = embedded_defaults(Settings())
     if "demo_history" not in settings.model_fields_set:
         # The demo: Huế's wards with plans in force and months of progress reports.
         settings.demo_history = settings.seed_demo

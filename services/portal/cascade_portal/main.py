@@ -23,11 +23,17 @@ def build_app(settings: PortalSettings | None = None) -> FastAPI:
     async def root() -> RedirectResponse:
         return RedirectResponse("/portal/")
 
-    # /api/portal/health is what the service image's HEALTHCHECK asks every service.
+    # /api/portal/health/ready is what the service image's HEALTHCHECK asks every service. The
+    # portal keeps no state of its own: it is ready as soon as it answers.
     @app.get("/portal/health", include_in_schema=False)
     @app.get("/api/portal/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/api/portal/health/ready", include_in_schema=False)
+    async def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    @app.get("/api/portal/health/live", include_in_schema=False)
+    async def live() -> dict[str, str]:
+        return {"status": "live"}
 
     return app
 

@@ -23,6 +23,15 @@ class EventBus(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    @property
+    def connected(self) -> bool:
+        """Whether events can be published and delivered now (readiness asks)."""
+        return True
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:  # noqa: B027 (optional)
+        """Call ``callback`` each time the connection to the broker is restored after a loss.
+        A bus without a broker never loses it, so by default the callback is never called."""
+
     @abstractmethod
     async def declare(self, subscriptions: Mapping[str, Sequence[str]]) -> None:
         """Declare the exchange and every consuming service's queue with its bindings, so an

@@ -3,21 +3,26 @@
 Topology (``ns`` is the namespace, ``cascade`` in production, unique per test run):
 - ``{ns}.events``: durable topic exchange; routing key = event type.
 - ``{ns}.{service}``: one durable quorum queue per consuming service, bound to its event types,
-  with ``x-delivery-limit`` and dead-lettering to ``{ns}.dlx`` under the service's name.
+  with ``x-delivery-limit`` and dead-lettering to ``{ns}.dlx`` under the service's name, *at least
+  once*: the queue keeps a dead-lettered message until the dead-letter queue has confirmed it, so
+  a broker restart or an unroutable dead-letter target in between loses nothing.
 - ``{ns}.dlx`` / ``{ns}.{service}.dead``: where a message that failed too often is parked,
   visible, until :meth:`RabbitMQBus.replay_dead_letters` moves it back.
 
 Publishing uses a channel with publisher confirms and ``on_return_raises`` (unroutable is an
 error), persistent messages, many confirms in flight, and a timeout on every publish. Each
 consumer has its own channel with its prefetch set before consuming. ``connect_robust`` restores
-the connection, channels, queues and consumers after the broker or the network drops.
+the connection, channels, queues and consumers after the broker or the network drops, trying
+again every 0.5-1 s (jittered per process, so a fleet does not reconnect in step); callbacks
+given to :meth:`RabbitMQBus.on_reconnect` then run (the outbox relay publishes its backlog).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aio_pika
@@ -46,6 +51,7 @@ class RabbitMQBus(EventBus):
         publish_timeout: float = 10.0,
         connect_attempts: int = 60,
         retry_delay: float = 0.2,
+        reconnect_interval: float = 0.5,
         connection_name: str | None = None,
     ) -> None:
         self.url = url
@@ -57,6 +63,9 @@ class RabbitMQBus(EventBus):
         self.publish_timeout = publish_timeout
         self.connect_attempts = connect_attempts
         self.retry_delay = retry_delay
+        self.reconnect_interval = reconnect_interval * (1 + random.random())
+        """Seconds between reconnection attempts after a loss, jittered per process."""
+        self._reconnect_callbacks: list[Callable[[], None]] = []
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -65,6 +74,7 @@ class RabbitMQBus(EventBus):
         self._consumer_channels: list[AbstractChannel] = []
         self._consumer_tags: dict[str, str] = {}
         self._subscriptions: dict[str, list[str]] = {}
+        self._legacy_queues: set[str] = set()
 
     # -- names --------------------------------------------------------------------------------
     @property
@@ -89,6 +99,7 @@ class RabbitMQBus(EventBus):
                 self._connection = await aio_pika.connect_robust(
                     self.url,
                     timeout=10,
+                    reconnect_interval=self.reconnect_interval,
                     client_properties={"connection_name": self.connection_name},
                 )
                 break
@@ -99,12 +110,35 @@ class RabbitMQBus(EventBus):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         assert self._connection is not None
+        self._connection.reconnect_callbacks.add(self._reconnected)
         self._publish_channel = await self._connection.channel(
             publisher_confirms=True, on_return_raises=True
         )
         self._exchange = await self._publish_channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
         )
+
+    @property
+    def connected(self) -> bool:
+        connection, channel = self._connection, self._publish_channel
+        return (
+            connection is not None
+            and not connection.is_closed
+            and connection.connected.is_set()
+            and channel is not None
+            and not channel.is_closed
+        )
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        self._reconnect_callbacks.append(callback)
+
+    def _reconnected(self, *_: Any) -> None:
+        log.info("reconnected to RabbitMQ")
+        for callback in self._reconnect_callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("a reconnect callback failed")
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -121,6 +155,10 @@ class RabbitMQBus(EventBus):
             "x-delivery-limit": self.delivery_limit,
             "x-dead-letter-exchange": self.dead_letter_exchange_name,
             "x-dead-letter-routing-key": service,
+            # Dead-letter at least once; the strategy needs reject-publish (with the default
+            # drop-head, RabbitMQ falls back to at most once).
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
         }
 
     async def declare(self, subscriptions: Mapping[str, Sequence[str]]) -> None:
@@ -131,9 +169,8 @@ class RabbitMQBus(EventBus):
         )
         for service, patterns in subscriptions.items():
             self._subscriptions[service] = list(patterns)
-            queue = await channel.declare_queue(
-                self.queue_name(service), durable=True, arguments=self._queue_arguments(service)
-            )
+            await self._declare_service_queue(service)
+            queue = await channel.declare_queue(self.queue_name(service), passive=True)
             for pattern in patterns:
                 await queue.bind(self.exchange_name, routing_key=pattern)
             dead = await channel.declare_queue(
@@ -142,6 +179,28 @@ class RabbitMQBus(EventBus):
                 arguments={"x-queue-type": "quorum"},
             )
             await dead.bind(dlx, routing_key=service)
+
+    async def _declare_service_queue(self, service: str) -> None:
+        """Declare the service's queue with today's arguments, on a channel of its own: a queue
+        declared by an older release with other arguments (at-most-once dead-lettering) makes
+        RabbitMQ refuse and close the channel. That queue is then used as it is, and the log
+        says how to give it the new arguments (docs/deployment.md, "Dead letters")."""
+        assert self._connection is not None
+        name = self.queue_name(service)
+        try:
+            async with self._connection.channel() as channel:
+                await channel.declare_queue(
+                    name, durable=True, arguments=self._queue_arguments(service)
+                )
+        except aio_pika.exceptions.ChannelPreconditionFailed as exc:
+            self._legacy_queues.add(name)
+            log.error(
+                "queue %s exists with other arguments (%s); it is used as it is, with "
+                "at-most-once dead-lettering: apply the policy in docs/deployment.md "
+                '("Dead letters") or recreate the queue while the service is stopped',
+                name,
+                exc,
+            )
 
     # -- publishing ---------------------------------------------------------------------------
     @staticmethod
@@ -182,9 +241,13 @@ class RabbitMQBus(EventBus):
         assert self._connection is not None, "start() first"
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self.prefetch)  # before consume: trap #645
-        queue = await channel.declare_queue(
-            self.queue_name(service), durable=True, arguments=self._queue_arguments(service)
-        )
+        name = self.queue_name(service)
+        if name in self._legacy_queues:
+            queue = await channel.declare_queue(name, passive=True)
+        else:
+            queue = await channel.declare_queue(
+                name, durable=True, arguments=self._queue_arguments(service)
+            )
         self._consumer_channels.append(channel)
         self._queues[service] = queue
 
