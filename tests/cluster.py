@@ -46,6 +46,8 @@ class Cluster:
         self.logs = logs
         self.amqp_urls = {s: amqp_url for s in SERVICES}
         self.ports = {s: free_port() for s in SERVICES}
+        self.extra_env: dict[str, str] = {}
+        """Settings every service of this cluster gets besides the defaults below."""
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def env(self, service: str, **extra: str) -> dict[str, str]:
@@ -75,6 +77,7 @@ class Cluster:
             env["CASCADE_AUDIT_SERVICE_URLS"] = json.dumps(
                 {s: f"http://127.0.0.1:{port}" for s, port in self.ports.items()}
             )
+        env.update(self.extra_env)
         env.update(extra)
         return env
 

@@ -1,17 +1,21 @@
 """Operators' commands: ``cascade-migrate`` and ``cascade-admin``.
 
-``cascade-admin`` counts and replays a service's dead letters, and mints a bearer token for an
+``cascade-admin`` counts and replays a service's dead letters, mints a bearer token for an
 operator where there is no identity provider (``cascade-admin token``): signed with the
-``CASCADE_JWT_SECRET`` the services verify with, exactly as the dev-token endpoint signs.
+``CASCADE_JWT_SECRET`` the services verify with, exactly as the dev-token endpoint signs, and
+makes one broker user per service (``cascade-admin broker-users``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import sys
+from pathlib import Path
 from typing import NoReturn
 
+from cascade_shared import broker_users
 from cascade_shared.app import all_services, load_service
 from cascade_shared.auth import ROLES, Principal, TokenVerifier
 from cascade_shared.bus import make_bus
@@ -78,9 +82,44 @@ def _token(args: argparse.Namespace) -> None:
     print(TokenVerifier(settings).issue(principal, args.ttl))
 
 
+def _password_of(folder: Path, service: str) -> str:
+    """The service's broker password, kept in ``folder/<service>`` (made on first use)."""
+    path = folder / service
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _broker_users(args: argparse.Namespace) -> None:
+    """Print or apply one broker user per service with the rights its events need."""
+    settings = Settings()
+    users = broker_users.broker_users(args.template, settings.namespace)
+    if not args.apply:
+        for line in broker_users.rabbitmqctl_commands(users, args.vhost, "CHANGE-ME"):
+            print(line)
+        return
+    admin_user, _, admin_password = args.admin.partition(":")
+    asyncio.run(
+        broker_users.apply(
+            users,
+            management_url=args.apply,
+            admin=(admin_user, admin_password),
+            vhost=args.vhost,
+            passwords={u.service: _password_of(args.passwords, u.service) for u in users},
+            namespace=settings.namespace,
+            delivery_limit=settings.delivery_limit,
+        )
+    )
+    for u in users:
+        print(f"{u.name}: publishes {', '.join(broker_users.produced_by(u.service)) or 'nothing'}")
+
+
 def admin_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="cascade-admin", description="Operate Cascade: dead letters, operators' tokens."
+        prog="cascade-admin",
+        description="Operate Cascade: dead letters, operators' tokens, broker users.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_ in (
@@ -114,9 +153,30 @@ def admin_main(argv: list[str] | None = None) -> None:
         metavar="SECONDS",
         help="lifetime (default: CASCADE_TOKEN_TTL_SECONDS, 8 hours)",
     )
+    p = sub.add_parser(
+        "broker-users",
+        help="one RabbitMQ user per service, allowed to publish only its own event types",
+        description="Print the rabbitmqctl commands that make one broker user per service "
+        "(TEMPLATE with {service}), each allowed to publish only the event types it produces, "
+        "or apply them through the management API (--apply URL). Then give each service its "
+        "user in CASCADE_AMQP_URL and set CASCADE_BROKER_USER_TEMPLATE to TEMPLATE.",
+    )
+    p.add_argument("--template", default="cascade-{service}")
+    p.add_argument("--vhost", default="/")
+    p.add_argument("--apply", metavar="MANAGEMENT_URL", help="e.g. http://127.0.0.1:15672")
+    p.add_argument("--admin", default="guest:guest", help="management API user:password")
+    p.add_argument(
+        "--passwords",
+        type=Path,
+        default=Path("broker-passwords"),
+        help="folder of one password file per service, made when missing (with --apply)",
+    )
     args = parser.parse_args(argv)
     if args.command == "token":
         _token(args)
+        return
+    if args.command == "broker-users":
+        _broker_users(args)
         return
     action = "count" if args.command == "dead-count" else "replay"
     try:

@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     prefetch: int = 32
     delivery_limit: int = Field(default=5, description="deliveries before a message is parked")
     publish_timeout: float = 10.0
+    broker_user_template: str | None = Field(
+        default=None,
+        description="each service's own broker user, e.g. 'cascade-{service}': when set, a "
+        "consumer applies an event only if the broker validated that its producer's user sent "
+        "it (others are parked); unset, events are not checked (embedded, development)",
+    )
     relay_batch_size: int = 200
     relay_poll_interval: float = 1.0
     relay_stuck_seconds: float = Field(

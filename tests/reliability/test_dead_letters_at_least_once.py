@@ -101,7 +101,7 @@ async def test_a_queue_declared_by_an_earlier_release_is_used_as_it_is(namespace
         channel = await connection.channel()
         earlier = {
             k: v
-            for k, v in bus._queue_arguments(SERVICE).items()
+            for k, v in bus.queue_arguments(SERVICE).items()
             if k not in ("x-dead-letter-strategy", "x-overflow")
         }
         await channel.declare_queue(bus.queue_name(SERVICE), durable=True, arguments=earlier)

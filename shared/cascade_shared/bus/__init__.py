@@ -20,6 +20,7 @@ def make_bus(settings: Settings) -> EventBus:
             delivery_limit=settings.delivery_limit,
             publish_timeout=settings.publish_timeout,
             connection_name=f"{settings.namespace}.{settings.service}",
+            producer_user=settings.broker_user_template,
         )
     return InProcessBus(
         delivery_limit=settings.delivery_limit,

@@ -24,6 +24,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aio_pika
 from aio_pika.abc import (
@@ -36,8 +37,12 @@ from aio_pika.abc import (
 
 from cascade_shared.bus.base import EventBus, EventHandler
 from cascade_shared.envelope import Envelope
+from cascade_shared.events import CATALOGUE
 
 log = logging.getLogger(__name__)
+
+REPLAYED_FROM = "x-replayed-from-user"
+"""Header of a parked message sent back to its queue: the broker user that first sent it."""
 
 
 class RabbitMQBus(EventBus):
@@ -53,8 +58,14 @@ class RabbitMQBus(EventBus):
         retry_delay: float = 0.2,
         reconnect_interval: float = 0.5,
         connection_name: str | None = None,
+        producer_user: str | None = None,
     ) -> None:
         self.url = url
+        self.user = unquote(urlsplit(url).username or "guest")
+        """The broker user this process connects as: the validated ``user_id`` of what it sends."""
+        self.producer_user = producer_user
+        """Template of each producing service's broker user (``cascade-{service}``): when set, an
+        event is applied only if the broker validated that its producer's user sent it."""
         self.connection_name = connection_name or f"{namespace}.cascade"
         """Shown by the broker (management UI, ``rabbitmqctl list_connections``)."""
         self.namespace = namespace
@@ -149,7 +160,7 @@ class RabbitMQBus(EventBus):
         self._queues.clear()
         self._consumer_channels.clear()
 
-    def _queue_arguments(self, service: str) -> dict[str, Any]:
+    def queue_arguments(self, service: str) -> dict[str, Any]:
         return {
             "x-queue-type": "quorum",
             "x-delivery-limit": self.delivery_limit,
@@ -162,15 +173,25 @@ class RabbitMQBus(EventBus):
         }
 
     async def declare(self, subscriptions: Mapping[str, Sequence[str]]) -> None:
-        assert self._publish_channel is not None, "start() first"
-        channel = self._publish_channel
-        dlx = await channel.declare_exchange(
+        assert self._publish_channel is not None and self._connection is not None, "start() first"
+        await self._publish_channel.declare_exchange(
             self.dead_letter_exchange_name, aio_pika.ExchangeType.DIRECT, durable=True
         )
         for service, patterns in subscriptions.items():
             self._subscriptions[service] = list(patterns)
-            await self._declare_service_queue(service)
-            queue = await channel.declare_queue(self.queue_name(service), passive=True)
+            try:
+                await self._declare_service_topology(service, patterns)
+            except aio_pika.exceptions.ChannelAccessRefused as exc:
+                # With one broker user per service, a service may declare only its own queue;
+                # the operator declared the others (cascade-admin broker-users --apply).
+                log.info("%s's queue is not this broker user's to declare (%s)", service, exc)
+
+    async def _declare_service_topology(self, service: str, patterns: Sequence[str]) -> None:
+        assert self._connection is not None
+        await self._declare_service_queue(service)
+        async with self._connection.channel() as channel:
+            # No second declare: a service may bind another's queue, not read its state.
+            queue = await channel.get_queue(self.queue_name(service), ensure=False)
             for pattern in patterns:
                 await queue.bind(self.exchange_name, routing_key=pattern)
             dead = await channel.declare_queue(
@@ -178,7 +199,7 @@ class RabbitMQBus(EventBus):
                 durable=True,
                 arguments={"x-queue-type": "quorum"},
             )
-            await dead.bind(dlx, routing_key=service)
+            await dead.bind(self.dead_letter_exchange_name, routing_key=service)
 
     async def _declare_service_queue(self, service: str) -> None:
         """Declare the service's queue with today's arguments, on a channel of its own: a queue
@@ -190,7 +211,7 @@ class RabbitMQBus(EventBus):
         try:
             async with self._connection.channel() as channel:
                 await channel.declare_queue(
-                    name, durable=True, arguments=self._queue_arguments(service)
+                    name, durable=True, arguments=self.queue_arguments(service)
                 )
         except aio_pika.exceptions.ChannelPreconditionFailed as exc:
             self._legacy_queues.add(name)
@@ -203,8 +224,7 @@ class RabbitMQBus(EventBus):
             )
 
     # -- publishing ---------------------------------------------------------------------------
-    @staticmethod
-    def _message(envelope: Envelope) -> aio_pika.Message:
+    def _message(self, envelope: Envelope) -> aio_pika.Message:
         return aio_pika.Message(
             body=envelope.to_json(),
             message_id=str(envelope.id),
@@ -214,6 +234,9 @@ class RabbitMQBus(EventBus):
             correlation_id=envelope.correlation_id,
             timestamp=envelope.occurred_at,
             app_id=envelope.producer,
+            # RabbitMQ refuses a message whose user_id is not the connection's user, so the
+            # consumers can trust it to say who sent it.
+            user_id=self.user,
             headers={"x-event-version": envelope.version, "x-producer": envelope.producer},
         )
 
@@ -246,7 +269,7 @@ class RabbitMQBus(EventBus):
             queue = await channel.declare_queue(name, passive=True)
         else:
             queue = await channel.declare_queue(
-                name, durable=True, arguments=self._queue_arguments(service)
+                name, durable=True, arguments=self.queue_arguments(service)
             )
         self._consumer_channels.append(channel)
         self._queues[service] = queue
@@ -256,6 +279,16 @@ class RabbitMQBus(EventBus):
                 envelope = Envelope.from_json(message.body)
             except Exception:
                 log.exception("unreadable message %s parked", message.message_id)
+                await self._settle(message.reject(requeue=False))
+                return
+            refusal = self.refusal(envelope, message.user_id, message.headers or {})
+            if refusal is not None:
+                log.error(
+                    "refused %s %s, parked without applying it: %s",
+                    envelope.type,
+                    envelope.id,
+                    refusal,
+                )
                 await self._settle(message.reject(requeue=False))
                 return
             try:
@@ -276,6 +309,30 @@ class RabbitMQBus(EventBus):
             await self._settle(message.ack())
 
         self._consumer_tags[service] = await queue.consume(on_message)
+
+    def refusal(
+        self, envelope: Envelope, sender: str | None, headers: Mapping[str, Any]
+    ) -> str | None:
+        """Why this delivery must not be applied, or None. Checked only when each service has
+        its own broker user: the event's type must be one its claimed producer produces, and
+        the broker-validated sender must be that producer's user (or this service itself,
+        sending back what it parked, vouching for the original sender)."""
+        if self.producer_user is None:
+            return None
+        spec = CATALOGUE.get(envelope.type)
+        if spec is None:
+            return f"{envelope.type} is not an event type of the catalogue"
+        if spec.producer != envelope.producer:
+            return f"{envelope.producer} does not produce {envelope.type} ({spec.producer} does)"
+        expected = self.producer_user.format(service=envelope.producer)
+        if sender == self.user and headers.get(REPLAYED_FROM) is not None:
+            sender = str(headers[REPLAYED_FROM])  # a replay: who sent it in the first place
+        if sender != expected:
+            return (
+                f"it claims to come from {envelope.producer} (broker user {expected}) "
+                f"but broker user {sender or 'unknown'} sent it"
+            )
+        return None
 
     @staticmethod
     async def _settle(outcome: Any) -> None:
@@ -321,6 +378,8 @@ class RabbitMQBus(EventBus):
                         "x-last-death-reason",
                     )
                 }
+                if message.user_id and message.user_id != self.user:
+                    headers[REPLAYED_FROM] = message.user_id
                 await channel.default_exchange.publish(
                     aio_pika.Message(
                         body=message.body,
@@ -330,6 +389,7 @@ class RabbitMQBus(EventBus):
                         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                         correlation_id=message.correlation_id,
                         app_id=message.app_id,
+                        user_id=self.user,
                         headers=headers,
                     ),
                     routing_key=self.queue_name(service),
