@@ -21,6 +21,7 @@ from cascade_shared.events import SUBSCRIPTIONS
 from cascade_shared.guards import RequestGuard
 from cascade_shared.health import health_router
 from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
+from cascade_shared.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from cascade_shared.migrations import upgrade
 from cascade_shared.outages import install_outage_handlers
 from cascade_shared.problems import install_problem_handlers
@@ -58,6 +59,7 @@ def create_app(
     """An app serving ``definitions``. ``migrate`` upgrades each database first (embedded)."""
     single = definitions[0].name if len(definitions) == 1 else None
     the_bus = bus or make_bus(settings)
+    metrics = Metrics()
     secret = dev_secret(settings) if (settings.dev_tokens and not settings.jwks_url) else None
 
     @asynccontextmanager
@@ -66,7 +68,7 @@ def create_app(
         app.state.runtimes = runtimes
         app.state.bus = the_bus
         for definition in definitions:
-            runtime = ServiceRuntime(definition, settings, the_bus)
+            runtime = ServiceRuntime(definition, settings, the_bus, metrics)
             if migrate:
                 await upgrade(definition, runtime.database_url)
             runtimes[definition.name] = runtime
@@ -94,9 +96,13 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.token_verifier = TokenVerifier(settings, secret)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # For Prometheus, on each process's own port (the gateway does not route it).
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_problem_handlers(app)
     install_outage_handlers(app)
     for definition in definitions:

@@ -170,6 +170,8 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._retry_due = False
+        self.published_total = 0
+        """Events this relay has published since it was made (``/metrics``)."""
         self.last_pass_at: float | None = None
         """``time.monotonic()`` when the relay last finished a pass (readiness asks)."""
 
@@ -301,6 +303,7 @@ class OutboxRelay:
             await conn.execute(
                 update(t).where(t.c.seq.in_(confirmed)).values(published_at=utcnow())
             )
+            self.published_total += len(confirmed)
         for row, err in zip(rows, results, strict=True):
             if err is not None:
                 attempts = row.attempts + 1

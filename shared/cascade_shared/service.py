@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +28,7 @@ from cascade_shared.bus.base import EventBus
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
 from cascade_shared.logs import correlation_id
+from cascade_shared.metrics import Metrics
 from cascade_shared.outages import is_transient
 from cascade_shared.outbox import OutboxRelay, prune_published, record_event
 from cascade_shared.settings import Settings
@@ -91,8 +93,15 @@ class ServiceDefinition:
 
 
 class ServiceRuntime:
-    def __init__(self, definition: ServiceDefinition, settings: Settings, bus: EventBus) -> None:
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: Settings,
+        bus: EventBus,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.definition = definition
+        self.metrics = metrics or Metrics()
         self.name = definition.name
         self.settings = settings
         self.bus = bus
@@ -143,6 +152,8 @@ class ServiceRuntime:
     async def handle(self, envelope: Envelope) -> None:
         """Apply one delivery exactly once: inbox claim, handler and its events in one commit."""
         token = correlation_id.set(envelope.correlation_id)
+        started = time.perf_counter()
+        outcome = "failed"
         try:
             # A database that is restarting or briefly unreachable is retried here, in place,
             # so it does not use up the message's deliveries and park a good event.
@@ -153,21 +164,26 @@ class ServiceRuntime:
                 reraise=True,
             ):
                 with attempt:
-                    await self._apply(envelope)
+                    outcome = "applied" if await self._apply(envelope) else "repeat"
         finally:
             correlation_id.reset(token)
+            self.metrics.event_handled(
+                self.name, envelope.type, outcome, time.perf_counter() - started
+            )
 
-    async def _apply(self, envelope: Envelope) -> None:
+    async def _apply(self, envelope: Envelope) -> bool:
+        """True when applied, False when the inbox dropped it as a repeat."""
         handlers = self.definition.handlers
         handler = handlers.get(envelope.type) or handlers.get("#")
         async with self.sessionmaker() as session, session.begin():
             if not await inbox.claim(session, self.definition.inbox, self.name, envelope):
                 self.duplicates_dropped += 1
                 log.info("dropped a repeat of %s %s", envelope.type, envelope.id)
-                return
+                return False
             if handler is not None:
                 await handler(HandlerContext(self, session, envelope), envelope)
         self.handled += 1
+        return True
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(

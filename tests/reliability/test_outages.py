@@ -21,6 +21,7 @@ import httpx
 
 from tests import infra
 from tests.cluster import make_cluster
+from tests.integration.test_metrics import samples, value
 from tests.proxy import TcpProxy
 from tests.story import cases_of, create_draft, eventually, fix, token
 
@@ -94,6 +95,10 @@ async def test_a_broker_outage_makes_a_service_unready_and_its_backlog_follows_i
             for plan_id in plan_ids:  # the outbox keeps each event while the broker is away
                 r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafter)
                 assert r.status_code == 200, r.text
+            # What an operator's alert watches: the backlog and its age, on the service itself.
+            backlog = samples((await _get(port, "/metrics")).text)
+            assert value(backlog, "cascade_outbox_pending", service="plans") == len(plan_ids)
+            assert value(backlog, "cascade_outbox_oldest_unpublished_seconds", service="plans") > 0
             await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - cut_at)))
             assert arrivals == []
 
@@ -114,6 +119,9 @@ async def test_a_broker_outage_makes_a_service_unready_and_its_backlog_follows_i
                 return (await _get(port, "/api/plans/health/ready")).status_code == 200
 
             await eventually(ready, timeout=15)
+            after = samples((await _get(port, "/metrics")).text)
+            assert value(after, "cascade_outbox_pending", service="plans") == 0
+            assert value(after, "cascade_outbox_published_total", service="plans") >= len(plan_ids)
 
             async def all_cases() -> bool:
                 return all([len(await cases_of(client, drafter, p)) == 1 for p in plan_ids])
