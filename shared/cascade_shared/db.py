@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,3 +45,18 @@ async def transaction(
     """A session whose work commits on success and rolls back on any exception."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+def advisory_key(name: str) -> int:
+    """A PostgreSQL advisory lock key for ``name`` (the same in every process)."""
+    return zlib.crc32(name.encode())
+
+
+async def serialize(session: AsyncSession, name: str) -> None:
+    """Hold the lock named ``name`` until the session's transaction ends, so replicas doing the
+    same one-off work (seeding, say) take turns; the second then finds it done. SQLite has one
+    writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)}
+        )

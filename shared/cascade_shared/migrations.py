@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import zlib
 from functools import cache
 from pathlib import Path
 
@@ -20,11 +19,12 @@ from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from cascade_shared.db import advisory_key
 from cascade_shared.service import ServiceDefinition
 
 
 def _lock_id(name: str) -> int:
-    return zlib.crc32(f"cascade-migrate:{name}".encode())
+    return advisory_key(f"cascade-migrate:{name}")
 
 
 def run_env(metadata: MetaData, service: str) -> None:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from cascade_shared.db import serialize
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
 from cascade_approvals.api.routes import cases, delegations, figures, policy, threads
@@ -17,6 +18,7 @@ POLICY_FILE = Path(__file__).parent / "policy.json"
 async def on_start(runtime: ServiceRuntime) -> None:
     """Install the shipped policy the first time the service starts on an empty database."""
     async with runtime.sessionmaker() as session, session.begin():
+        await serialize(session, "cascade-approvals:policy")  # replicas starting at once
         if await policy_count(session) == 0:
             await install_policy(session, load_policy(POLICY_FILE), "policy.json")
 

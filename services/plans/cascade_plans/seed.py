@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cascade_shared.db import serialize
 from cascade_shared.service import ServiceRuntime
 from sqlmodel import select
 
@@ -57,6 +58,7 @@ async def seed_directory_and_programs(
     for extra in more_plans:
         data["plans"] += json.loads(extra.read_text(encoding="utf-8"))["plans"]
     async with runtime.sessionmaker() as session, session.begin():
+        await serialize(session, "cascade-plans:seed")  # replicas starting at once take turns
         if (await session.exec(select(OrgUnit).limit(1))).first() is not None:
             return False
         for u in data["units"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cascade_shared.db import serialize
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
 from sqlmodel import select
 
@@ -23,6 +24,7 @@ async def on_start(runtime: ServiceRuntime) -> None:
     body = json.loads(POLICY_FILE.read_text(encoding="utf-8"))
     policy_from_dict(body)
     async with runtime.sessionmaker() as session, session.begin():
+        await serialize(session, "cascade-results:policy")  # replicas starting at once
         if (await session.exec(select(ReportingPolicyRow).limit(1))).first() is None:
             session.add(
                 ReportingPolicyRow(version=str(body["version"]), body=body, source="policy.json")
