@@ -18,6 +18,7 @@ from cascade_audit.reconciliation import reconcile
 from cascade_audit.settings import AuditSettings
 from cascade_plans.models import outbox as plans_outbox
 from cascade_shared.auth import Principal
+from cascade_shared.envelope import Envelope
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, insert
 
@@ -106,6 +107,25 @@ async def test_reconciliation_finds_nothing_missing_then_names_a_dropped_event(
         ("plans", lost, "plan.submitted")
     ]
     assert report["services"]["plans"]["missing"] == 1
+    assert report["unexplained"] == []
+
+    # The other way: an event nobody's outbox published, put on the bus by hand, is chained by
+    # audit (embedded mode has no broker users to refuse it) and named as unexplained.
+    made_up = Envelope(
+        type="plan.approved",
+        producer="plans",
+        subject_id=str(uuid.uuid4()),
+        payload={"plan_id": str(uuid.uuid4()), "version": 1, "title": "Kế hoạch không có thật"},
+    )
+    bus = transport.app.state.bus  # type: ignore[attr-defined]
+    assert await bus.publish([made_up]) == [None]
+    params["until"] = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    r = await client.get("/api/audit/reconciliation", params=params, headers=auditor)
+    report = r.json()
+    assert report["complete"] is False
+    assert [(u["event_id"], u["producer"]) for u in report["unexplained"]] == [
+        (str(made_up.id), "plans")
+    ]
 
     r = await client.get(
         "/api/audit/reconciliation",

@@ -1,6 +1,6 @@
 """Running the reconciliation: ask each service's outbox what it published in a window (in this
 process directly, elsewhere through ``/api/<service>/outbox/published``), then look every event
-id up in the store."""
+id up in the store, and every record of the window up in what was published."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cascade_shared.service import ServiceRuntime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cascade_audit.domain.reconcile import Published, Reconciliation
+from cascade_audit.domain.reconcile import Published, Reconciliation, Unexplained
 from cascade_audit.models import AuditRecord
 from cascade_audit.settings import AuditSettings
 
@@ -74,6 +74,22 @@ async def held_ids(engine: AsyncEngine, ids: Sequence[str]) -> set[str]:
     return found
 
 
+async def held_records(
+    engine: AsyncEngine, since: datetime | None, until: datetime | None
+) -> list[Unexplained]:
+    """The records of events that occurred in [since, until): each must have been published."""
+    query = select(
+        records.c.event_id, records.c.event_type, records.c.producer, records.c.occurred_at
+    )
+    if since is not None:
+        query = query.where(records.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(records.c.occurred_at < until)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query.order_by(records.c.occurred_at))).all()
+    return [Unexplained(r.event_id, r.event_type, r.producer, r.occurred_at) for r in rows]
+
+
 async def reconcile(
     audit_engine: AsyncEngine,
     settings: AuditSettings,
@@ -86,39 +102,52 @@ async def reconcile(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Reconciliation:
     """Compare, per producing service, what its outbox published in [since, until) with what
-    the audit store holds. Services running in this process are read directly; the others
-    through their base URL (``CASCADE_AUDIT_BASE_URL`` / ``CASCADE_AUDIT_SERVICE_URLS``), with
-    the caller's bearer token."""
+    the audit store holds; and, the other way, name every record of an event that occurred in
+    [since, until) that no outbox published (an event occurs before it is published, so the
+    outboxes are read from ``since`` up to now for this). Services running in this process are
+    read directly; the others through their base URL (``CASCADE_AUDIT_BASE_URL`` /
+    ``CASCADE_AUDIT_SERVICE_URLS``), with the caller's bearer token."""
     result = Reconciliation()
     local = local or {}
-    params = {
-        k: v.isoformat() for k, v in {"since": since, "until": until}.items() if v is not None
-    }
     headers = {"Authorization": authorization} if authorization else {}
     page = settings.reconcile_page
+    published_ids: set[str] = set()
     async with httpx.AsyncClient(
         headers=headers, timeout=settings.reconcile_timeout, transport=transport
     ) as client:
-        for service in services:
+
+        async def listed(service: str, start: Any, end: Any) -> list[Published] | None:
             runtime = local.get(service)
+            window = {k: v.isoformat() for k, v in {"since": start, "until": end}.items() if v}
             try:
                 if runtime is not None:
-                    source = _local(runtime, since, until, page)
+                    source = _local(runtime, start, end, page)
                 else:
                     base = settings.url_for(service)
                     if base is None:
                         result.failed(service, "no base URL configured for this service")
-                        continue
-                    source = _remote(client, base, service, params, page)
-                published = [
+                        return None
+                    source = _remote(client, base, service, window, page)
+                return [
                     Published(service, i["event_id"], i["event_type"], i["published_at"])
                     async for i in source
                 ]
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 result.failed(service, f"could not list its published events: {exc!r}"[:500])
+                return None
+
+        for service in services:
+            published = await listed(service, since, until)
+            if published is None:
                 continue
             held = await held_ids(audit_engine, [p.event_id for p in published])
             result.add(service, published, held)
+            published_ids.update(p.event_id for p in published)
+            if until is not None:  # published after the window, occurred in it
+                later = await listed(service, until, None)
+                published_ids.update(p.event_id for p in later or ())
+        if result.answered:
+            result.explain(await held_records(audit_engine, since, until), published_ids)
     return result
 
 
@@ -144,5 +173,14 @@ def report(result: Reconciliation, since: Any, until: Any) -> dict[str, Any]:
                 "published_at": m.published_at,
             }
             for m in result.missing
+        ],
+        "unexplained": [
+            {
+                "event_id": u.event_id,
+                "event_type": u.event_type,
+                "producer": u.producer,
+                "occurred_at": u.occurred_at,
+            }
+            for u in result.unexplained
         ],
     }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from cascade_shared.envelope import utcnow
+from cascade_shared.params import ZonedTime
 from cascade_shared.problems import Problem, invalid
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from cascade_audit.api.deps import CentralAuditor, Operator, Runtime
 from cascade_audit.archive import export_period
@@ -33,12 +34,21 @@ class MissingEvent(BaseModel):
     published_at: datetime | str
 
 
+class UnexplainedRecord(BaseModel):
+    event_id: str
+    event_type: str
+    producer: str
+    occurred_at: datetime | str
+
+
 class ReconciliationReport(BaseModel):
     since: datetime | None
     until: datetime | None
     complete: bool
     services: dict[str, Tally]
     missing: list[MissingEvent]
+    unexplained: list[UnexplainedRecord]
+    """Records of events that occurred in the window that no service's outbox published."""
 
 
 @router.get("/reconciliation", response_model=ReconciliationReport)
@@ -46,16 +56,16 @@ async def reconciliation(
     request: Request,
     user: CentralAuditor,
     runtime: Runtime,
-    since: AwareDatetime | None = Query(
-        default=None, description="published at or after (default: a day ago)"
-    ),
-    until: AwareDatetime | None = Query(
-        default=None, description="published before (default: now)"
-    ),
+    since: Annotated[
+        ZonedTime | None, Query(description="published at or after (default: a day ago)")
+    ] = None,
+    until: Annotated[ZonedTime | None, Query(description="published before (default: now)")] = None,
 ) -> dict[str, Any]:
     """For a window of publication times, every event each service's outbox published that the
-    audit store does not hold. ``complete`` is true when every service answered and none is
-    missing. Leave a few seconds between ``until`` and now so in-flight events have arrived."""
+    audit store does not hold (``missing``); and every record of an event that occurred in the
+    window that no outbox published (``unexplained``: made up, or sent by someone who is not a
+    Cascade service). ``complete`` is true when every service answered and both lists are
+    empty. Leave a few seconds between ``until`` and now so in-flight events have arrived."""
     until = until or utcnow()
     since = since or until - timedelta(days=1)
     if until <= since:
@@ -75,8 +85,10 @@ async def reconciliation(
 async def archive(
     user: Operator,
     runtime: Runtime,
-    since: AwareDatetime = Query(description="records that arrived at or after"),
-    until: AwareDatetime = Query(description="records that arrived before; must be in the past"),
+    since: Annotated[ZonedTime, Query(description="records that arrived at or after")],
+    until: Annotated[
+        ZonedTime, Query(description="records that arrived before; must be in the past")
+    ],
 ) -> StreamingResponse:
     """A closed period as a signed archive (.tar.gz): ``records.jsonl`` with every record's
     chain columns, ``checkpoints.jsonl``, ``manifest.json`` (range, start hash, chain head,
