@@ -47,7 +47,7 @@ def test_the_portal_alone_signs_in_with_a_token_and_calls_the_gateway(
     expect(page.locator(".problem")).to_contain_text("Mã truy cập không hợp lệ")
     page.get_by_label("Mã truy cập từ hệ thống định danh").fill(token)
     page.get_by_role("button", name="Đăng nhập bằng mã").click()
-    expect(page.locator(".who .user")).to_contain_text("vn.hue")
+    expect(page.locator(".who .user")).to_contain_text("Thành phố Huế")  # by name
     page.get_by_role("link", name="Bao phủ").click()
     expect(page.locator("tr[data-unit='vn.hue.huong-an']")).to_be_visible()
     cookie = next(c for c in context.cookies() if c["name"] == "cascade_session")

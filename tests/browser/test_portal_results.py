@@ -1,8 +1,9 @@
 """Results through the officials' portal in a real browser: a Hương An plan is approved (through
 the API), the ward's drafter fills in the month's report (refused first, the error naming the
 task and the field in Vietnamese), the ward head signs it off, the city approver sees it on the
-dashboard, accepts it, sees the row change and opens the explained score. And the dashboard fits
-a phone."""
+dashboard, accepts it, sees the row change and opens the explained score; every screen on the
+way names units, people and periods as officials do, never by code (``readable``). And the
+dashboard fits a phone."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser.readable import assert_reads_as_officials_write as reads_well
 from tests.infra import IN_CI
 from tests.results_story import approved_ward_plan, month_of, tracked_tasks
 from tests.story import WARD, eventually, token
@@ -81,7 +83,7 @@ def signed_in(browser: Browser, base: str, username: str, **options: Any) -> Pag
     page.goto("/portal/sign-in")
     page.get_by_label("Tên đăng nhập").select_option(username)
     page.locator("form:has(#username) button[type=submit]").click()
-    expect(page.locator(".who .user")).to_contain_text(".")
+    expect(page.locator(".who .user")).to_contain_text(" · ")  # who, and where: by name
     return page
 
 
@@ -100,11 +102,13 @@ def open_month(page: Page, month: str) -> None:
     expect(page.locator("h1")).to_have_text("Báo cáo kết quả thực hiện")
     period = page.locator(f"li.period[data-period='{month}']")
     expect(period).to_contain_text("Hạn gửi")
+    reads_well(page)
     if period.locator("a.open-report").count():
         period.locator("a.open-report").click()
     else:
         period.get_by_role("button", name="Lập báo cáo").click()
     expect(page.locator("h1")).to_contain_text("Báo cáo kết quả thực hiện tháng")
+    reads_well(page)
 
 
 def test_a_month_reported_signed_off_accepted_and_explained(
@@ -137,6 +141,7 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     line = drafter.locator(line_selector)
     expect(line.get_by_label("Kết quả thực hiện")).to_have_value(NARRATIVE)
     expect(line.get_by_label("Tỷ lệ hoàn thành (%)")).to_have_attribute("aria-invalid", "true")
+    reads_well(drafter)
     shoot(drafter, screenshots, "12-results-report-refused")
 
     # Not done yet: in progress, 40%. Saved, then read back as saved.
@@ -184,6 +189,8 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     expect(head.locator("#notice")).to_have_text("Đã ký duyệt và gửi báo cáo lên cấp trên")
     expect(head.locator("#report-status")).to_have_text("Đã gửi, chờ tiếp nhận")
     expect(head.locator("#report-form")).to_have_count(0)  # no longer editable
+    expect(head.locator("#report-meta")).to_contain_text("Gửi bởi Bí thư Đảng ủy phường Hương An")
+    reads_well(head)
 
     # The city approver sees it on the dashboard, waiting; names, never codes.
     city = signed_in(browser, portal_url, "approver.hue")
@@ -198,13 +205,16 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     overdue = city.locator(f"#overdue li[data-task-id='{task['id']}']")
     expect(overdue).to_contain_text("Phường Hương An")
     expect(overdue).to_contain_text("quá hạn")
+    reads_well(city)
 
     # It waits for the city's decision; the approver accepts it.
     nav(city, "Tiếp nhận báo cáo")
     waiting = city.locator(f"li.waiting-report[data-unit='{WARD}'][data-period='{month}']")
     expect(waiting).to_contain_text("Phường Hương An")
+    reads_well(city)
     waiting.locator("a.review-link").click()
     expect(city.locator(line_selector)).to_contain_text(EXCEL_NARRATIVE)
+    reads_well(city)
     city.locator("#decision input[value=accept]").check()
     city.locator("#send-decision").click()
     expect(city.locator("#notice")).to_have_text("Đã ghi nhận quyết định")
@@ -232,16 +242,21 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     score = city.locator("#score").inner_text()
     points = city.locator("#terms td.points").all_inner_texts()
     assert abs(float(score) - sum(float(p) for p in points)) < 0.05, (score, points)
+    reads_well(city)
     shoot(city, screenshots, "14-results-explained-score")
 
     # The accepted report reads the same for the drafter, and is no longer editable.
     drafter.goto(report_url)
     expect(drafter.locator("#report-status")).to_have_text("Đã tiếp nhận")
     expect(drafter.locator(line_selector).locator(".line-narrative")).to_have_text(EXCEL_NARRATIVE)
+    # Decided by the city's approver, whom the ward's directory does not show: by their unit.
+    expect(drafter.locator("#report-meta")).to_contain_text("Quyết định bởi Cán bộ Thành phố Huế")
+    reads_well(drafter)
 
     # English is one click away.
     city.get_by_role("link", name="English").click()
     expect(city.locator("h1")).to_have_text("How the score is made")
+    reads_well(city)
 
     for page in (drafter, head, city):
         page.context.close()

@@ -4,8 +4,10 @@ the other groups not applicable and submits; the ward head approves; the city ap
 it with a comment on the task; the drafter sees the comment beside the task, fixes, resubmits and
 sees the diff; the plan is approved; the drafter's bell and inbox show the news; the city's
 coverage dashboard shows the ward; the auditor finds the plan's trail and verifies the chain.
-And: a sibling ward's drafter cannot open the plan (a clear page, not a crash), and the screens
-fit a phone."""
+Every screen on the way speaks the officials' language: units, people and steps by name, days
+day first, periods as "Quý II/2026", the trail as sentences, never a code (``readable``). And:
+a sibling ward's drafter cannot open the plan (a clear page, not a crash), and the screens fit a
+phone."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pytest
 from cascade_plans.io.tables import INDICATOR_HEADERS, INDICATORS_SHEET, TASK_HEADERS, TASKS_SHEET
 from openpyxl import Workbook, load_workbook
 
+from tests.browser.readable import assert_reads_as_officials_write as reads_well
 from tests.infra import IN_CI
 
 if not IN_CI:  # without Playwright the browser tests skip (CI must have it)
@@ -72,7 +75,7 @@ def signed_in(browser: Browser, base: str, username: str, **options: Any) -> Pag
     expect(page).to_have_url(re.compile(r"/portal/sign-in"))
     page.get_by_label("Tên đăng nhập").select_option(username)
     page.locator("form:has(#username) button[type=submit]").click()
-    expect(page.locator(".who .user")).to_contain_text(".")
+    expect(page.locator(".who .user")).to_contain_text(" · ")  # who, and where: by name
     return page
 
 
@@ -107,6 +110,7 @@ def decide_if_waiting(
     link.click()
     if changes is not None:
         expect(page.locator("#changes")).to_contain_text(changes)
+    reads_well(page)  # the decision page: the step by its label, days day first
     if shot is not None:
         page.screenshot(path=str(shot), full_page=True)
     page.locator("#decision input[value=approve]").check()
@@ -119,6 +123,8 @@ def test_the_whole_story_in_the_browser(
     browser: Browser, portal_url: str, screenshots: Path, tmp_path: Path
 ) -> None:
     drafter = signed_in(browser, portal_url, "drafter.huong-an")
+    expect(drafter.locator(".who .user")).to_contain_text("Phường Hương An")
+    reads_well(drafter)
     shoot(drafter, screenshots, "01-home-drafter")
 
     # Start from Huế's program, without placeholders; add one task that is not yet "5 clear".
@@ -143,21 +149,36 @@ def test_the_whole_story_in_the_browser(
     expect(card.locator("[id^=msg-product-]")).to_contain_text("Chưa rõ sản phẩm")
     expect(drafter.locator("#group-TG02 .finding")).to_contain_text("Chưa bao phủ")
     expect(drafter.locator("#plan-status")).to_have_text("Đang soạn")
+    expect(drafter.locator("#submit-plan")).to_have_text("Trình phê duyệt")
+    expect(drafter.locator("#plan-unit")).to_have_text("Phường Hương An")
+    reads_well(drafter)
     shoot(drafter, screenshots, "02-refused-errors-beside-the-task")
 
-    # Fix the task, then mark the program's other groups not applicable.
+    # Fix the task, typing days and periods as officials write them; a day that does not exist
+    # is refused, naming the field, and nothing is lost.
     card.get_by_label("Nội dung công việc").fill(
         "Ra quân tổng vệ sinh môi trường, xóa 12 điểm tập kết rác tự phát trên địa bàn phường"
     )
     card.get_by_label("Người chịu trách nhiệm").fill("Phó Chủ tịch UBND phường phụ trách đô thị")
-    card.get_by_label("Ngày bắt đầu").fill("2026-03-01")
-    card.get_by_label("Thời hạn").fill("2026-09-30")
-    card.locator("textarea[name=milestones]").fill("2026-Q2: xóa 6 điểm")
+    card.get_by_label("Ngày bắt đầu").fill("01/03/2026")
+    card.get_by_label("Thời hạn").fill("31/09/2026")
+    card.locator("textarea[name=milestones]").fill("Quý II/2026: xóa 6 điểm")
     card.get_by_label("Sản phẩm").fill("điểm tập kết rác tự phát được xóa bỏ")
     card.get_by_label("Số lượng").fill("12")
     card.get_by_label("Đơn vị tính").fill("điểm")
     card.get_by_role("button", name="Lưu nhiệm vụ").click()
+    card = task_card(drafter, "HA-01")
+    expect(card.locator(".problem")).to_contain_text(
+        "Thời hạn: “31/09/2026” không phải là ngày hợp lệ"
+    )
+    expect(card.get_by_label("Ngày bắt đầu")).to_have_value("01/03/2026")  # kept as typed
+    card.get_by_label("Thời hạn").fill("30/09/2026")
+    card.get_by_role("button", name="Lưu nhiệm vụ").click()
     expect(task_card(drafter, "HA-01").locator(".finding")).to_have_count(0)
+    card = task_card(drafter, "HA-01")
+    expect(card.get_by_label("Thời hạn")).to_have_value("30/09/2026")
+    expect(card.locator("textarea[name=milestones]")).to_have_value("Quý II/2026: xóa 6 điểm")
+    expect(card.get_by_label("Đơn vị chủ trì")).to_have_value("Phường Hương An")
     groups = drafter.locator("#groups .group").evaluate_all("els => els.map(e => e.id.slice(6))")
     for code in groups:
         if code == "TG01":
@@ -179,17 +200,34 @@ def test_the_whole_story_in_the_browser(
     expect(drafter.locator("#check-ok")).to_be_visible()
     drafter.locator("#submit-plan").click()
     expect(drafter.locator("#plan-status")).to_have_text("Đã trình")
+    expect(task_card(drafter, "HA-02").locator(".task-timeline")).to_have_text(
+        "01/04/2026 → 30/11/2026"
+    )
+    expect(task_card(drafter, "HA-02").locator(".task-milestones")).to_contain_text(
+        "Quý III/2026: 100 cây"
+    )
+    reads_well(drafter)
 
-    # The ward head approves from the queue.
+    # The ward head approves from the queue: the step by its label.
     head = signed_in(browser, portal_url, "head.huong-an")
     until_visible(head, "/portal/queue", f"a[href='/portal/plans/{plan_id}#decide']")
+    expect(head.locator(f"tr:has(a[href='/portal/plans/{plan_id}#decide'])")).to_contain_text(
+        "1. Lãnh đạo phường, xã ký trình"
+    )
+    reads_well(head)
     assert decide_if_waiting(head, plan_id)
 
     # The city approver returns it with a comment on the task.
     city = signed_in(browser, portal_url, "approver.hue")
     until_visible(city, "/portal/queue", f"a[href='/portal/plans/{plan_id}#decide']")
+    row = city.locator(f"tr:has(a[href='/portal/plans/{plan_id}#decide'])")
+    expect(row).to_contain_text("Phường Hương An")
+    expect(row).to_contain_text("2. Thành phố phê duyệt")
+    reads_well(city)
     shoot(city, screenshots, "03-approver-queue")
     city.locator(f"a[href='/portal/plans/{plan_id}#decide']").click()
+    expect(city.locator("#step-name")).to_have_text("Thành phố phê duyệt")
+    reads_well(city)
     city.locator("#decision input[value=return]").check()
     city.locator("#send-decision").click()  # returning needs a comment: refused, field named
     expect(city.locator("#decide .problem")).to_contain_text("Ý kiến chung")
@@ -203,6 +241,9 @@ def test_the_whole_story_in_the_browser(
     until_visible(drafter, plan_url, "#plan-status:has-text('Bị trả lại')")
     comment = task_card(drafter, "HA-01").locator("blockquote.comment")
     expect(comment).to_contain_text(RETURN_COMMENT)
+    # The city's approver is outside the ward's directory: named by their unit, not a login.
+    expect(comment.locator("footer")).to_contain_text("Cán bộ Thành phố Huế")
+    reads_well(drafter)
     shoot(drafter, screenshots, "05-returned-comment-beside-the-task")
     card = task_card(drafter, "HA-01")
     card.get_by_label("Số lượng").fill("15")
@@ -219,6 +260,7 @@ def test_the_whole_story_in_the_browser(
     expect(diff).to_contain_text("v1 → v2")
     expect(diff.locator("tr:has-text('Số lượng') td.old")).to_have_text("12")
     expect(diff.locator("tr:has-text('Số lượng') td.new")).to_have_text("15")
+    reads_well(drafter)
     shoot(drafter, screenshots, "06-diff-between-versions")
 
     # Version 2 goes up again (wherever the policy resumes it) until the city approves it.
@@ -248,6 +290,7 @@ def test_the_whole_story_in_the_browser(
     expect(
         drafter.locator(f".notification a[href='/portal/plans/{plan_id}']").first
     ).to_be_visible()
+    reads_well(drafter)
     shoot(drafter, screenshots, "07-inbox")
     drafter.get_by_role("button", name="Đánh dấu tất cả đã đọc").click()
     expect(drafter.locator("#bell-count")).to_have_text("0")
@@ -257,22 +300,30 @@ def test_the_whole_story_in_the_browser(
     row = city.locator("tr[data-unit='vn.hue.huong-an']")
     expect(row).to_contain_text("Đã phê duyệt")
     expect(city.locator("svg.chart rect[data-state=approved]")).to_have_count(1)
+    reads_well(city)
     shoot(city, screenshots, "08-coverage-dashboard")
 
-    # The city approver delegates to a colleague for a holiday, then takes it back.
+    # The city approver delegates to a colleague (chosen by name) for a holiday until a day
+    # typed day first, then takes it back; a day that does not exist is refused, named.
     city.get_by_role("link", name="Ủy quyền").click()
-    city.get_by_label("Đồng nghiệp nhận ủy quyền").fill("approver2.hue")
-    city.get_by_label("Đến ngày").fill("2030-12-31")
+    city.get_by_label("Đồng nghiệp nhận ủy quyền").select_option("approver2.hue")
+    city.get_by_label("Đến ngày").fill("31/12/2030")
     city.get_by_label("Lý do").fill("Nghỉ phép")
     city.get_by_role("button", name="Ủy quyền", exact=True).click()
-    granted = city.locator("li:has-text('approver2.hue')")
+    granted = city.locator("li.delegation[data-delegate='approver2.hue']")
     expect(granted).to_contain_text("Nghỉ phép")
+    expect(granted).to_contain_text("Phó Chủ tịch UBND thành phố")  # the colleague, by name
+    expect(granted).to_contain_text("31/12/2030")
+    reads_well(city)
     granted.get_by_role("button", name="Thu hồi").click()
     expect(granted).to_contain_text("Đã thu hồi")
-    city.get_by_label("Đồng nghiệp nhận ủy quyền").fill("drafter.huong-an")
-    city.get_by_label("Đến ngày").fill("2030-12-31")
+    city.get_by_label("Đồng nghiệp nhận ủy quyền").select_option("approver2.hue")
+    city.get_by_label("Đến ngày").fill("31/02/2030")
     city.get_by_role("button", name="Ủy quyền", exact=True).click()
-    expect(city.locator(".problem")).to_be_visible()  # not a colleague: refused, field named
+    expect(city.locator(".problem")).to_contain_text(
+        "Đến ngày: “31/02/2030” không phải là ngày hợp lệ"
+    )
+    expect(city.get_by_label("Đến ngày")).to_have_value("31/02/2030")
 
     # The drafter keeps approvals out of e-mail.
     drafter.get_by_role("link", name="Cài đặt thông báo").click()
@@ -281,20 +332,38 @@ def test_the_whole_story_in_the_browser(
     expect(drafter.locator("input[name='plan.approved.email']")).not_to_be_checked()
     expect(drafter.locator("input[name='plan.returned.email']")).to_be_checked()
 
-    # The auditor finds the plan's trail and verifies the chain.
+    # The auditor finds the plan's trail, told as sentences, and verifies the chain.
     auditor = signed_in(browser, portal_url, "auditor.hue")
     auditor.get_by_role("link", name="Kiểm tra").click()
+    reads_well(auditor)
     auditor.get_by_label("Mã kế hoạch").fill(plan_id)
     auditor.get_by_role("button", name="Tìm").click()
-    expect(auditor.locator("#records")).to_contain_text("plan.approved")
-    expect(auditor.locator("#records")).to_contain_text("approval.step_decided")
+    records = auditor.locator("#records")
+    expect(records.locator("tr[data-event-type='plan.approved']").first).to_contain_text(
+        f"phê duyệt “{WARD_TITLE}” (phiên bản 2); kế hoạch có hiệu lực lúc "
+    )
+    expect(records.locator("tr[data-event-type='plan.created']")).to_contain_text(
+        f"Đ/c Cán bộ Văn phòng Đảng ủy phường Hương An lập “{WARD_TITLE}” lúc "
+    )
+    returned = records.locator("tr[data-event-type='approval.step_decided']", has_text="trả lại")
+    expect(returned).to_contain_text("Đ/c Lãnh đạo Thành ủy Huế trả lại “")
+    expect(returned).to_contain_text("ở bước 2 (Người phê duyệt - Thành phố Huế)")
+    reads_well(auditor)
     auditor.get_by_label("Mã kế hoạch").fill("")
-    auditor.get_by_label("Người thực hiện").fill("approver.hue")
-    auditor.get_by_label("Từ").fill("2020-01-01T00:00")
+    auditor.get_by_label("Người thực hiện").select_option("approver.hue")
+    auditor.get_by_label("Từ").fill("01/01/2020")
     auditor.get_by_role("button", name="Tìm").click()
-    expect(auditor.locator("#records")).to_contain_text("approval.step_decided")
-    expect(auditor.locator("#records")).not_to_contain_text("drafter.huong-an")
-    auditor.get_by_label("Người thực hiện").fill("")
+    expect(records.locator("tr[data-event-type='approval.step_decided']").first).to_be_visible()
+    expect(records.locator("tr[data-actor='drafter.huong-an']")).to_have_count(0)
+    expect(auditor.get_by_label("Từ")).to_have_value("01/01/2020")
+    reads_well(auditor)
+    auditor.get_by_label("Từ").fill("31/02/2020")
+    auditor.get_by_role("button", name="Tìm").click()
+    expect(auditor.locator(".problem")).to_contain_text(
+        "Từ: “31/02/2020” không phải là thời điểm hợp lệ"
+    )
+    auditor.get_by_label("Từ").fill("")
+    auditor.get_by_label("Người thực hiện").select_option("")
     auditor.get_by_label("Mã kế hoạch").fill(plan_id)
     auditor.get_by_role("button", name="Tìm").click()
     with auditor.expect_download() as download:
@@ -302,14 +371,76 @@ def test_the_whole_story_in_the_browser(
     assert "plan.approved" in Path(download.value.path()).read_text(encoding="utf-8")
     auditor.locator("#verify").click()
     expect(auditor.locator("#verify-result")).to_contain_text("Chuỗi toàn vẹn")
+    reads_well(auditor)
     shoot(auditor, screenshots, "09-audit-verify")
 
-    # English is one click away.
+    # English is one click away, and reads as well.
     auditor.get_by_role("link", name="English").click()
     expect(auditor.locator("html")).to_have_attribute("lang", "en")
     expect(auditor.locator("h1")).to_have_text("Search the audit trail")
+    auditor.goto(f"/portal/audit?search=1&plan_id={plan_id}")
+    expect(auditor.locator("#records tr[data-event-type='plan.approved']").first).to_contain_text(
+        f"approved “{WARD_TITLE}” (version 2); it is in force at "
+    )
+    reads_well(auditor)
 
     for page in (drafter, head, city, auditor):
+        page.context.close()
+
+
+MAIN_SCREENS = {
+    "drafter.huong-an": ["/portal/", "{plan}", "{plan}/diff", "/portal/inbox"],
+    "head.huong-an": ["/portal/", "/portal/queue", "/portal/delegations", "{plan}"],
+    "approver.hue": [
+        "/portal/",
+        "/portal/queue",
+        "{plan}",
+        "{plan}/diff",
+        "/portal/coverage",
+        "/portal/delegations",
+        "/portal/results/dashboard",
+        "/portal/results/review",
+    ],
+    "auditor.hue": [
+        "/portal/audit",
+        "/portal/audit?search=1",
+        "/portal/audit?search=1&plan_id={plan_id}",
+        "/portal/audit/verify",
+        "{plan}",
+        "/portal/results/dashboard",
+    ],
+}
+
+
+def test_the_main_screens_speak_the_officials_language(browser: Browser, portal_url: str) -> None:
+    """Walked as the drafter, the ward head, the city approver and the auditor, in Vietnamese
+    and in English: no unit code, login name, step slug, event type, ISO date or period code
+    in what they read (the whole trail of Huế included, the demo's seeding too)."""
+    plan_id = STATE.get("plan_id")
+    anonymous = browser.new_context(base_url=portal_url, locale="vi-VN")
+    sign_in = anonymous.new_page()
+    sign_in.set_content("<p>Đơn vị vn.hue.huong-an, hạn 2026-09-30</p>")  # the check checks
+    with pytest.raises(AssertionError, match=r"unit code.*ISO date"):
+        reads_well(sign_in)
+    sign_in.goto("/portal/sign-in")
+    reads_well(sign_in)
+    anonymous.close()
+    for username, screens in MAIN_SCREENS.items():
+        page = signed_in(browser, portal_url, username)
+        for lang in ("vi", "en"):
+            page.goto(f"/portal/lang/{lang}?next=/portal/")
+            for screen in screens:
+                if "{plan" in screen and not plan_id:
+                    continue  # the story's plan (run with it for every screen)
+                url = screen.format(plan=f"/portal/plans/{plan_id}", plan_id=plan_id)
+                response = page.goto(url)
+                assert response is not None and response.status == 200, (username, url)
+                reads_well(page)
+            if "/portal/results/dashboard" in screens:  # and the scores it explains
+                page.goto("/portal/results/dashboard")
+                if page.locator("a.explain").count():
+                    page.locator("a.explain").first.click()
+                    reads_well(page)
         page.context.close()
 
 
@@ -323,12 +454,14 @@ def test_copy_warnings_and_a_sibling_ward_cannot_open_the_plan(
     # Placeholders copy the program's jobs: the copy warning stands beside each job field.
     warning = owner.locator("article.task [id^=msg-job-] .finding.warning").first
     expect(warning).to_contain_text("Sao chép máy móc")
+    reads_well(owner)
     plan_id = owner.url.split("?")[0].rsplit("/", 1)[1]
     sibling = signed_in(browser, portal_url, "drafter.phu-xuan")
     response = sibling.goto(f"/portal/plans/{plan_id}")
     assert response is not None and response.status == 403
     expect(sibling.locator("h1")).to_have_text("Bạn không có quyền xem hoặc thao tác nội dung này.")
     expect(sibling.get_by_role("link", name="Quay lại trang chính")).to_be_visible()
+    reads_well(sibling)  # the API's words too name units by name
     owner.context.close()
     sibling.context.close()
 

@@ -18,6 +18,7 @@ import jwt
 import pytest
 from cascade_portal.chart import progress_svg
 from cascade_portal.i18n import MESSAGES, translator
+from cascade_portal.names import Names
 from cascade_portal.results_screens import (
     PERIOD_STATES,
     REPORT_STATUSES,
@@ -47,9 +48,21 @@ TASK = "t-1"
 INDICATOR = "i-1"
 
 
+UNITS = [
+    {"code": "vn.hue", "name": "Thành phố Huế", "level": "city", "parent": "vn"},
+    {"code": WARD, "name": "Phường Hương An", "level": "ward", "parent": "vn.hue"},
+]
+PEOPLE = [
+    {"username": "head.huong-an", "name": "Trần Văn Bình", "unit": WARD, "roles": ["head"]},
+    {"username": "drafter.huong-an", "name": "Lê Thị Mai", "unit": WARD, "roles": ["drafter"]},
+]
+
+
 def render(name: str, user: User = DRAFTER, lang: str = "vi", **context: Any) -> str:
     frame = {"t": translator(lang), "lang": lang, "user": user, "unread": 0, "prefix": PREFIX}
     frame.update(path="/portal/x", here="/portal/x", flash=None, period_label=period_label)
+    names = Names(lang, {u["code"]: u for u in UNITS}, {p["username"]: p for p in PEOPLE})
+    frame["names"] = names
     return templates.get_template(name).render(**frame, **context)
 
 
@@ -139,9 +152,10 @@ def form(report_: dict[str, Any], **typed: str) -> FormData:
 
 # -- periods, reasons, errors ----------------------------------------------------------------------
 def test_periods_are_named_as_the_reports_name_them() -> None:
-    assert period_label("2026-03", "vi") == "tháng 3/2026"
-    assert period_label("2026-Q4", "vi") == "quý IV/2026"
-    assert period_label("2026", "vi") == "năm 2026"
+    assert period_label("2026-03", "vi") == "Tháng 3/2026"
+    assert period_label("2026-03", "vi", in_sentence=True) == "tháng 3/2026"
+    assert period_label("2026-Q4", "vi", in_sentence=True) == "quý IV/2026"
+    assert period_label("2026", "vi", in_sentence=True) == "năm 2026"
     assert period_label("2026-03", "en") == "March 2026"
     assert period_label("2026-Q1", "en") == "Q1 2026"
     assert short_period("2026-07") == "7/2026"
@@ -450,6 +464,7 @@ class FakeApi:
     def __init__(self) -> None:
         self.report = report()
         self.calls: list[tuple[str, str, Any]] = []
+        self.directory: list[tuple[str, str | None]] = []
         self.app = FastAPI()
         self.app.include_router(router)
         app = self.app
@@ -627,11 +642,14 @@ class FakeApi:
             return [{"id": INDICATOR, "name": "Số điểm tập kết rác còn tồn tại"}]
 
         @app.get("/api/directory/units")
-        async def units(under: str) -> Any:
-            return [
-                {"code": "vn.hue", "name": "Thành phố Huế", "level": "city", "parent": "vn"},
-                {"code": WARD, "name": "Phường Hương An", "level": "ward", "parent": "vn.hue"},
-            ]
+        async def units(under: str | None = None) -> Any:
+            self.directory.append(("units", under))
+            return [u for u in UNITS if not under or u["code"].startswith(under)]
+
+        @app.get("/api/directory/users")
+        async def users(unit: str | None = None) -> Any:
+            self.directory.append(("users", unit))
+            return [p for p in PEOPLE if not unit or p["unit"].startswith(unit)]
 
         @app.get("/api/directory/units/{code}")
         async def unit(code: str) -> Any:
@@ -750,7 +768,7 @@ async def test_the_city_reopens_a_period_with_a_reason(api: FakeApi) -> None:
     async with await client_for(api, APPROVER) as c:
         r = await c.get("/portal/results/review")
         assert '<option value="vn.hue.huong-an">Phường Hương An</option>' in r.text
-        assert ">tháng " in r.text  # the wards' periods, from the policy's cadence
+        assert ">Tháng " in r.text  # the wards' periods, from the policy's cadence
         r = await c.post(
             "/portal/results/reopen",
             data={"unit": WARD, "period": "2026-03", "reason": "Bổ sung số liệu"},
@@ -779,7 +797,7 @@ async def test_the_dashboard_names_units_sorts_overdue_and_links_the_explanation
     assert f"/portal/results/units/{WARD}/evaluation?period=2026-11" in r.text
     assert 'class="chart progress-chart"' in r.text and 'data-value="69.2"' in r.text
     assert "12 điểm" in text and "tổng hợp từ 4 đơn vị" in text and "Chưa đạt" in text
-    assert '<option value="2026-11" selected>tháng 11/2026</option>' in r.text
+    assert '<option value="2026-11" selected>Tháng 11/2026</option>' in r.text
     assert csv.status_code == 200 and csv.headers["content-disposition"].startswith("attachment")
     assert "Phường Hương An" in csv.text
 
@@ -789,7 +807,7 @@ async def test_the_explanation_traces_each_term_to_its_records(api: FakeApi) -> 
         r = await c.get(f"/portal/results/units/{WARD}/evaluation?period=2026-10")
     assert r.status_code == 200
     text = main_text(r.text)
-    assert "Giải thích điểm" in text and "Phường Hương An" in text and "tháng 10/2026" in text
+    assert "Giải thích điểm" in text and "Phường Hương An · Tháng 10/2026" in text
     assert "HA-01: Xóa 12 điểm tập kết rác" in text and "Quá hạn" in text
     assert "Số điểm tập kết rác còn tồn tại" in text and "Mức đạt 50%" in text
     assert "/portal/results/reports/r-1" in r.text and "Gửi trễ hạn" in text and "Chưa gửi" in text
@@ -838,3 +856,48 @@ async def test_a_returned_report_shows_the_comments_beside_their_lines(api: Fake
     indicator_card = page[page.index(f'id="indicator-{INDICATOR}"') :]
     assert "Số liệu chưa khớp" in indicator_card
     assert "Bị trả lại" in main_text(page)
+
+
+async def test_people_read_by_name_and_the_directory_is_asked_once(api: FakeApi) -> None:
+    """Who signed and who decided, by name: the ward's head from the directory, the city's
+    approver (whom the ward's directory does not show) by the unit that decides; the directory
+    is asked once for all the screens, not once a row."""
+    api.report = report(
+        status="returned",
+        submitted_by="head.huong-an",
+        submitted_at="2026-04-18T02:00:00Z",
+        decided_by="approver.hue",
+        decided_at="2026-04-19T07:05:00Z",
+        comment="Bổ sung minh chứng",
+    )
+    async with await client_for(api, DRAFTER) as c:
+        r = await c.get("/portal/results/reports/r-1")
+        again = await c.get("/portal/results/reports/r-1")
+    assert r.status_code == again.status_code == 200
+    text = main_text(r.text)
+    assert "Gửi bởi Trần Văn Bình · 09:00 18/04/2026" in " ".join(text.split())
+    assert "Quyết định bởi Cán bộ Thành phố Huế · 14:05 19/04/2026" in " ".join(text.split())
+    assert "head.huong-an" not in text and "approver.hue" not in text
+    assert 'title="approver.hue"' in r.text  # the login name stays in the tooltip
+    assert api.directory == [("units", None), ("users", WARD)]
+
+
+async def test_a_completion_date_is_typed_day_first(api: FakeApi) -> None:
+    api.report = report(tasks=[line(state="done", percent=100.0, completed_on="2026-03-05")])
+    r0 = await (await client_for(api, DRAFTER)).get("/portal/results/reports/r-1")
+    assert 'name="completed_on.t-1" value="05/03/2026"' in r0.text
+    async with await client_for(api, DRAFTER) as c:
+        data = dict(form(api.report, completed_on="20/03/2026").items())
+        r = await c.post("/portal/results/reports/r-1/lines", data=data)
+        assert r.status_code == 303
+        assert api.calls[-1][2]["tasks"] == [{"task_id": TASK, "completed_on": "2026-03-20"}]
+        api.calls.clear()
+        for typed in ("31/02/2026", "03/13/2026", "20260320"):
+            data = dict(form(api.report, completed_on=typed).items())
+            r = await c.post("/portal/results/reports/r-1/lines", data=data)
+            assert r.status_code == 422, typed
+            assert api.calls == []  # refused before anything is sent
+            text = " ".join(main_text(r.text).split())
+            assert f"HA-01 · Ngày hoàn thành: “{typed}” không phải là ngày hợp lệ" in text
+            assert f'name="completed_on.t-1" value="{typed}"' in r.text  # kept as typed
+            assert 'aria-invalid="true" aria-describedby="msg-completed_on-t-1"' in r.text

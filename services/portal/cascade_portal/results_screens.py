@@ -17,6 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from cascade_portal.api import ApiError, body_of, checked
 from cascade_portal.chart import progress_svg
 from cascade_portal.i18n import reason_in, translate
+from cascade_portal.official import Unreadable, day, period_label, read_day, short_period
 from cascade_portal.problems import Message, ProblemView, problem_view
 from cascade_portal.web import PREFIX, Page, PageDep, PortalRoute, User, number, redirect
 
@@ -40,7 +41,6 @@ LINE_FIELDS = (
     "blocked_reason",
     "completed_on",
 )
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 def parent_unit(unit: str) -> str | None:
@@ -63,41 +63,16 @@ def above(user: User, unit: str) -> bool:
 
 
 # -- periods ---------------------------------------------------------------------------------------
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+# Periods read as officials name them (official.period_label: "Tháng 3/2026", "Quý I/2026",
+# "Năm 2026"; after a word, "Báo cáo tháng 3/2026"), on a chart's axis as 3/2026 (short_period).
 
 
-def period_label(key: str | None, lang: str) -> str:
-    """``2026-03`` as "tháng 3/2026" (or "March 2026"), ``2026-Q1`` as "quý I/2026", ``2026`` as
-    "năm 2026": the reports' own way of naming a period."""
-    key = str(key or "")
-    if m := _MONTH.match(key):
-        month, year = int(m[2]), m[1]
-        if lang == "en":
-            return date(int(year), month, 1).strftime("%B %Y") if 1 <= month <= 12 else key
-        return f"tháng {month}/{year}"
-    if m := _QUARTER.match(key):
-        return f"Q{m[2]} {m[1]}" if lang == "en" else f"quý {ROMAN[int(m[2])]}/{m[1]}"
-    if re.fullmatch(r"\d{4}", key):
-        return key if lang == "en" else f"năm {key}"
-    return key
-
-
-def short_period(key: str) -> str:
-    """A period on a chart's axis: 7/2026, Q3/2026, 2026."""
-    if m := _MONTH.match(key):
-        return f"{int(m[2])}/{m[1]}"
-    if m := _QUARTER.match(key):
-        return f"Q{m[2]}/{m[1]}"
-    return key
-
-
-def period_of(kind: str, day: date) -> str:
+def period_of(kind: str, when: date) -> str:
     if kind == "month":
-        return f"{day.year:04d}-{day.month:02d}"
+        return f"{when.year:04d}-{when.month:02d}"
     if kind == "quarter":
-        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
-    return f"{day.year:04d}"
+        return f"{when.year:04d}-Q{(when.month - 1) // 3 + 1}"
+    return f"{when.year:04d}"
 
 
 def recent_periods(kinds: list[str], today: date, count: int = 12) -> list[str]:
@@ -105,17 +80,17 @@ def recent_periods(kinds: list[str], today: date, count: int = 12) -> list[str]:
     three)."""
     out: list[str] = []
     for kind in kinds:
-        day = today
+        when = today
         for _ in range(3 if kind == "year" else count):
-            key = period_of(kind, day)
+            key = period_of(kind, when)
             out.append(key)
             if kind == "month":
-                day = day.replace(day=1) - timedelta(days=1)
+                when = when.replace(day=1) - timedelta(days=1)
             elif kind == "quarter":
-                first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-                day = first - timedelta(days=1)
+                first = date(when.year, 3 * ((when.month - 1) // 3) + 1, 1)
+                when = first - timedelta(days=1)
             else:
-                day = date(day.year - 1, 12, 31)
+                when = date(when.year - 1, 12, 31)
     return out
 
 
@@ -177,7 +152,7 @@ def form_values(report: dict[str, Any]) -> dict[str, dict[str, str]]:
             "product_document": str(line.get("product_document") or ""),
             "narrative": str(line.get("narrative") or ""),
             "blocked_reason": str(line.get("blocked_reason") or ""),
-            "completed_on": str(line.get("completed_on") or ""),
+            "completed_on": day(line.get("completed_on")),
             "evidence_url": "",
             "evidence_name": "",
         }
@@ -198,6 +173,38 @@ def posted_values(form: FormData, report: dict[str, Any]) -> dict[str, dict[str,
             if typed is not None:
                 fields[name] = typed
     return values
+
+
+def iso_day(typed: str) -> str:
+    """A day typed day first (01/03/2026) as the API keeps it (2026-03-01); what cannot be read
+    as typed (``unreadable_days`` refuses it before anything is sent)."""
+    try:
+        return read_day(typed).isoformat() if typed else ""
+    except Unreadable:
+        return typed
+
+
+def unreadable_days(form: FormData, report: dict[str, Any], lang: str) -> list[LineError]:
+    """The completion dates typed on the form that are not days (31/02/2026, 2026/13/01), each
+    naming its task and the field, so nothing is sent and day and month are never swapped."""
+    out = []
+    for line in report.get("tasks", []):
+        tid = line["task_id"]
+        typed = _text(form, f"completed_on.{tid}")
+        if not typed or typed == day(line.get("completed_on")):
+            continue
+        try:
+            read_day(typed)
+        except Unreadable:
+            words = translate("official.bad_day", lang)
+            label = translate(FIELD_KEYS["completed_on"], lang)
+            reason = words.replace("{field}: ", "").replace("{text}", typed)
+            out.append(
+                LineError(
+                    line["task_code"], label, reason, f"completed_on-{tid}", tid, "completed_on"
+                )
+            )
+    return out
 
 
 def lines_body(form: FormData, report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -232,7 +239,7 @@ def lines_body(form: FormData, report: dict[str, Any]) -> dict[str, list[dict[st
         if "narrative" in changed:
             item["narrative"] = changed["narrative"]
         if state == "done" and "completed_on" in changed:
-            item["completed_on"] = changed["completed_on"] or None
+            item["completed_on"] = iso_day(changed["completed_on"]) or None
         kept = [
             {k: e[k] for k in EVIDENCE_KEYS if e.get(k) is not None}
             for i, e in enumerate(line.get("evidence") or [])
@@ -467,9 +474,22 @@ async def report_page(
             field_errors.setdefault(e.key, {}).setdefault(
                 FIELD_INPUT.get(e.name or "", e.name or ""), []
             ).append(e)
+    above_unit = parent_unit(report["unit"])
+    names = (await page.names()).knowing(
+        {
+            str(who): where
+            for who, where in (
+                (report.get("submitted_by"), report["unit"]),
+                (report.get("decided_by"), above_unit),
+                (report.get("reopened_by"), above_unit),
+            )
+            if who and where
+        }
+    )
     return await page.render(
         "results_report.html",
         status_code=status_code,
+        names=names,
         report=report,
         versions=versions,
         values=values or form_values(report),
@@ -500,6 +520,17 @@ async def save(
 ) -> tuple[dict[str, Any], Response | None]:
     """Save the form's lines; on a refusal, the page again with the errors and what was typed."""
     report = await page.api.get(f"{API}/reports/{report_id}")
+    unreadable = unreadable_days(form, report, page.lang)
+    if unreadable:
+        shown = await report_page(
+            page,
+            report_id,
+            status_code=422,
+            values=posted_values(form, report),
+            errors=unreadable,
+            errors_of="save",
+        )
+        return report, shown
     body = lines_body(form, report)
     if not body["tasks"] and not body["indicators"]:
         return report, None

@@ -4,15 +4,15 @@ JSON APIs in the signed-in user's name and render the answer."""
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import datetime
 from datetime import time as dtime
 from typing import Any
 from urllib.parse import urlencode
 
+from cascade_shared.events import CATALOGUE
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from markupsafe import Markup
@@ -20,8 +20,19 @@ from starlette.datastructures import FormData, UploadFile
 
 from cascade_portal.api import ApiError, body_of, checked, client_for
 from cascade_portal.chart import coverage_svg
-from cascade_portal.i18n import LANGUAGES
-from cascade_portal.problems import ProblemView, problem_view, sort_findings
+from cascade_portal.i18n import LANGUAGES, MESSAGES
+from cascade_portal.names import Names
+from cascade_portal.official import (
+    VIETNAM,
+    Unreadable,
+    day,
+    milestone_period,
+    period_label,
+    read_day,
+    read_moment,
+)
+from cascade_portal.problems import Message, ProblemView, problem_view, sort_findings
+from cascade_portal.trail import event_label, sentence
 from cascade_portal.web import (
     LANG_COOKIE,
     PACKAGE,
@@ -30,9 +41,11 @@ from cascade_portal.web import (
     Page,
     PageDep,
     PortalRoute,
+    number,
     redirect,
     safe_next,
     set_session,
+    templates,
     user_of,
 )
 
@@ -78,15 +91,27 @@ async def unread(page: PageDep) -> Response:
     return JSONResponse({"unread": await page.unread()}, headers={"Cache-Control": "no-store"})
 
 
-def demo_users() -> list[dict[str, Any]]:
+def demo_directory() -> dict[str, Any]:
+    """The demo's users and units (a portal installed without the plans service has none)."""
     try:
         from cascade_plans.seed import DEMO_FILE
-    except ImportError:  # a portal installed without the plans service
-        return []
+    except ImportError:
+        return {}
     try:
-        return list(json.loads(DEMO_FILE.read_text(encoding="utf-8"))["users"])
-    except (OSError, ValueError, KeyError):
-        return []
+        return dict(json.loads(DEMO_FILE.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def demo_users() -> list[dict[str, Any]]:
+    """The demo users, each with the name of their unit (read before anyone signs in)."""
+    demo = demo_directory()
+    units = {u.get("code"): u.get("name") for u in demo.get("units", []) if isinstance(u, dict)}
+    return [
+        {**u, "unit_name": units.get(u.get("unit")) or u.get("unit")}
+        for u in demo.get("users", [])
+        if isinstance(u, dict) and "username" in u
+    ]
 
 
 async def dev_users(page: Page) -> list[dict[str, Any]]:
@@ -199,6 +224,123 @@ def comments_by_task(comments: list[dict[str, Any]], tasks: list[dict[str, Any]]
     return out, general
 
 
+async def deciders(page: Page, plan_id: str, names: Names, people: set[str]) -> Names:
+    """Names that also know where the deciders of a plan act from (the steps they decided), so
+    an approver of the level above, whom the directory does not show a ward, is named by their
+    unit: one call, only when someone is unknown."""
+    unknown = {p for p in people if p and p not in names.people}
+    if not unknown:
+        return names
+    try:
+        cases = await page.api.get("/api/approvals/cases", plan_id=plan_id)
+    except ApiError:
+        return names
+    where: dict[str, str] = {}
+    for case in cases or []:
+        for step in case.get("steps") or []:
+            decided = [step.get("decided_by")]
+            decided += [d.get("decided_by") for d in step.get("decisions") or []]
+            for who in decided:
+                if who in unknown:
+                    where[who] = step["unit"]
+    return names.knowing(where)
+
+
+def milestone_lines(milestones: Any, lang: str) -> str:
+    """A task's milestones as the form shows them: one a line, "Quý II/2026: xóa 6 điểm"."""
+    lines = []
+    for m in milestones or []:
+        label = period_label(m.get("period"), lang)
+        lines.append(f"{label}: {m['description']}" if m.get("description") else label)
+    return "\n".join(lines)
+
+
+def task_form(task: dict[str, Any], names: Names, unit: str) -> dict[str, str]:
+    """A task as its form shows it: units by name, days day first, periods as officials name
+    them, every value a string."""
+    return {
+        "task_group": str(task.get("task_group") or ""),
+        "job": str(task.get("job") or ""),
+        "responsible_person": str(task.get("responsible_person") or ""),
+        "lead_unit": names.unit(task.get("lead_unit") or unit),
+        "cooperating_units": names.units_named(task.get("cooperating_units") or []),
+        "start": day(task.get("start")),
+        "deadline": day(task.get("deadline")),
+        "milestones": milestone_lines(task.get("milestones"), names.lang),
+        "product_description": str(task.get("product_description") or ""),
+        "product_quantity": number(task.get("product_quantity")),
+        "product_unit": str(task.get("product_unit") or ""),
+    }
+
+
+DIFF_PREFIXES = {"tasks": "task", "indicators": "indicator", "task_groups": "plan", "plan": "plan"}
+GROUP_FIELDS = {"title": "plan.group_title", "not_applicable_reason": "plan.na_reason"}
+SHORT_LABELS = {
+    "milestones": "task.milestones_short",
+    "cooperating_units": "plan.cooperating",
+    "task_group": "task.group",
+}
+
+
+def field_name(section: str, field: str, lang: str) -> str:
+    """A field of the diff by its label ("deadline" of a task is "Thời hạn")."""
+    key = GROUP_FIELDS.get(field, "") if section == "task_groups" else SHORT_LABELS.get(field, "")
+    key = key or f"{DIFF_PREFIXES.get(section, section)}.{field}"
+    return MESSAGES[key][1 if lang == "en" else 0] if key in MESSAGES else field
+
+
+def shown(names: Names, field: str, value: Any) -> str:
+    """A value of a plan, a task or an indicator as the reader reads it: days day first,
+    periods and units by name, lists joined, nothing as a dash."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if field in ("start", "deadline", "completed_on"):
+        return day(value)
+    if field == "milestones" and isinstance(value, list):
+        return milestone_lines(value, names.lang).replace("\n", "; ")
+    if field == "lead_unit":
+        return names.unit(value)
+    if field == "cooperating_units" and isinstance(value, list):
+        return names.units_named(value)
+    if field == "kind":
+        key = f"task.kind.{value}"
+        return names.t(key) if key in MESSAGES else str(value)
+    if field in ("drafter", "author"):
+        return names.person(value)
+    if isinstance(value, bool):
+        return names.t("common.yes" if value else "common.no")
+    if isinstance(value, int | float):
+        return number(value)
+    if isinstance(value, list):
+        return "; ".join(shown(names, field, v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {shown(names, k, v)}" for k, v in value.items())
+    return str(value)
+
+
+templates.globals.update(field_name=field_name, shown=shown)
+
+
+TASK_FORM_FIELDS = (
+    "task_group",
+    "job",
+    "responsible_person",
+    "lead_unit",
+    "cooperating_units",
+    "start",
+    "deadline",
+    "milestones",
+    "product_description",
+    "product_quantity",
+    "product_unit",
+)
+
+
+def typed_task(form: FormData) -> dict[str, str]:
+    """What was typed in a task's form, to show it again beside what was refused."""
+    return {name: _text(form, name) or "" for name in TASK_FORM_FIELDS if name in form}
+
+
 async def plan_page(
     page: Page,
     plan_id: str,
@@ -207,6 +349,7 @@ async def plan_page(
     refused: dict[str, Any] | None = None,
     problem: ProblemView | None = None,
     problem_task: str | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     user = page.require_user()
     plan = await page.api.get(f"/api/plans/{plan_id}")
@@ -240,9 +383,17 @@ async def plan_page(
     elif editable and plan["status"] == "returned":
         changes = await page.api.get(f"/api/plans/{plan_id}/diff", from_version=plan["version"])
     groups = {g["code"]: g for g in plan["task_groups"]}
+    people = {c.get("author") for c in comments} | {c.get("resolved_by") for c in comments}
+    names = await deciders(page, plan_id, await page.names(), {p for p in people if p})
+    forms = {t["id"]: task_form(t, names, plan["unit"]) for t in plan["tasks"]}
+    forms["new"] = task_form({}, names, plan["unit"])
+    if typed is not None and problem_task in forms:
+        forms[problem_task] = {**forms[problem_task], **typed}
     return await page.render(
         "plan.html",
         status_code=status_code,
+        names=names,
+        forms=forms,
         plan=plan,
         groups=groups,
         editable=editable,
@@ -270,31 +421,61 @@ def _text(form: FormData, name: str) -> str | None:
     return str(value).strip()
 
 
-def task_body(form: FormData) -> dict[str, Any]:
-    """A task form as the plans API's body: lists split, empty dates and numbers left out."""
+def unreadable(key: str, field: str, text: str, lang: str) -> Message:
+    """What was typed and could not be read, naming the field, in the user's language."""
+    label = MESSAGES[field][1 if lang == "en" else 0] if field in MESSAGES else field
+    words = MESSAGES[key][1 if lang == "en" else 0]
+    return Message(words.replace("{field}", label).replace("{text}", text), "error", text)
+
+
+def task_body(form: FormData, names: Names, unit: str) -> tuple[dict[str, Any], list[Message]]:
+    """A task form as the plans API's body: units named as typed kept by their code, days read
+    day first, milestones' periods as officials write them kept as the plans keep them (2026-Q2,
+    2026-03), lists split, empty dates and numbers left out; and what could not be read."""
     body: dict[str, Any] = {}
-    for name in ("task_group", "job", "lead_unit", "responsible_person", "product_description"):
+    refused: list[Message] = []
+    for name in ("task_group", "job", "responsible_person", "product_description"):
         value = _text(form, name)
         if value is not None:
-            body[name] = value or None if name in ("task_group", "lead_unit") else value
+            body[name] = value or None if name == "task_group" else value
+    if (lead := _text(form, "lead_unit")) is not None:
+        body["lead_unit"] = names.unit_code(lead, unit) or None
     if (units := _text(form, "cooperating_units")) is not None:
-        body["cooperating_units"] = [u.strip() for u in units.split(";") if u.strip()]
+        body["cooperating_units"] = [
+            names.unit_code(u, unit) for u in units.split(";") if u.strip()
+        ]
     for name in ("start", "deadline"):
         if value := _text(form, name):
-            body[name] = value
+            try:
+                body[name] = read_day(value).isoformat()
+            except Unreadable:
+                refused.append(unreadable("official.bad_day", f"task.{name}", value, names.lang))
     if (lines := _text(form, "milestones")) is not None:
         milestones = []
         for line in lines.splitlines():
             if not line.strip():
                 continue
             period, _, description = line.partition(":")
-            milestones.append({"period": period.strip(), "description": description.strip()})
+            try:
+                code = milestone_period(period)
+            except Unreadable:
+                refused.append(
+                    unreadable(
+                        "official.bad_period", "task.milestones_short", period.strip(), names.lang
+                    )
+                )
+                continue
+            milestones.append({"period": code, "description": description.strip()})
         body["milestones"] = milestones
     if (quantity := _text(form, "product_quantity")) is not None:
         body["product_quantity"] = _number(quantity)
-    if (unit := _text(form, "product_unit")) is not None:
-        body["product_unit"] = unit or None
-    return body
+    if (measure := _text(form, "product_unit")) is not None:
+        body["product_unit"] = measure or None
+    return body, refused
+
+
+def refusal(page: Page, refused: list[Message]) -> ProblemView:
+    return ProblemView(422, page.t("error.invalid"), "", refused)
 
 
 def _number(value: str) -> float | str | None:
@@ -308,25 +489,55 @@ def _number(value: str) -> float | str | None:
 
 @router.post("/plans/{plan_id}/tasks")
 async def add_task(plan_id: str, request: Request, page: PageDep) -> Response:
-    page.require_user()
+    user = page.require_user()
     form = await request.form()
-    body = {"code": _text(form, "code") or "", **task_body(form)}
+    fields, refused = task_body(form, await page.names(), user.unit)
+    typed = {**typed_task(form), "code": _text(form, "code") or ""}
+    if refused:
+        return await plan_page(
+            page,
+            plan_id,
+            status_code=422,
+            problem=refusal(page, refused),
+            problem_task="new",
+            typed=typed,
+        )
+    body = {"code": _text(form, "code") or "", **fields}
     r = await page.api.send("POST", f"/api/plans/{plan_id}/tasks", json=body)
     if r.status_code == 422:
         view = problem_view(422, body_of(r), page.lang)
-        return await plan_page(page, plan_id, status_code=422, problem=view, problem_task="new")
+        return await plan_page(
+            page, plan_id, status_code=422, problem=view, problem_task="new", typed=typed
+        )
     task = checked(r).json()
     return redirect(f"{PREFIX}/plans/{plan_id}?done=saved#task-{task['id']}")
 
 
 @router.post("/plans/{plan_id}/tasks/{task_id}")
 async def update_task(plan_id: str, task_id: str, request: Request, page: PageDep) -> Response:
-    page.require_user()
+    user = page.require_user()
     form = await request.form()
-    r = await page.api.send("PATCH", f"/api/plans/{plan_id}/tasks/{task_id}", json=task_body(form))
+    body, refused = task_body(form, await page.names(), user.unit)
+    if refused:
+        return await plan_page(
+            page,
+            plan_id,
+            status_code=422,
+            problem=refusal(page, refused),
+            problem_task=task_id,
+            typed=typed_task(form),
+        )
+    r = await page.api.send("PATCH", f"/api/plans/{plan_id}/tasks/{task_id}", json=body)
     if r.status_code == 422:
         view = problem_view(422, body_of(r), page.lang)
-        return await plan_page(page, plan_id, status_code=422, problem=view, problem_task=task_id)
+        return await plan_page(
+            page,
+            plan_id,
+            status_code=422,
+            problem=view,
+            problem_task=task_id,
+            typed=typed_task(form),
+        )
     checked(r)
     return redirect(f"{PREFIX}/plans/{plan_id}?done=saved#task-{task_id}")
 
@@ -489,25 +700,49 @@ async def queue(page: PageDep, status: str | None = None) -> Response:
     )
 
 
+async def delegations_page(
+    page: Page,
+    *,
+    status_code: int = 200,
+    problem: ProblemView | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    user = page.require_user()
+    rows = await page.api.get("/api/approvals/delegations")
+    names = await page.names()
+    colleagues = [p for p in names.people_of(user.unit) if p.get("username") != user.username]
+    return await page.render(
+        "delegations.html",
+        status_code=status_code,
+        delegations=rows,
+        colleagues=colleagues,
+        typed=typed or {},
+        flash=flash_of(page.request) if problem is None else None,
+        problem=problem,
+    )
+
+
 @router.get("/delegations")
 async def delegations(page: PageDep) -> Response:
-    page.require_user()
-    rows = await page.api.get("/api/approvals/delegations")
-    return await page.render(
-        "delegations.html", delegations=rows, flash=flash_of(page.request), problem=None
-    )
+    return await delegations_page(page)
 
 
 @router.post("/delegations")
 async def grant(request: Request, page: PageDep) -> Response:
     page.require_user()
     form = await request.form()
-    ends = _text(form, "ends_at") or ""
-    try:
-        ends_at = datetime.combine(date.fromisoformat(ends), dtime(23, 59), tzinfo=UTC)
-        ends_value: str | None = ends_at.isoformat()
-    except ValueError:
-        ends_value = ends or None
+    typed = {k: _text(form, k) or "" for k in ("delegate", "ends_at", "reason")}
+    ends = typed["ends_at"]
+    ends_value: str | None = None
+    if ends:
+        try:
+            # to the end of that day on Vietnam's clock
+            ends_value = datetime.combine(read_day(ends), dtime(23, 59), VIETNAM).isoformat()
+        except Unreadable:
+            refused = [unreadable("official.bad_day", "delegations.ends_at", ends, page.lang)]
+            return await delegations_page(
+                page, status_code=422, problem=refusal(page, refused), typed=typed
+            )
     r = await page.api.send(
         "POST",
         "/api/approvals/delegations",
@@ -518,11 +753,8 @@ async def grant(request: Request, page: PageDep) -> Response:
         },
     )
     if r.status_code == 422:
-        rows = await page.api.get("/api/approvals/delegations")
         view = problem_view(422, body_of(r), page.lang)
-        return await page.render(
-            "delegations.html", status_code=422, delegations=rows, flash=None, problem=view
-        )
+        return await delegations_page(page, status_code=422, problem=view, typed=typed)
     checked(r)
     return redirect(f"{PREFIX}/delegations?done=granted")
 
@@ -605,43 +837,94 @@ async def coverage(page: PageDep, plan_id: str | None = None) -> Response:
 
 # -- auditor ---------------------------------------------------------------------------------------
 AUDIT_FILTERS = ("plan_id", "actor", "unit", "event_type", "since", "until")
+AUDIT_TIMES = {"since": "audit.since", "until": "audit.until"}
 
 
-VIETNAM = "+07:00"  # officials enter times on Vietnam's clock (no daylight saving)
-
-
-def audit_params(request: Request) -> dict[str, str]:
-    """The search filters for the audit API; a time from the form without a zone is taken as
-    Vietnam's time."""
+def audit_params(request: Request, lang: str) -> tuple[dict[str, str], list[Message]]:
+    """The search filters for the audit API, and what could not be read. Times are typed on
+    Vietnam's clock, day first ("14:05 03/03/2026", or a day alone: "until" a day takes the
+    whole day in)."""
     out = {k: request.query_params[k] for k in AUDIT_FILTERS if request.query_params.get(k)}
-    for name in ("since", "until"):
+    refused: list[Message] = []
+    for name, label in AUDIT_TIMES.items():
         value = out.get(name)
-        if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?", value):
-            out[name] = value + VIETNAM
-    return out
+        if not value:
+            continue
+        try:
+            out[name] = read_moment(value, end_of_day=name == "until").isoformat()
+        except Unreadable:
+            refused.append(unreadable("official.bad_moment", label, value, lang))
+            del out[name]
+    return out, refused
+
+
+async def audit_page(
+    page: Page,
+    *,
+    filters: dict[str, str],
+    records: dict[str, Any] | None = None,
+    verified: dict[str, Any] | None = None,
+    problem: ProblemView | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The search form (people, units and kinds of event by name) and the records found, each
+    told as a sentence."""
+    user = page.require_user()
+    names = await page.names()
+    items = (records or {}).get("items") or []
+    titles = {
+        r["plan_id"]: r["payload"].get("title") or r["payload"].get("plan_title")
+        for r in items
+        if r.get("plan_id") and (r["payload"].get("title") or r["payload"].get("plan_title"))
+    }
+    rows = []
+    for r in items:
+        title = titles.get(r.get("plan_id"))
+        record = {**r, "payload": {"plan_title": title, **r["payload"]}} if title else r
+        rows.append({**r, "plan_title": title, "says": sentence(record, names)})
+    people = names.people_of(user.unit, below=True)
+    units = names.units_under(user.unit)
+    kinds = [(kind, event_label(kind, names)) for kind in CATALOGUE]
+    return await page.render(
+        "audit.html",
+        status_code=status_code,
+        filters=filters,
+        records=records,
+        rows=rows,
+        people=people,
+        units=units,
+        kinds=kinds,
+        verified=verified,
+        problem=problem,
+        query=urlencode({**filters, "search": "1"}) if filters or records is not None else "",
+    )
 
 
 @router.get("/audit")
 async def audit(request: Request, page: PageDep, cursor: str | None = None) -> Response:
     page.require_user()
-    filters = audit_params(request)
-    shown = {k: request.query_params[k] for k in AUDIT_FILTERS if request.query_params.get(k)}
+    filters, refused = audit_params(request, page.lang)
+    typed = {k: request.query_params[k] for k in AUDIT_FILTERS if request.query_params.get(k)}
+    if refused:
+        return await audit_page(
+            page, filters=typed, problem=refusal(page, refused), status_code=422
+        )
     records = None
     if filters or request.query_params.get("search") is not None:
         records = await page.api.get("/api/audit/records", cursor=cursor, limit=100, **filters)
-    query = urlencode({**shown, "search": "1"})
-    return await page.render(
-        "audit.html", filters=shown, records=records, verified=None, query=query
-    )
+    return await audit_page(page, filters=typed, records=records)
 
 
 @router.get("/audit/export.csv")
 async def audit_csv(request: Request, page: PageDep) -> Response:
     """The audit API's CSV passed through as it streams (a whole city's trail can be large)."""
     page.require_user()
+    params, refused = audit_params(request, page.lang)
+    if refused:
+        return await audit_page(page, filters={}, problem=refusal(page, refused), status_code=422)
     client = client_for(request, page.token)
     upstream = await client.send(
-        client.build_request("GET", "/api/audit/records/export.csv", params=audit_params(request)),
+        client.build_request("GET", "/api/audit/records/export.csv", params=params),
         stream=True,
     )
     if upstream.status_code >= 400:
@@ -669,4 +952,4 @@ async def audit_csv(request: Request, page: PageDep) -> Response:
 async def audit_verify(page: PageDep) -> Response:
     page.require_user()
     verified = await page.api.get("/api/audit/verify")
-    return await page.render("audit.html", filters={}, records=None, verified=verified, query="")
+    return await audit_page(page, filters={}, verified=verified)

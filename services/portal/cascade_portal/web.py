@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -17,8 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 
+from cascade_portal import official
 from cascade_portal.api import Api, ApiError, settings_of
 from cascade_portal.i18n import pick_language, translator
+from cascade_portal.names import Names, load_names
 from cascade_portal.problems import problem_view
 
 PACKAGE = Path(__file__).parent
@@ -43,36 +44,20 @@ def number(value: Any) -> str:
     return str(value)
 
 
-VIETNAM_TIME = timezone(timedelta(hours=7))
-
-
 def local_time(value: Any, with_time: bool = True) -> str:
-    """An API timestamp (UTC) on Vietnam's clock, written as officials write dates."""
-    if not value or isinstance(value, Undefined):
-        return ""
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(VIETNAM_TIME)
-    return moment.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+    """An API timestamp (UTC) on Vietnam's clock, as officials write it: 14:05 03/03/2026."""
+    return official.moment(value, with_time)
 
 
 def day(value: Any) -> str:
     """An API date (``2026-12-20``) as officials write it: 20/12/2026."""
-    if not value or isinstance(value, Undefined):
-        return ""
-    try:
-        return date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
+    return official.day(value)
 
 
 templates.filters["num"] = number
 templates.filters["local_time"] = local_time
 templates.filters["day"] = day
+templates.globals["period_label"] = official.period_label
 
 
 @dataclass(frozen=True)
@@ -128,10 +113,25 @@ class Page:
     token: str | None
     api: Api
     extra: dict[str, Any] = field(default_factory=dict)
+    _names: Names | None = None
 
     @property
     def t(self) -> Callable[[str], str]:
         return translator(self.lang)
+
+    async def names(self) -> Names:
+        """The directory's units and people by name, as this user sees them (fetched once a
+        minute for the whole portal, once a request at most)."""
+        if self._names is None:
+            if self.user is None:
+                self._names = Names(self.lang)
+            else:
+                state = self.request.app.state
+                store = getattr(state, "portal_directory", None)
+                if store is None:
+                    store = state.portal_directory = {}
+                self._names = await load_names(self.api, store, self.lang, self.user.unit)
+        return self._names
 
     def require_user(self) -> User:
         if self.user is None:
@@ -155,6 +155,7 @@ class Page:
         return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
 
     async def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("names", await self.names())
         html = templates.get_template(template).render(
             t=self.t,
             lang=self.lang,
