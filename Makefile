@@ -6,7 +6,7 @@ UV := .uv/bin/uv
 UV_VERSION := 0.13.9
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-fast lint format setup clean docs browser nginx bench
+.PHONY: run test test-fast lint format setup clean docs browser nginx kubectl bench
 
 # uv (which installs the locked dependencies) lives in its own small environment.
 $(UV):
@@ -52,7 +52,19 @@ nginx:
 	  echo "nginx is missing and cannot be installed here: the deployment walk-through will skip"; \
 	fi
 
-test: setup browser nginx
+# The Kubernetes manifest tests render deploy/k8s with `kubectl kustomize`; any kubectl does
+# (the kustomizations stay within what kubectl 1.20's built-in kustomize reads). When there is
+# none, install Debian's (kubernetes-client) when we may.
+kubectl:
+	@if command -v kubectl >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Debian's kubectl (kubernetes-client) for the Kubernetes manifest tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client; \
+	else \
+	  echo "kubectl is missing and cannot be installed here: the Kubernetes manifest tests will skip (fail with CI=true)"; \
+	fi
+
+test: setup browser nginx kubectl
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # What runs without PostgreSQL, RabbitMQ or Chromium (markers follow from the tests' fixtures).
