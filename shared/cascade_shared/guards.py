@@ -1,22 +1,29 @@
-"""Request guards in front of every API: a cap on body size (413) and the content types an API
-accepts (415), both answered as RFC 9457 problem details before any handler runs."""
+"""Request guards in front of every API: a cap on body size (413), the content types an API
+accepts (415) and no NUL character in the path or the query (422, which PostgreSQL would refuse
+as text), all answered as RFC 9457 problem details before any handler runs."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cascade_shared.params import NUL, NUL_REASON
 
 API_PREFIX = "/api/"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ACCEPTED = ("application/json", "multipart/form-data")
 
 
-def _problem(status: int, title: str, detail: str, field: str, reason: str) -> bytes:
+def _problem(
+    status: int, title: str, detail: str, field: str, reason: str, type_: str | None = None
+) -> bytes:
+    slug = type_ or title.lower().replace(" ", "-")
     return json.dumps(
         {
-            "type": f"https://cascade.example.gov.vn/problems/{title.lower().replace(' ', '-')}",
+            "type": f"https://cascade.example.gov.vn/problems/{slug}",
             "title": title,
             "status": status,
             "detail": detail,
@@ -26,6 +33,19 @@ def _problem(status: int, title: str, detail: str, field: str, reason: str) -> b
     ).encode()
 
 
+def nul_field(scope: Scope) -> str | None:
+    """The part of the request (``path``, ``query.<name>``) that carries a NUL character."""
+    if NUL in scope["path"]:
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    if "%00" not in query and NUL not in query:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if NUL in name or NUL in value:
+            return f"query.{name.replace(NUL, '')}"
+    return None
+
+
 def accepted_content_type(value: str) -> bool:
     media = value.split(";", 1)[0].strip().lower()
     return media in ACCEPTED or (media.startswith("application/") and media.endswith("+json"))
@@ -33,8 +53,9 @@ def accepted_content_type(value: str) -> bool:
 
 class RequestGuard:
     """Pure ASGI middleware: refuses API requests whose body is larger than ``max_body_bytes``
-    (by Content-Length, or while streaming when there is none) and bodies of a content type no
-    API reads (only JSON and multipart uploads)."""
+    (by Content-Length, or while streaming when there is none), bodies of a content type no
+    API reads (only JSON and multipart uploads), and a NUL character in the path or the query
+    (the typed parameters refuse it too, naming the parameter; this covers every route)."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -43,6 +64,18 @@ class RequestGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
             await self.app(scope, receive, send)
+            return
+        nul = nul_field(scope)
+        if nul is not None:
+            await self._refuse(
+                send,
+                422,
+                "Invalid request",
+                f"{nul}: {NUL_REASON}",
+                field=nul,
+                reason=NUL_REASON,
+                type_="validation",
+            )
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
@@ -108,8 +141,9 @@ class RequestGuard:
         detail: str,
         field: str = "body",
         reason: str | None = None,
+        type_: str | None = None,
     ) -> None:
-        body = _problem(status, title, detail, field, reason or detail)
+        body = _problem(status, title, detail, field, reason or detail, type_)
         headers: list[Any] = [
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),

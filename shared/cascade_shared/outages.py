@@ -83,6 +83,18 @@ def install_outage_handlers(app: FastAPI) -> None:
     Any other error of the same classes is raised again, to the 500 handler."""
 
     async def _database_away(request: Request, exc: Exception) -> JSONResponse:
+        state = _sqlstate(exc)
+        if state is not None and state.startswith("22"):  # data exception: the input's fault
+            return problem_response(
+                Problem(
+                    422,
+                    "Invalid request",
+                    "a value in the request cannot be stored by this service",
+                    type_="validation",
+                    errors=[{"field": "path or body", "reason": "value out of range"}],
+                ),
+                request,
+            )
         if not is_transient(exc):
             raise exc
         return unavailable_response(request)

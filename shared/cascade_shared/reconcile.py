@@ -5,14 +5,15 @@ and admins) with the ids and types of the events its relay marked published, in 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cascade_shared.auth import CurrentUser
+from cascade_shared.params import Seq, ZonedTime
 
 
 class PublishedEvent(BaseModel):
@@ -68,9 +69,9 @@ def published_router(service: str) -> APIRouter:
     async def outbox_published(
         request: Request,
         user: CurrentUser,
-        since: AwareDatetime | None = Query(default=None, description="published at or after"),
-        until: AwareDatetime | None = Query(default=None, description="published before"),
-        after_seq: int = Query(default=0, ge=0, description="next_after_seq of the last page"),
+        since: Annotated[ZonedTime | None, Query(description="published at or after")] = None,
+        until: Annotated[ZonedTime | None, Query(description="published before")] = None,
+        after_seq: Annotated[Seq, Query(description="next_after_seq of the last page")] = 0,
         limit: int = Query(default=1000, ge=1, le=10000),
     ) -> dict[str, Any]:
         user.require_central("auditor", "admin")  # every unit's events

@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cascade_shared.params import INTEGER_MAX, RequestBody, StoredTime
 from pydantic import BaseModel, ConfigDict, Field
 
 from cascade_approvals.domain.case import Decision
 
 
-class CommentIn(BaseModel):
+class CommentIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=5000)
     task_id: str | None = Field(default=None, max_length=36, description="the task's stable id")
     task_code: str | None = Field(default=None, max_length=50)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     decision: Decision
     comment: str | None = Field(default=None, max_length=5000)
@@ -31,7 +32,7 @@ class DecisionIn(BaseModel):
         description="hash of the plan version you looked at; refused (409) if it is not the "
         "version under decision",
     )
-    plan_version: int | None = Field(default=None, ge=1)
+    plan_version: int | None = Field(default=None, ge=1, le=INTEGER_MAX)
 
 
 class DecisionPublic(BaseModel):
@@ -129,16 +130,16 @@ class CommentPublic(BaseModel):
     resolution: str | None
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     resolution: str | None = Field(default=None, max_length=5000)
 
 
-class DelegationIn(BaseModel):
+class DelegationIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     delegate: str = Field(min_length=1, max_length=100)
-    starts_at: datetime | None = Field(default=None, description="default: now")
-    ends_at: datetime
+    starts_at: StoredTime | None = Field(default=None, description="default: now")
+    ends_at: StoredTime
     reason: str | None = Field(default=None, max_length=500)
 
 

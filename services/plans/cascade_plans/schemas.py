@@ -3,84 +3,94 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from cascade_shared.params import RequestBody, refuse_null
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-class MilestoneIn(BaseModel):
+class MilestoneIn(RequestBody):
     period: str = Field(pattern=r"^\d{4}-(Q[1-4]|0[1-9]|1[0-2])$", examples=["2026-Q3"])
     description: str = ""
 
 
-class TaskIn(BaseModel):
+class TaskIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=50)
-    task_group: str | None = Field(default=None, description="code of the task group")
-    job: str = ""
-    lead_unit: str | None = None
-    cooperating_units: list[str] = []
-    responsible_person: str | None = None
+    task_group: str | None = Field(
+        default=None, max_length=50, description="code of the task group"
+    )
+    job: str = Field(default="", max_length=2000)
+    lead_unit: str | None = Field(default=None, max_length=200)
+    cooperating_units: list[Annotated[str, Field(max_length=200)]] = []
+    responsible_person: str | None = Field(default=None, max_length=200)
     start: date | None = None
     deadline: date | None = None
     milestones: list[MilestoneIn] = []
-    product_description: str | None = None
+    product_description: str | None = Field(default=None, max_length=1000)
     product_quantity: float | None = None
-    product_unit: str | None = None
-    parent_task_id: str | None = None
+    product_unit: str | None = Field(default=None, max_length=50)
+    parent_task_id: str | None = Field(default=None, max_length=36)
     kind: Literal["task", "key_project"] = Field(
         default="task", description="task, or key project (đề án, dự án, công trình trọng điểm)"
     )
     budget: float | None = Field(default=None, ge=0, description="estimated cost, billion VND")
 
 
-class TaskPatch(BaseModel):
+class TaskPatch(RequestBody):
     model_config = ConfigDict(extra="forbid")
-    task_group: str | None = None
-    job: str | None = None
-    lead_unit: str | None = None
-    cooperating_units: list[str] | None = None
-    responsible_person: str | None = None
+    task_group: str | None = Field(default=None, max_length=50)
+    job: str | None = Field(default=None, max_length=2000)
+    lead_unit: str | None = Field(default=None, max_length=200)
+    cooperating_units: list[Annotated[str, Field(max_length=200)]] | None = None
+    responsible_person: str | None = Field(default=None, max_length=200)
     start: date | None = None
     deadline: date | None = None
     milestones: list[MilestoneIn] | None = None
-    product_description: str | None = None
+    product_description: str | None = Field(default=None, max_length=1000)
     product_quantity: float | None = None
-    product_unit: str | None = None
+    product_unit: str | None = Field(default=None, max_length=50)
     kind: Literal["task", "key_project"] | None = None
     budget: float | None = Field(default=None, ge=0)
 
+    _always_set = field_validator("job", "cooperating_units", "kind", mode="before")(refuse_null)
 
-class TaskGroupIn(BaseModel):
+
+class TaskGroupIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=500)
     parent_task_group: str | None = Field(
         default=None,
+        max_length=50,
         description="code of the parent plan's task group this one covers "
         "(default: the parent's group with the same code)",
     )
     not_applicable_reason: str | None = Field(
-        default=None, description="why the parent's task group does not apply to this unit"
+        default=None,
+        max_length=1000,
+        description="why the parent's task group does not apply to this unit",
     )
 
 
-class TaskGroupPatch(BaseModel):
+class TaskGroupPatch(RequestBody):
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(default=None, min_length=1, max_length=500)
-    not_applicable_reason: str | None = None
+    not_applicable_reason: str | None = Field(default=None, max_length=1000)
+
+    _always_set = field_validator("title", mode="before")(refuse_null)
 
 
-class SubmitRequest(BaseModel):
+class SubmitRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
     acknowledge_warnings: bool = Field(
         default=False, description="the drafter has read the warnings (e.g. mechanical copying)"
     )
 
 
-class PlanFromParent(BaseModel):
+class PlanFromParent(RequestBody):
     model_config = ConfigDict(extra="forbid")
-    parent_plan_id: str
+    parent_plan_id: str = Field(max_length=36)
     title: str = Field(min_length=3, max_length=500)
     placeholder_tasks: bool = Field(
         default=True,
@@ -104,24 +114,24 @@ class CoverageReport(BaseModel):
     units: list[UnitCoverage]
 
 
-class UnitIn(BaseModel):
+class UnitIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)*$", max_length=200)
     name: str = Field(min_length=1, max_length=200)
     level: Literal["central", "city", "ward"]
 
 
-class UserIn(BaseModel):
+class UserIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(pattern=r"^[a-z0-9._-]+$", max_length=100)
     name: str = Field(min_length=1, max_length=200)
-    unit: str
+    unit: str = Field(max_length=200)
     roles: list[Literal["drafter", "head", "approver", "auditor", "admin"]]
-    email: str | None = None
+    email: str | None = Field(default=None, max_length=200)
     language: Literal["vi", "en"] = "vi"
 
 
-class IndicatorIn(BaseModel):
+class IndicatorIn(RequestBody):
     code: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=500)
     unit: str = Field(min_length=1, max_length=50)
@@ -131,13 +141,15 @@ class IndicatorIn(BaseModel):
     comparator: str = Field(default=">=", pattern=r"^(>=|<=|=|>|<)$")
 
 
-class PlanCreate(BaseModel):
+class PlanCreate(RequestBody):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=3, max_length=500)
     parent_plan_id: str | None = Field(
-        default=None, description="the plan of the level above that this plan concretizes"
+        default=None,
+        max_length=36,
+        description="the plan of the level above that this plan concretizes",
     )
-    resolution: str | None = None
+    resolution: str | None = Field(default=None, max_length=500)
     term_start: int | None = Field(default=None, ge=2000, le=2100)
     term_end: int | None = Field(default=None, ge=2000, le=2100)
     task_groups: list[TaskGroupIn] = []
@@ -217,8 +229,8 @@ class UserPublic(BaseModel):
     language: str
 
 
-class DevTokenRequest(BaseModel):
-    username: str
+class DevTokenRequest(RequestBody):
+    username: str = Field(max_length=100)
 
 
 class TokenResponse(BaseModel):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from cascade_shared.params import RequestBody
+from pydantic import ConfigDict, Field
 
 from cascade_results.domain.report import MAX_DOCUMENT, MAX_NARRATIVE, ProgressState
 from cascade_results.domain.rollup import RollupRule
 
 
-class Strict(BaseModel):
+class Strict(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -31,10 +31,16 @@ _OPS = {
 }
 
 
+MAX_WORKING_DAYS = 365
+"""The longest a step may take, be reminded before or escalated after (working days)."""
+MAX_APPROVALS = 1000
+"""The most approvals a k-of-n step may ask for."""
+
+
 class Condition(BaseModel):
     """A fact of the submitted plan compared with a value, e.g. ``total_budget > 500``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     fact: str = Field(description="a fact of plan.submitted: task_count, total_budget, ...")
     op: Literal[">", ">=", "<", "<=", "==", "!="]
     value: float
@@ -45,12 +51,16 @@ class Condition(BaseModel):
 
 class StepRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = ""
+    name: str = Field(default="", max_length=100)
     unit: Literal["own", "parent", "central"]
-    role: str
+    role: str = Field(max_length=50)
     mode: Mode = "any"
-    k: int | None = Field(default=None, ge=1, description="approvals needed in k_of_n mode")
-    deadline_days: int = Field(default=10, ge=0, description="working days to decide")
+    k: int | None = Field(
+        default=None, ge=1, le=MAX_APPROVALS, description="approvals needed in k_of_n mode"
+    )
+    deadline_days: int = Field(
+        default=10, ge=0, le=MAX_WORKING_DAYS, description="working days to decide"
+    )
     when: list[Condition] = Field(
         default_factory=list, description="the step applies only when every condition holds"
     )
@@ -74,8 +84,12 @@ class Deadlines(BaseModel):
     """When undecided steps are chased (đôn đốc) and escalated."""
 
     model_config = ConfigDict(extra="forbid")
-    remind_days_before: int = Field(default=1, ge=0, description="working days before due")
-    escalate_days_after: int = Field(default=0, ge=0, description="working days after due")
+    remind_days_before: int = Field(
+        default=1, ge=0, le=MAX_WORKING_DAYS, description="working days before due"
+    )
+    escalate_days_after: int = Field(
+        default=0, ge=0, le=MAX_WORKING_DAYS, description="working days after due"
+    )
 
 
 class Policy(BaseModel):

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import httpx
 from cascade_shared.auth import Principal
 from cascade_shared.envelope import as_utc, utcnow
+from cascade_shared.params import Id, Int, UnitCode
 from cascade_shared.problems import Problem, forbidden, invalid, not_found
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -56,7 +57,7 @@ async def may_read(
 async def my_queue(
     user: CurrentUser,
     session: SessionDep,
-    unit: Annotated[str | None, Query(description="only steps of this unit")] = None,
+    unit: Annotated[UnitCode | None, Query(description="only steps of this unit")] = None,
     status: Annotated[
         str | None, Query(pattern="^(active|overdue)$", description="active or overdue")
     ] = None,
@@ -138,7 +139,7 @@ async def my_queue(
 
 
 @router.get("/cases", response_model=list[CasePublic])
-async def list_cases(user: CurrentUser, session: SessionDep, plan_id: str) -> list[Any]:
+async def list_cases(user: CurrentUser, session: SessionDep, plan_id: Id) -> list[Any]:
     """Every case of a plan (one per submitted version), oldest first."""
     cases = (
         await session.exec(
@@ -156,7 +157,7 @@ async def list_cases(user: CurrentUser, session: SessionDep, plan_id: str) -> li
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
-async def get_case(case_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def get_case(case_id: Id, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     case, _ = await readable_case(session, user, case_id)
     return await load_case_public(session, case)
 
@@ -180,8 +181,8 @@ def _replay(stored: IdempotentResponse, fingerprint: str) -> JSONResponse:
     responses={409: {"description": "the step was decided already, or the version changed"}},
 )
 async def decide(
-    case_id: str,
-    step_no: int,
+    case_id: Id,
+    step_no: Int,
     body: DecisionIn,
     user: CurrentUser,
     session: SessionDep,
@@ -234,7 +235,7 @@ async def decide(
 
 
 @router.get("/cases/{case_id}/history", response_model=CaseHistory)
-async def case_history(case_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def case_history(case_id: Id, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     """Time spent in each step, and whether it went overdue."""
     case, steps = await readable_case(session, user, case_id)
     now = utcnow()
@@ -271,7 +272,7 @@ async def case_history(case_id: str, user: CurrentUser, session: SessionDep) -> 
 
 @router.get("/plans/{plan_id}/changes-since-my-decision")
 async def changes_since_my_decision(
-    plan_id: str, user: CurrentUser, session: SessionDep, request: Request
+    plan_id: Id, user: CurrentUser, session: SessionDep, request: Request
 ) -> dict[str, Any]:
     """The diff between the version you (or your delegate for you) last decided and the version
     now under decision, field by field, from the plans service."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cascade_shared.envelope import as_utc, utcnow
+from cascade_shared.params import Id
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, status
 from sqlmodel import col, or_, select
@@ -86,7 +87,7 @@ async def list_delegations(user: CurrentUser, session: SessionDep) -> list[Any]:
 
 @router.delete("/{delegation_id}", response_model=DelegationPublic)
 async def revoke(
-    delegation_id: str, user: CurrentUser, session: SessionDep, runtime: Runtime
+    delegation_id: Id, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """End a delegation early: its delegator, or a head or admin of its unit."""
     row = await session.get(Delegation, delegation_id)

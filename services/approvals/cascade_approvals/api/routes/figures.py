@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from cascade_shared.auth import unit_within
 from cascade_shared.envelope import as_utc, utcnow
+from cascade_shared.params import UnitCode
 from fastapi import APIRouter, Query
 from sqlmodel import col, or_, select
 
@@ -23,7 +24,7 @@ DECIDED = ("approved", "returned", "rejected")
 async def unit_figures(
     user: CurrentUser,
     session: SessionDep,
-    unit: Annotated[str | None, Query(description="default: your unit")] = None,
+    unit: Annotated[UnitCode | None, Query(description="default: your unit")] = None,
 ) -> dict[str, Any]:
     """The steps decided by ``unit`` and the units below it: how many are open and overdue now,
     and the median time from assignment to decision, overall and per step of the policy."""

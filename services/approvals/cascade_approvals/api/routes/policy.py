@@ -3,10 +3,11 @@ applies to cases opened after it; open cases keep the version they started under
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from cascade_shared.problems import Problem, conflict, forbidden
-from fastapi import APIRouter
+from cascade_shared.params import Text, unstorable_at
+from cascade_shared.problems import Problem, conflict, forbidden, invalid
+from fastapi import APIRouter, Path
 from pydantic import ValidationError
 from sqlmodel import col, select
 
@@ -36,7 +37,9 @@ async def policy_versions(user: CurrentUser, session: SessionDep) -> list[dict[s
 
 
 @router.get("/versions/{version}", response_model=Policy)
-async def policy_version(version: str, user: CurrentUser, session: SessionDep) -> Policy:
+async def policy_version(
+    version: Annotated[Text, Path(max_length=50)], user: CurrentUser, session: SessionDep
+) -> Policy:
     row = await session.get(RoutingPolicy, version)
     if row is None:
         raise Problem(404, "Not found", f"no policy version {version}")
@@ -49,6 +52,9 @@ async def replace_policy(body: dict[str, Any], user: CurrentUser, session: Sessi
     user.require_role("admin")
     if "." in user.unit:
         raise forbidden("only a central administrator replaces the routing policy")
+    unstorable = unstorable_at(body)
+    if unstorable is not None:
+        raise invalid(*unstorable)
     try:
         policy = Policy.model_validate(body)
     except ValidationError as exc:

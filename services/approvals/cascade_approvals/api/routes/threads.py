@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from cascade_shared.envelope import utcnow
+from cascade_shared.params import Id
 from cascade_shared.problems import conflict, forbidden, not_found
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/approvals", tags=["review threads"])
 
 @router.get("/plans/{plan_id}/comments", response_model=list[CommentPublic])
 async def plan_comments(
-    plan_id: str,
+    plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
     state: Annotated[str | None, Query(alias="status", pattern="^(open|resolved)$")] = None,
@@ -51,7 +52,7 @@ async def plan_comments(
     status_code=status.HTTP_201_CREATED,
 )
 async def add_comment(
-    case_id: str, body: CommentIn, user: CurrentUser, session: SessionDep
+    case_id: Id, body: CommentIn, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     """Add to the thread: the drafters and heads of the plan's unit, and whoever decides one of
     the case's steps (by their own role there, or as the delegate of a holder of it)."""
@@ -79,7 +80,7 @@ async def add_comment(
 
 @router.post("/comments/{comment_id}/resolve", response_model=CommentPublic)
 async def resolve_comment(
-    comment_id: str, body: ResolveIn, user: CurrentUser, session: SessionDep
+    comment_id: Id, body: ResolveIn, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     """Mark a comment answered: by the plan's unit's drafter or head, or by its author."""
     comment = await session.get(ReviewComment, comment_id)

@@ -4,8 +4,9 @@ one record is covered by one, and seal on demand."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from cascade_shared.params import BigInt, Number
 from cascade_shared.problems import conflict, forbidden, not_found
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -63,7 +64,7 @@ class InclusionProof(BaseModel):
 async def list_checkpoints(
     user: Auditor,
     conn: ConnDep,
-    after: int | None = Query(default=None, ge=0, description="checkpoint number to start after"),
+    after: Annotated[Number | None, Query(description="checkpoint number to start after")] = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """Checkpoints in order. Each carries its exact signed ``statement`` (canonical JSON) and
@@ -99,7 +100,7 @@ async def seal_now(user: Operator, runtime: Runtime) -> list[dict[str, Any]]:
 
 
 @router.get("/records/{seq}/proof", response_model=InclusionProof)
-async def proof(seq: int, user: Auditor, conn: ConnDep) -> dict[str, Any]:
+async def proof(seq: BigInt, user: Auditor, conn: ConnDep) -> dict[str, Any]:
     """The inclusion proof of record ``seq`` (RFC 6962 audit path) to the Merkle root of the
     signed checkpoint that covers it."""
     record = (

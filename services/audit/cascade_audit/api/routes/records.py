@@ -8,12 +8,25 @@ import io
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from cascade_shared.params import (
+    BIGINT_MAX,
+    BIGINT_MIN,
+    EventType,
+    Id,
+    PageCursor,
+    RecordSeq,
+    StoredTime,
+    UnitCode,
+    Username,
+    ZonedTime,
+    storable_time,
+)
 from cascade_shared.problems import forbidden, invalid
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from cascade_audit import store
 from cascade_audit.api.deps import Auditor, ConnDep, Runtime
@@ -78,14 +91,18 @@ def _cursor(token: str | None) -> Cursor | None:
     if token is None:
         return None
     try:
-        return Cursor.decode(token)
+        cursor = Cursor.decode(token)
+        storable_time(cursor.occurred_at)
+        if not BIGINT_MIN <= cursor.seq <= BIGINT_MAX:
+            raise ValueError("not a cursor from this API")
     except ValueError as exc:
         raise invalid("query.cursor", str(exc), str(exc)) from exc
+    return cursor
 
 
 @router.get("/plans/{plan_id}/events", response_model=list[RecordPublic])
 async def plan_story(
-    plan_id: str, user: Auditor, conn: ConnDep, limit: int = Query(default=500, ge=1, le=5000)
+    plan_id: Id, user: Auditor, conn: ConnDep, limit: int = Query(default=500, ge=1, le=5000)
 ) -> list[Any]:
     """Everything that happened to one plan, across its versions, in the order it happened
     (event time, then arrival). For longer stories page through ``/records?plan_id=``."""
@@ -103,13 +120,17 @@ async def plan_story(
 async def search(
     user: Auditor,
     conn: ConnDep,
-    plan_id: str | None = None,
-    actor: str | None = Query(default=None, description="username of who did it"),
-    unit: str | None = Query(default=None, description="this unit and every unit below it"),
-    event_type: list[str] | None = Query(default=None, description="one or more event types"),
-    since: AwareDatetime | None = Query(default=None, description="occurred at or after"),
-    until: AwareDatetime | None = Query(default=None, description="occurred before"),
-    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    plan_id: Id | None = None,
+    actor: Annotated[Username | None, Query(description="username of who did it")] = None,
+    unit: Annotated[UnitCode | None, Query(description="this unit and every unit below it")] = None,
+    event_type: Annotated[
+        list[EventType] | None, Query(description="one or more event types")
+    ] = None,
+    since: Annotated[ZonedTime | None, Query(description="occurred at or after")] = None,
+    until: Annotated[ZonedTime | None, Query(description="occurred before")] = None,
+    cursor: Annotated[
+        PageCursor | None, Query(description="next_cursor of the previous page")
+    ] = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """Records matching every given filter, in the order they happened, inside the caller's
@@ -150,12 +171,12 @@ CSV_COLUMNS = [
 async def export_csv(
     user: Auditor,
     runtime: Runtime,
-    plan_id: str | None = None,
-    actor: str | None = None,
-    unit: str | None = None,
-    event_type: list[str] | None = Query(default=None),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    plan_id: Id | None = None,
+    actor: Username | None = None,
+    unit: UnitCode | None = None,
+    event_type: Annotated[list[EventType] | None, Query()] = None,
+    since: StoredTime | None = None,
+    until: StoredTime | None = None,
 ) -> StreamingResponse:
     """The same filters as ``/records``, every matching record as CSV, streamed page by page."""
     f = _filter(
@@ -199,10 +220,10 @@ async def verify_chain(
     user: Auditor,
     conn: ConnDep,
     runtime: Runtime,
-    from_seq: int | None = Query(default=None, ge=1),
-    to_seq: int | None = Query(default=None, ge=1),
-    since: AwareDatetime | None = Query(default=None, description="records that arrived from then"),
-    until: AwareDatetime | None = Query(default=None, description="records that arrived before"),
+    from_seq: RecordSeq | None = None,
+    to_seq: RecordSeq | None = None,
+    since: Annotated[ZonedTime | None, Query(description="records that arrived from then")] = None,
+    until: Annotated[ZonedTime | None, Query(description="records that arrived before")] = None,
 ) -> dict[str, Any]:
     """Walk the chain and report the first broken link. Without a range: the whole chain. With
     one: from the nearest signed checkpoint before it, checking every covered checkpoint's

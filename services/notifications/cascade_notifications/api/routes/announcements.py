@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cascade_shared.params import Id, RequestBody
 from cascade_shared.problems import not_found
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -15,10 +16,10 @@ from cascade_notifications.store import signals_of
 router = APIRouter(prefix="/api/notifications/announcements", tags=["announcements"])
 
 
-class AnnouncementIn(BaseModel):
+class AnnouncementIn(RequestBody):
     title: str = Field(min_length=1, max_length=500)
     body: str = Field(min_length=1, max_length=5000)
-    unit: str | None = Field(default=None, description="default: your own unit")
+    unit: str | None = Field(default=None, max_length=200, description="default: your own unit")
 
 
 class AnnouncementOut(BaseModel):
@@ -51,7 +52,7 @@ async def announce(
 
 @router.get("/{announcement_id}", response_model=AnnouncementOut)
 async def announcement(
-    announcement_id: str, user: CurrentUser, session: SessionDep
+    announcement_id: Id, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     """An announcement's progress, for users who see its unit."""
     row = await session.get(Announcement, announcement_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from cascade_shared.params import Id
 from cascade_shared.problems import not_found
 from cascade_shared.units import like_prefix
 from fastapi import APIRouter, Query
@@ -63,7 +64,7 @@ async def emails(
 
 @router.post("/{delivery_id}/resend", response_model=EmailOut)
 async def resend(
-    delivery_id: str, user: CurrentUser, session: SessionDep, runtime: Runtime
+    delivery_id: Id, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """Send a dead (or already sent) e-mail again once the mail server is back, with a fresh
     count of attempts. It keeps its ``Message-ID``, so mail clients show it once."""

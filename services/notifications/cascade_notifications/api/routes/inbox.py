@@ -7,9 +7,10 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from cascade_shared.envelope import utcnow
+from cascade_shared.params import INTEGER_MAX, Id, PageCursor, refuse_nul, storable_time
 from cascade_shared.problems import invalid, not_found
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -51,7 +52,7 @@ def _cursor(row: Notification) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, ident = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created), str(ident)
+        return storable_time(datetime.fromisoformat(created)), refuse_nul(str(ident))
     except (ValueError, TypeError) as exc:
         raise invalid("query.before", "not a cursor this API gave out") from exc
 
@@ -62,7 +63,9 @@ async def my_inbox(
     session: SessionDep,
     unread_only: bool = False,
     limit: int = Query(default=50, ge=1, le=500),
-    before: str | None = Query(default=None, description="next_cursor of the previous page"),
+    before: Annotated[
+        PageCursor | None, Query(description="next_cursor of the previous page")
+    ] = None,
 ) -> dict[str, Any]:
     """Your notifications, newest first, with the exact unread count. Pages by keyset
     (created_at, id), so a long history stays as fast as a short one."""
@@ -107,9 +110,10 @@ async def unread_stream(
     request: Request,
     user: CurrentUser,
     runtime: Runtime,
-    max_events: int | None = Query(
-        default=None, ge=1, description="close the stream after this many events"
-    ),
+    max_events: Annotated[
+        int | None,
+        Query(ge=1, le=INTEGER_MAX, description="close the stream after this many events"),
+    ] = None,
 ) -> StreamingResponse:
     """Server-sent events: ``event: unread`` with ``{"unread": n}`` at once and whenever the
     count changes. Woken in-process when this process changes an inbox; it also re-reads the
@@ -142,7 +146,7 @@ async def unread_stream(
 
 @router.post("/{notification_id}/read", response_model=NotificationPublic)
 async def mark_read(
-    notification_id: str, user: CurrentUser, session: SessionDep, runtime: Runtime
+    notification_id: Id, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """Mark one of your notifications read (someone else's is not found)."""
     row = await session.get(Notification, notification_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from cascade_shared.params import RequestBody, Text
 from cascade_shared.problems import invalid
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
 from sqlmodel import col, select
 
@@ -39,7 +40,10 @@ KINDS = (
 )
 
 
-class PreferenceIn(BaseModel):
+Kind = Annotated[Text, Path(max_length=50, description="a kind of notification, or *")]
+
+
+class PreferenceIn(RequestBody):
     inapp: bool = True
     email: bool = True
     digest: bool = False
@@ -87,7 +91,7 @@ async def kinds(user: CurrentUser) -> list[dict[str, Any]]:
 
 @router.put("/{kind}", response_model=PreferenceOut)
 async def set_preference(
-    kind: str, body: PreferenceIn, user: CurrentUser, session: SessionDep
+    kind: Kind, body: PreferenceIn, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     """Choose the channels for one kind of notification (``*``: every kind without its own)."""
     _check_kind(kind)
@@ -101,7 +105,7 @@ async def set_preference(
 
 
 @router.delete("/{kind}", status_code=204)
-async def reset_preference(kind: str, user: CurrentUser, session: SessionDep) -> Response:
+async def reset_preference(kind: Kind, user: CurrentUser, session: SessionDep) -> Response:
     """Forget your rule for one kind."""
     _check_kind(kind)
     row = await session.get(Preference, (user.username, kind))

@@ -4,12 +4,13 @@ deliveries, and replay of a dead or past delivery."""
 from __future__ import annotations
 
 import secrets
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from cascade_shared.events import CATALOGUE
+from cascade_shared.params import Id, RequestBody
 from cascade_shared.problems import not_found
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, UrlConstraints, field_validator
 from sqlmodel import col, select
 
 from cascade_notifications.api.deps import CurrentUser, Runtime, SessionDep
@@ -19,12 +20,23 @@ from cascade_notifications.store import send_again
 router = APIRouter(prefix="/api/notifications/webhooks", tags=["webhooks"])
 
 MANAGERS = ("head", "admin")
+MAX_URL = 1000
+"""The longest webhook URL kept (its column's length)."""
 
 
-class SubscriptionIn(BaseModel):
-    url: HttpUrl
-    unit: str | None = Field(default=None, description="default: your own unit")
-    event_types: list[str] = Field(default_factory=list, description="empty: every event")
+def _storable_url(url: HttpUrl) -> HttpUrl:
+    # Normalising may lengthen it (an international host in punycode): the stored form counts.
+    if len(str(url)) > MAX_URL:
+        raise ValueError(f"URL should have at most {MAX_URL} characters")
+    return url
+
+
+class SubscriptionIn(RequestBody):
+    url: Annotated[HttpUrl, UrlConstraints(max_length=MAX_URL), AfterValidator(_storable_url)]
+    unit: str | None = Field(default=None, max_length=200, description="default: your own unit")
+    event_types: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, description="empty: every event"
+    )
     secret: str | None = Field(
         default=None, min_length=16, max_length=200, description="default: generated"
     )
@@ -66,7 +78,7 @@ class DeliveryOut(BaseModel):
 
 
 async def _subscription(
-    session: SessionDep, user: CurrentUser, subscription_id: str
+    session: SessionDep, user: CurrentUser, subscription_id: Id
 ) -> WebhookSubscription:
     user.require_role(*MANAGERS)
     row = await session.get(WebhookSubscription, subscription_id)
@@ -103,7 +115,7 @@ async def subscriptions(user: CurrentUser, session: SessionDep) -> list[dict[str
 
 
 @router.delete("/{subscription_id}", status_code=204)
-async def unsubscribe(subscription_id: str, user: CurrentUser, session: SessionDep) -> Response:
+async def unsubscribe(subscription_id: Id, user: CurrentUser, session: SessionDep) -> Response:
     """Stop a subscription; its queued calls go dead instead of being sent."""
     row = await _subscription(session, user, subscription_id)
     row.active = False
@@ -114,7 +126,7 @@ async def unsubscribe(subscription_id: str, user: CurrentUser, session: SessionD
 
 @router.get("/{subscription_id}/deliveries", response_model=list[DeliveryOut])
 async def deliveries(
-    subscription_id: str,
+    subscription_id: Id,
     user: CurrentUser,
     session: SessionDep,
     state: Literal["pending", "sent", "dead"] | None = None,
@@ -133,7 +145,7 @@ async def deliveries(
 
 @router.post("/deliveries/{delivery_id}/replay", response_model=DeliveryOut)
 async def replay(
-    delivery_id: str, user: CurrentUser, session: SessionDep, runtime: Runtime
+    delivery_id: Id, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """Send a delivery again (a dead one, or a sent one the receiver lost), with a fresh count
     of attempts. The call keeps its ``Idempotency-Key`` and event id."""

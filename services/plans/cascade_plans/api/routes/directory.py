@@ -5,9 +5,10 @@ services keep their own read model and never call this one on their hot path."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from cascade_shared.auth import Principal, TokenVerifier, parent_unit
+from cascade_shared.params import Search, UnitCode, Username
 from cascade_shared.problems import Problem, not_found
 from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
@@ -39,8 +40,8 @@ def matches(query: str, *texts: str) -> bool:
 async def list_units(
     user: CurrentUser,
     session: SessionDep,
-    under: str | None = Query(default=None, description="a subtree"),
-    q: str | None = Query(default=None, description="search, diacritics optional"),
+    under: Annotated[UnitCode | None, Query(description="a subtree")] = None,
+    q: Annotated[Search | None, Query(description="search, diacritics optional")] = None,
 ) -> list[Any]:
     """Org units (the hierarchy is visible to every signed-in user)."""
     query = select(OrgUnit).order_by(col(OrgUnit.code))
@@ -51,7 +52,7 @@ async def list_units(
 
 
 @router.get("/units/{code}", response_model=UnitPublic)
-async def get_unit(code: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def get_unit(code: UnitCode, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     unit = await session.get(OrgUnit, code)
     if unit is None:
         raise not_found("unit", code)
@@ -60,7 +61,10 @@ async def get_unit(code: str, user: CurrentUser, session: SessionDep) -> dict[st
 
 @router.get("/users", response_model=list[UserPublic])
 async def list_users(
-    user: CurrentUser, session: SessionDep, unit: str | None = None, q: str | None = None
+    user: CurrentUser,
+    session: SessionDep,
+    unit: UnitCode | None = None,
+    q: Search | None = None,
 ) -> list[Any]:
     """Users of your unit and the units below it."""
     target = unit or user.unit
@@ -81,7 +85,7 @@ def _require_admin_over(user: Principal, unit: str) -> None:
 
 @router.put("/units/{code}", response_model=UnitPublic)
 async def put_unit(
-    code: str, body: UnitIn, user: CurrentUser, session: SessionDep, runtime: Runtime
+    code: UnitCode, body: UnitIn, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """Create or change an org unit (admins, within their subtree). Its parent is its path."""
     if body.code != code:
@@ -121,7 +125,7 @@ async def put_unit(
 
 @router.put("/users/{username}", response_model=UserPublic)
 async def put_user(
-    username: str, body: UserIn, user: CurrentUser, session: SessionDep, runtime: Runtime
+    username: Username, body: UserIn, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """Create or change a user, their unit and roles (admins, within their subtree)."""
     if body.username != username:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cascade_shared.envelope import utcnow
+from cascade_shared.params import Id, Int
 from cascade_shared.problems import Problem, conflict, forbidden, not_found
 from fastapi import APIRouter, Body
 from sqlmodel import col, select
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/plans", tags=["plan lifecycle"])
 
 
 @router.post("/{plan_id}/check")
-async def check(plan_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def check(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     """Every rule on the current draft, without submitting: errors block, warnings need an
     acknowledgement."""
     plan = await visible_plan(session, user, plan_id)
@@ -39,7 +40,7 @@ async def check(plan_id: str, user: CurrentUser, session: SessionDep) -> dict[st
 
 @router.post("/{plan_id}/submit", response_model=PlanVersionPublic)
 async def submit_plan(
-    plan_id: str,
+    plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
     runtime: Runtime,
@@ -115,7 +116,7 @@ async def submit_plan(
 
 @router.post("/{plan_id}/withdraw", response_model=PlanSummary)
 async def withdraw_plan(
-    plan_id: str, user: CurrentUser, session: SessionDep, runtime: Runtime
+    plan_id: Id, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """The drafters of the unit withdraw a submitted plan before the final decision; it comes
     back to them and a resubmission makes a new version."""
@@ -145,7 +146,7 @@ async def withdraw_plan(
 
 
 @router.get("/{plan_id}/versions", response_model=list[PlanVersionPublic])
-async def list_versions(plan_id: str, user: CurrentUser, session: SessionDep) -> list[Any]:
+async def list_versions(plan_id: Id, user: CurrentUser, session: SessionDep) -> list[Any]:
     """Every submitted version, frozen as the approvers saw it."""
     await visible_plan(session, user, plan_id)
     rows = (
@@ -167,7 +168,7 @@ async def _version(session: SessionDep, plan_id: str, version: int) -> PlanVersi
 
 @router.get("/{plan_id}/versions/{version}", response_model=PlanVersionPublic)
 async def get_version(
-    plan_id: str, version: int, user: CurrentUser, session: SessionDep
+    plan_id: Id, version: Int, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     await visible_plan(session, user, plan_id)
     return (await _version(session, plan_id, version)).model_dump()
@@ -175,11 +176,11 @@ async def get_version(
 
 @router.get("/{plan_id}/diff")
 async def diff(
-    plan_id: str,
+    plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
-    from_version: int,
-    to_version: int | None = None,
+    from_version: Int,
+    to_version: Int | None = None,
 ) -> dict[str, Any]:
     """Task groups, indicators and tasks added, removed and changed (field by field) between
     two versions; without ``to_version``, against the current working copy."""
@@ -198,7 +199,7 @@ async def diff(
 
 
 @router.get("/{plan_id}/coverage", response_model=CoverageReport)
-async def coverage(plan_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def coverage(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     """How the units directly below cover this plan: each unit's latest plan under it, its
     status, and which of this plan's task groups it covers or marks not applicable."""
     parent = await visible_plan(session, user, plan_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from cascade_shared.auth import Principal, parent_unit, unit_within
 from cascade_shared.envelope import utcnow
+from cascade_shared.params import BIGINT_MAX, Code, Id, Int, Text, UnitCode
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
@@ -107,6 +108,21 @@ async def _created(
     return await store.plan_public(session, plan)
 
 
+def _refuse_repeated_codes(body: PlanCreate) -> None:
+    """A code names one task group, indicator or task of the plan: a repeat is refused naming
+    it (the database would refuse it too, on the plan's unique codes)."""
+    for name, items in (
+        ("task_groups", body.task_groups),
+        ("indicators", body.indicators),
+        ("tasks", body.tasks),
+    ):
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.code in first:
+                raise invalid(f"{name}.{i}.code", f"repeats the code of {name}.{first[item.code]}")
+            first[item.code] = i
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanPublic)
 async def create_plan(
     body: PlanCreate, user: CurrentUser, session: SessionDep, runtime: Runtime
@@ -116,6 +132,7 @@ async def create_plan(
     A task group with the same code as one of the parent's covers it unless
     ``parent_task_group`` names another."""
     user.require_role("drafter")
+    _refuse_repeated_codes(body)
     parent = await _parent_for(session, user, body.parent_plan_id) if body.parent_plan_id else None
     plan = _new_plan(user, body.title, parent, body.resolution, body.term_start, body.term_end)
     session.add(plan)
@@ -182,13 +199,13 @@ async def start_from_parent(
 async def list_plans(
     user: CurrentUser,
     session: SessionDep,
-    unit: str | None = Query(default=None, description="default: your own unit"),
+    unit: Annotated[UnitCode | None, Query(description="default: your own unit")] = None,
     subtree: bool = Query(default=False, description="include the units below"),
-    status_: str | None = Query(default=None, alias="status"),
-    term_start: int | None = None,
-    parent_plan_id: str | None = None,
+    status_: Annotated[Text | None, Query(alias="status", max_length=20)] = None,
+    term_start: Int | None = None,
+    parent_plan_id: Id | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> dict[str, Any]:
     """The plans of a unit (or its subtree) that you may see. A unit may also list the approved
     plans of the units above it (not their subtrees): the programs it concretizes."""
@@ -223,7 +240,7 @@ async def list_plans(
 
 
 @router.get("/{plan_id}", response_model=PlanPublic)
-async def get_plan(plan_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
+async def get_plan(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     return await store.plan_public(session, await visible_plan(session, user, plan_id))
 
 
@@ -234,7 +251,7 @@ def _touch(session: AsyncSession, plan: Plan) -> None:
 
 @router.patch("/{plan_id}/task-groups/{code}", response_model=TaskGroupPublic)
 async def edit_task_group(
-    plan_id: str, code: str, body: TaskGroupPatch, user: CurrentUser, session: SessionDep
+    plan_id: Id, code: Code, body: TaskGroupPatch, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     """Rename a task group, or mark it not applicable to your unit (with the reason)."""
     plan = await editable_plan(session, user, plan_id)
@@ -255,7 +272,7 @@ async def edit_task_group(
 
 @router.post("/{plan_id}/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskPublic)
 async def add_task(
-    plan_id: str, body: TaskIn, user: CurrentUser, session: SessionDep
+    plan_id: Id, body: TaskIn, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     plan = await editable_plan(session, user, plan_id)
     if (
@@ -273,7 +290,7 @@ async def add_task(
 
 @router.patch("/{plan_id}/tasks/{task_id}", response_model=TaskPublic)
 async def edit_task(
-    plan_id: str, task_id: str, body: TaskPatch, user: CurrentUser, session: SessionDep
+    plan_id: Id, task_id: Id, body: TaskPatch, user: CurrentUser, session: SessionDep
 ) -> dict[str, Any]:
     plan = await editable_plan(session, user, plan_id)
     task = await session.get(Task, task_id)
@@ -297,7 +314,7 @@ async def edit_task(
 
 
 @router.delete("/{plan_id}/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_task(plan_id: str, task_id: str, user: CurrentUser, session: SessionDep) -> None:
+async def delete_task(plan_id: Id, task_id: Id, user: CurrentUser, session: SessionDep) -> None:
     plan = await editable_plan(session, user, plan_id)
     task = await session.get(Task, task_id)
     if task is None or task.plan_id != plan_id:

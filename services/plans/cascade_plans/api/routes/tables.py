@@ -3,8 +3,10 @@ approved plan."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
+from cascade_shared.params import NUL, NUL_REASON, Id, xml_safe
 from cascade_shared.problems import Problem
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
@@ -14,7 +16,15 @@ from cascade_plans import store
 from cascade_plans.api.access import editable_plan, visible_plan
 from cascade_plans.api.deps import CurrentUser, SessionDep
 from cascade_plans.io.document import plan_to_docx
-from cascade_plans.io.tables import parse_tables, tasks_to_csv, tasks_to_xlsx
+from cascade_plans.io.tables import (
+    INDICATOR_HEADERS,
+    INDICATORS_SHEET,
+    TASK_HEADERS,
+    TASKS_SHEET,
+    parse_tables,
+    tasks_to_csv,
+    tasks_to_xlsx,
+)
 from cascade_plans.models import Indicator, OrgUnit, Plan, Task, TaskGroup
 
 router = APIRouter(prefix="/api/plans", tags=["import and export"])
@@ -38,11 +48,64 @@ TASK_FIELDS = (
     "product_unit",
 )
 INDICATOR_FIELDS = ("name", "unit", "baseline", "target", "year", "comparator")
+TASK_WIDTHS = {
+    "code": 50,
+    "task_group": 50,
+    "job": 2000,
+    "lead_unit": 200,
+    "cooperating_units": 200,
+    "responsible_person": 200,
+    "product_description": 1000,
+    "product_unit": 50,
+    "parent_task_code": 50,
+}
+"""The longest text each task column stores (its database column's length)."""
+INDICATOR_WIDTHS = {"code": 50, "name": 500, "unit": 50}
+
+
+def _cell_error(sheet: str, row: int, header: str, reason: str) -> dict[str, Any]:
+    return {
+        "sheet": sheet,
+        "row": row,
+        "column": header,
+        "reason": reason,
+        "field": f"{sheet}!{row}:{header}",
+    }
+
+
+def _unstorable(
+    sheet: str,
+    rows: list[int],
+    items: list[dict[str, Any]],
+    headers: dict[str, str],
+    widths: dict[str, int],
+) -> list[dict[str, Any]]:
+    """The cells the database cannot store: text longer than its column or with a NUL
+    character, a number that is not finite, a milestone's text with a NUL character."""
+    errors = []
+    for row, item in zip(rows, items, strict=True):
+        for key, value in item.items():
+            header = headers.get(key, key)
+            texts = value if isinstance(value, list) else [value]
+            for text in texts:
+                if isinstance(text, dict):  # a milestone: its period and description
+                    text = " ".join(str(v) for v in text.values())
+                if not isinstance(text, str):
+                    continue
+                if NUL in text:
+                    errors.append(_cell_error(sheet, row, header, NUL_REASON))
+                elif key in widths and len(text) > widths[key]:
+                    errors.append(
+                        _cell_error(sheet, row, header, f"longer than {widths[key]} characters")
+                    )
+            if isinstance(value, float) and not math.isfinite(value):
+                errors.append(_cell_error(sheet, row, header, "not a finite number"))
+    return errors
 
 
 @router.post("/{plan_id}/import")
 async def import_tables(
-    plan_id: str,
+    plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
     file: UploadFile = File(description="XLSX (sheets Nhiệm vụ, Chỉ tiêu) or CSV (tasks)"),
@@ -65,6 +128,14 @@ async def import_tables(
         }
         for e in parsed.errors
     ]
+    errors += _unstorable(TASKS_SHEET, parsed.task_rows, parsed.tasks, TASK_HEADERS, TASK_WIDTHS)
+    errors += _unstorable(
+        INDICATORS_SHEET,
+        parsed.indicator_rows,
+        parsed.indicators,
+        INDICATOR_HEADERS,
+        INDICATOR_WIDTHS,
+    )
     groups = {
         g.code: g.id
         for g in (await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan_id))).all()
@@ -145,7 +216,7 @@ async def import_tables(
 
 @router.get("/{plan_id}/export")
 async def export(
-    plan_id: str,
+    plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
     format: Literal["xlsx", "csv", "docx"] = "xlsx",
@@ -166,11 +237,11 @@ async def export(
         if plan.status != "approved":
             raise Problem(409, "Conflict", "only an approved plan is printed", type_="conflict")
         unit = await session.get(OrgUnit, plan.unit)
-        body = plan_to_docx(public, unit.name if unit else None)
+        body = plan_to_docx(xml_safe(public), unit.name if unit else None)
     elif format == "csv":
         body = tasks_to_csv(public)
     else:
-        body = tasks_to_xlsx(public)
+        body = tasks_to_xlsx(xml_safe(public))
     filename = f"plan-{plan.unit}-v{plan.version}.{format}"
     return Response(
         body,

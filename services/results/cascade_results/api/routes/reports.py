@@ -6,9 +6,11 @@ import hashlib
 from typing import Annotated, Any
 
 from cascade_shared.auth import Principal
+from cascade_shared.params import NUL, NUL_REASON, Id, Text, UnitCode, xml_safe
 from cascade_shared.problems import Problem, forbidden, invalid, not_found
-from fastapi import APIRouter, File, Header, Query, Response, UploadFile
+from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -17,7 +19,15 @@ from cascade_results import reports
 from cascade_results.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_results.domain.periods import parse_period, periods_between
 from cascade_results.models import EvidenceFile, ProgressReport, TrackedPlan
-from cascade_results.schemas import LinesIn, ReopenIn, ReportDecisionIn, ReportOpen
+from cascade_results.schemas import (
+    IndicatorLineIn,
+    LinesIn,
+    ReopenIn,
+    ReportDecisionIn,
+    ReportOpen,
+    Strict,
+    TaskLineIn,
+)
 from cascade_results.standing import report_summary
 from cascade_results.store import current_report, unit_level, unit_names
 
@@ -36,7 +46,7 @@ async def periods(
     session: SessionDep,
     runtime: Runtime,
     user: CurrentUser,
-    unit: Annotated[str, Query(max_length=200)],
+    unit: UnitCode,
 ) -> list[dict[str, Any]]:
     """The periods ``unit`` reports on, from the approval of its plan to today, each with its
     due date, whether it is open or locked, and the unit's report for it."""
@@ -120,9 +130,9 @@ async def list_reports(
     session: SessionDep,
     runtime: Runtime,
     user: CurrentUser,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    period: Annotated[str | None, Query(max_length=10)] = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    unit: UnitCode | None = None,
+    period: Annotated[Text | None, Query(max_length=10)] = None,
+    status: Annotated[Text | None, Query(max_length=20)] = None,
 ) -> list[dict[str, Any]]:
     """Reports of your unit and the units below it (the latest version of each)."""
     scope = scope_of(user, unit)
@@ -158,7 +168,7 @@ async def _visible(session: SessionDep, user: Principal, report_id: str) -> Prog
 
 @router.get("/reports/{report_id}")
 async def get_report(
-    report_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser
+    report_id: Id, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> dict[str, Any]:
     report = await _visible(session, user, report_id)
     return await reports.report_view(session, report, today=reports.today_for(runtime))
@@ -166,7 +176,7 @@ async def get_report(
 
 @router.get("/reports/{report_id}/versions")
 async def report_versions(
-    report_id: str, session: SessionDep, user: CurrentUser
+    report_id: Id, session: SessionDep, user: CurrentUser
 ) -> list[dict[str, Any]]:
     """Every version of this unit's report for the period, oldest first: corrections never
     overwrite."""
@@ -183,7 +193,7 @@ async def report_versions(
 
 @router.put("/reports/{report_id}/lines")
 async def save_lines(
-    report_id: str, body: LinesIn, session: SessionDep, runtime: Runtime, user: CurrentUser
+    report_id: Id, body: LinesIn, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> dict[str, Any]:
     """Fill in lines of a draft (or returned) report; all of them are saved, or none."""
     today = reports.today_for(runtime)
@@ -202,7 +212,7 @@ async def save_lines(
 
 @router.post("/reports/{report_id}/sign-off")
 async def sign_off(
-    report_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser
+    report_id: Id, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> dict[str, Any]:
     """The head of the unit signs the report off and sends it to the level above."""
     today = reports.today_for(runtime)
@@ -214,7 +224,7 @@ async def sign_off(
 
 @router.post("/reports/{report_id}/decision")
 async def decide(
-    report_id: str, body: ReportDecisionIn, session: SessionDep, runtime: Runtime, user: CurrentUser
+    report_id: Id, body: ReportDecisionIn, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> dict[str, Any]:
     """The level above accepts the report, or returns it with comments on its lines."""
     report = await reports.get_report(session, report_id, for_update=True)
@@ -233,7 +243,12 @@ async def decide(
 
 @router.post("/units/{unit}/periods/{period}/reopen", status_code=201)
 async def reopen(
-    unit: str, period: str, body: ReopenIn, session: SessionDep, runtime: Runtime, user: CurrentUser
+    unit: UnitCode,
+    period: Annotated[Text, Path(max_length=10)],
+    body: ReopenIn,
+    session: SessionDep,
+    runtime: Runtime,
+    user: CurrentUser,
 ) -> dict[str, Any]:
     """The level above reopens a unit's period: a new version of its report, in draft."""
     today = reports.today_for(runtime)
@@ -266,6 +281,8 @@ async def upload_evidence(
         )
     if not data:
         raise invalid("file", "the file is empty")
+    if NUL in (file.filename or ""):
+        raise invalid("file", f"the file name {NUL_REASON}")
     row = EvidenceFile(
         unit=user.unit,
         name=(file.filename or "evidence")[:255],
@@ -281,7 +298,7 @@ async def upload_evidence(
 
 
 @router.get("/evidence/{file_id}")
-async def download_evidence(file_id: str, session: SessionDep, user: CurrentUser) -> Response:
+async def download_evidence(file_id: Id, session: SessionDep, user: CurrentUser) -> Response:
     row = await session.get(EvidenceFile, file_id)
     if row is None:
         raise not_found("evidence file", file_id)
@@ -299,13 +316,13 @@ async def download_evidence(file_id: str, session: SessionDep, user: CurrentUser
 
 @router.get("/reports/{report_id}/xlsx", response_class=Response)
 async def export_xlsx(
-    report_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser
+    report_id: Id, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> Response:
     """The report as XLSX in the official layout; fill it in and import it back."""
     report = await _visible(session, user, report_id)
     view = await reports.report_view(session, report, today=reports.today_for(runtime))
     return Response(
-        report_io.report_xlsx(view),
+        report_io.report_xlsx(xml_safe(view)),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="bao-cao-{report.period}.xlsx"'},
     )
@@ -313,7 +330,7 @@ async def export_xlsx(
 
 @router.get("/reports/{report_id}/print", response_class=HTMLResponse)
 async def printable(
-    report_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser
+    report_id: Id, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> HTMLResponse:
     """The report as a printable page in the official form."""
     report = await _visible(session, user, report_id)
@@ -323,7 +340,7 @@ async def printable(
 
 @router.post("/reports/{report_id}/import")
 async def import_xlsx(
-    report_id: str,
+    report_id: Id,
     session: SessionDep,
     runtime: Runtime,
     user: CurrentUser,
@@ -344,7 +361,37 @@ async def import_xlsx(
             type_="validation",
             errors=exc.errors,
         ) from exc
+    errors = _unstorable_lines("Nhiệm vụ", "task_code", TaskLineIn, tasks)
+    errors += _unstorable_lines("Chỉ tiêu", "indicator_code", IndicatorLineIn, indicators)
+    if errors:
+        raise Problem(
+            422,
+            "The file has errors",
+            f"{len(errors)} error(s); nothing was imported",
+            type_="validation",
+            errors=errors,
+        )
     today = reports.today_for(runtime)
     await reports.save_lines(session, user, report, tasks, indicators, today=today)
     await session.commit()
     return await reports.report_view(session, report, today=today)
+
+
+def _unstorable_lines(
+    sheet: str, key: str, model: type[Strict], lines: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """The cells of a filled-in file that a line sent as JSON could not hold either (text longer
+    than its column or with a NUL character, a number out of range), by line and column."""
+    errors = []
+    for line in lines:
+        try:
+            model.model_validate(line)
+        except ValidationError as exc:
+            errors += [
+                {
+                    "field": ".".join([sheet, str(line.get(key)), *map(str, e["loc"])]),
+                    "reason": e["msg"],
+                }
+                for e in exc.errors()
+            ]
+    return errors

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from cascade_shared.auth import parent_unit
+from cascade_shared.params import Id, Text, UnitCode
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator
@@ -61,8 +62,8 @@ async def list_tasks(
     session: SessionDep,
     runtime: Runtime,
     user: CurrentUser,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    unit: UnitCode | None = None,
+    status: Annotated[Text | None, Query(max_length=20)] = None,
     subtree: bool = False,
     as_of: AsOf = None,
 ) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ async def list_tasks(
 
 @router.get("/tasks/{task_id}")
 async def get_task(
-    task_id: str, session: SessionDep, runtime: Runtime, user: CurrentUser, as_of: AsOf = None
+    task_id: Id, session: SessionDep, runtime: Runtime, user: CurrentUser, as_of: AsOf = None
 ) -> dict[str, Any]:
     """One task, with the tasks below that concretize it and how their progress rolls up."""
     task = await session.get(TrackedTask, task_id)
@@ -104,7 +105,7 @@ async def get_task(
 
 @router.patch("/tasks/{task_id}/weight")
 async def set_weight(
-    task_id: str, body: WeightIn, session: SessionDep, user: CurrentUser
+    task_id: Id, body: WeightIn, session: SessionDep, user: CurrentUser
 ) -> dict[str, Any]:
     """The unit above sets how much this task weighs in the roll-up of its parent task."""
     task = await session.get(TrackedTask, task_id)
@@ -123,7 +124,7 @@ async def set_weight(
 async def list_indicators(
     session: SessionDep,
     user: CurrentUser,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitCode | None = None,
 ) -> list[dict[str, Any]]:
     """The unit's indicators: actual against target, direction, and the roll-up from below."""
     scope = scope_of(user, unit)
@@ -132,7 +133,7 @@ async def list_indicators(
 
 @router.patch("/indicators/{indicator_id}")
 async def set_indicator(
-    indicator_id: str, body: IndicatorSettingsIn, session: SessionDep, user: CurrentUser
+    indicator_id: Id, body: IndicatorSettingsIn, session: SessionDep, user: CurrentUser
 ) -> dict[str, Any]:
     """The owning unit's head sets how its indicator rolls up, or which indicator above it
     counts towards."""
@@ -170,8 +171,8 @@ async def dashboard(
     session: SessionDep,
     runtime: Runtime,
     user: CurrentUser,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    period: Annotated[str | None, Query(max_length=10)] = None,
+    unit: UnitCode | None = None,
+    period: Annotated[Text | None, Query(max_length=10)] = None,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
     """A unit's dashboard: its units below by status, report and score (ranked), the overdue
@@ -185,8 +186,8 @@ async def dashboard_csv(
     session: SessionDep,
     runtime: Runtime,
     user: CurrentUser,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    period: Annotated[str | None, Query(max_length=10)] = None,
+    unit: UnitCode | None = None,
+    period: Annotated[Text | None, Query(max_length=10)] = None,
     as_of: AsOf = None,
 ) -> Response:
     """The dashboard's table of units as CSV (UTF-8 with BOM, so Excel reads the diacritics)."""
@@ -237,11 +238,11 @@ async def dashboard_csv(
 
 @router.get("/units/{unit}/evaluation")
 async def explain_evaluation(
-    unit: str,
+    unit: UnitCode,
     session: SessionDep,
     runtime: Runtime,
     user: CurrentUser,
-    period: Annotated[str, Query(max_length=10)],
+    period: Annotated[Text, Query(max_length=10)],
 ) -> dict[str, Any]:
     """The unit's score for the period and its explanation: every term with its weight and the
     task, indicator or report records it came from."""
@@ -265,7 +266,7 @@ async def explain_evaluation(
 
 @router.post("/units/{unit}/evaluation/publish", status_code=201)
 async def publish_evaluation(
-    unit: str, body: PublishIn, session: SessionDep, runtime: Runtime, user: CurrentUser
+    unit: UnitCode, body: PublishIn, session: SessionDep, runtime: Runtime, user: CurrentUser
 ) -> dict[str, Any]:
     """The unit above publishes the unit's score for the period: kept, told on the bus (and so
     in the audit chain)."""
@@ -312,7 +313,7 @@ async def publish_evaluation(
 async def list_evaluations(
     session: SessionDep,
     user: CurrentUser,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitCode | None = None,
 ) -> list[dict[str, Any]]:
     """Published evaluations of a unit and the units below it, newest first."""
     scope = scope_of(user, unit)
@@ -331,7 +332,7 @@ async def list_evaluations(
 
 @router.get("/units/{unit}/progress")
 async def progress_over_time(
-    unit: str, session: SessionDep, user: CurrentUser
+    unit: UnitCode, session: SessionDep, user: CurrentUser
 ) -> list[dict[str, Any]]:
     """The unit's average reported progress per period, from the reports that count: the
     series behind the progress chart."""
