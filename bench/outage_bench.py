@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import statistics
 import tempfile
@@ -111,15 +110,7 @@ async def run(args: Any) -> dict[str, Any]:
     connection = await aio_pika.connect(infra.AMQP_URL)
     try:
         await cluster.start_all()
-        channel = await connection.channel()
-        spy = await channel.declare_queue(f"{namespace}.spy", exclusive=True)
-        await spy.bind(f"{namespace}.events", routing_key="plan.submitted")
-
-        async def arrived(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            arrivals.append((time.monotonic(), json.loads(message.body)["subject_id"]))
-            await message.ack()
-
-        await spy.consume(arrived)
+        await infra.watch_published(connection, namespace, "plan.submitted", arrivals)
         broker: list[dict[str, Any]] = []
         database: list[dict[str, Any]] = []
         async with cluster.client() as client:

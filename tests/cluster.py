@@ -31,6 +31,16 @@ PREFIXES = {
 BIN = Path(sys.executable).parent
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it has not stopped within 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -139,13 +149,7 @@ class Cluster:
 
     def stop_all(self) -> None:
         for service in list(self.processes):
-            proc = self.processes.pop(service)
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(self.processes.pop(service))
 
     def log_tail(self, service: str, lines: int = 60) -> str:
         path = self.logs / f"{service}.log"

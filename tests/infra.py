@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,22 @@ async def delete_namespace(namespace: str, services: list[str]) -> None:
                     await channel.close()
     finally:
         await connection.close()
+
+
+async def watch_published(
+    connection: Any, namespace: str, routing_key: str, arrivals: list[tuple[float, str]]
+) -> None:
+    """A queue of the caller's own on the real broker: append (monotonic time, subject id) of
+    each event published with ``routing_key``, as it is published (pushed, not polled)."""
+    import json
+    import time
+
+    channel = await connection.channel()
+    spy = await channel.declare_queue(f"{namespace}.spy", exclusive=True)
+    await spy.bind(f"{namespace}.events", routing_key=routing_key)
+
+    async def arrived(message: Any) -> None:
+        arrivals.append((time.monotonic(), json.loads(message.body)["subject_id"]))
+        await message.ack()
+
+    await spy.consume(arrived)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests import infra
-from tests.cluster import BIN, SERVICES, Cluster, free_port, make_cluster
+from tests.cluster import BIN, SERVICES, Cluster, free_port, make_cluster, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_PATH = "/usr/sbin:/usr/local/sbin:/usr/bin"
@@ -145,13 +145,7 @@ class ReplicatedCluster:
             self.gateway.terminate()
             self.gateway.wait(timeout=15)
         for key in list(self.processes):
-            proc = self.processes.pop(key)
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(self.processes.pop(key))
 
     def tail(self, service: str, replica: int, lines: int = 60) -> str:
         path = self.logs / f"{service}-{replica}.log"

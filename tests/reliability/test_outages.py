@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -60,16 +59,8 @@ async def test_a_broker_outage_makes_a_service_unready_and_its_backlog_follows_i
     connection = await aio_pika.connect(infra.AMQP_URL)
     try:
         await cluster.start_all()
-        # A queue of the test's own on the real broker: each plan.submitted as it is published.
-        channel = await connection.channel()
-        spy = await channel.declare_queue(f"{namespace}.spy", exclusive=True)
-        await spy.bind(f"{namespace}.events", routing_key="plan.submitted")
-
-        async def arrived(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            arrivals.append((time.monotonic(), json.loads(message.body)["subject_id"]))
-            await message.ack()
-
-        await spy.consume(arrived)
+        # Each plan.submitted as it is published, seen on the real broker.
+        await infra.watch_published(connection, namespace, "plan.submitted", arrivals)
         port = cluster.ports["plans"]
         async with cluster.client() as client:
             drafter = await token(client, "drafter.huong-an")

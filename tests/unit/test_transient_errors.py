@@ -87,3 +87,11 @@ async def test_any_other_database_error_stays_a_500() -> None:
         r = await c.get("/api/plans")
     assert r.status_code == 500
     assert r.json()["title"] == "Internal error"
+
+
+async def test_a_value_the_database_cannot_store_is_422() -> None:
+    app = _app_raising(DBAPIError("INSERT …", {}, _PgError("22003")))  # numeric out of range
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.get("/api/plans")
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["reason"] == "value out of range"
