@@ -1,5 +1,9 @@
 """Webhook subscriptions of other government systems (heads and admins of a unit), their
-deliveries, and replay of a dead or past delivery."""
+deliveries, and replay of a dead or past delivery.
+
+A subscription may only name the event types a webhook is actually called for
+(:data:`DELIVERABLE_EVENT_TYPES`, derived from the service's handlers); any other is refused
+with a 422 that lists them, and ``GET .../webhooks/event-types`` shows them."""
 
 from __future__ import annotations
 
@@ -8,12 +12,13 @@ from typing import Annotated, Any, Literal
 
 from cascade_shared.events import CATALOGUE
 from cascade_shared.params import Id, RequestBody
-from cascade_shared.problems import not_found
+from cascade_shared.problems import Problem, not_found
 from fastapi import APIRouter, Query, Response
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl, UrlConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, UrlConstraints
 from sqlmodel import col, select
 
 from cascade_notifications.api.deps import CurrentUser, Runtime, SessionDep
+from cascade_notifications.handlers import HANDLERS, on_event_for_people
 from cascade_notifications.models import Delivery, WebhookSubscription
 from cascade_notifications.store import send_again
 
@@ -22,6 +27,40 @@ router = APIRouter(prefix="/api/notifications/webhooks", tags=["webhooks"])
 MANAGERS = ("head", "admin")
 MAX_URL = 1000
 """The longest webhook URL kept (its column's length)."""
+
+
+SERVICE = "notifications"
+
+
+def deliverable_event_types() -> tuple[str, ...]:
+    """The event types a webhook is called for, in catalogue order: those the service's queue
+    brings to the handler that tells people (it queues the webhook calls in the same
+    transaction, :func:`~cascade_notifications.handlers.deliver`), and those the service
+    records itself (``notification.announced``, queued where it is recorded). The read-model
+    events it also receives (``directory.*``, ``approval.delegation_*``) and the events it is
+    not bound to never reach a webhook."""
+    told = {t for t, handler in HANDLERS.items() if handler is on_event_for_people}
+    own = {t for t, spec in CATALOGUE.items() if spec.producer == SERVICE}
+    return tuple(t for t in CATALOGUE if t in told | own)
+
+
+DELIVERABLE_EVENT_TYPES = deliverable_event_types()
+"""What ``event_types`` may name (see :func:`deliverable_event_types`)."""
+
+
+def not_deliverable(event_types: list[str]) -> Problem:
+    """The 422 for a subscription naming types no webhook is called for; it lists the types
+    that are (``deliverable_event_types``, and in ``detail``)."""
+    refused = list(dict.fromkeys(t for t in event_types if t not in DELIVERABLE_EVENT_TYPES))
+    reason = f"not delivered to webhooks: {', '.join(refused)}"
+    return Problem(
+        422,
+        "Invalid request",
+        f"body.event_types: {reason}; choose among: {', '.join(DELIVERABLE_EVENT_TYPES)}",
+        type_="validation",
+        errors=[{"field": "body.event_types", "reason": reason}],
+        deliverable_event_types=list(DELIVERABLE_EVENT_TYPES),
+    )
 
 
 def _storable_url(url: HttpUrl) -> HttpUrl:
@@ -34,20 +73,18 @@ def _storable_url(url: HttpUrl) -> HttpUrl:
 class SubscriptionIn(RequestBody):
     url: Annotated[HttpUrl, UrlConstraints(max_length=MAX_URL), AfterValidator(_storable_url)]
     unit: str | None = Field(default=None, max_length=200, description="default: your own unit")
-    event_types: list[Annotated[str, Field(max_length=100)]] = Field(
-        default_factory=list, description="empty: every event"
+    event_types: list[
+        Annotated[
+            str, Field(max_length=100, json_schema_extra={"enum": list(DELIVERABLE_EVENT_TYPES)})
+        ]
+    ] = Field(
+        default_factory=list,
+        description="the event types to be called for (GET /api/notifications/webhooks/"
+        "event-types lists them; any other is refused with 422); empty: every one of them",
     )
     secret: str | None = Field(
         default=None, min_length=16, max_length=200, description="default: generated"
     )
-
-    @field_validator("event_types")
-    @classmethod
-    def _known(cls, value: list[str]) -> list[str]:
-        unknown = [t for t in value if t not in CATALOGUE]
-        if unknown:
-            raise ValueError(f"unknown event types: {', '.join(unknown)}")
-        return value
 
 
 class SubscriptionOut(BaseModel):
@@ -63,6 +100,12 @@ class SubscriptionOut(BaseModel):
 class SubscriptionCreated(SubscriptionOut):
     secret: str
     """Shown once: the HMAC-SHA256 key the receiver verifies ``Cascade-Signature`` with."""
+
+
+class EventTypeOut(BaseModel):
+    type: str
+    producer: str
+    description: str
 
 
 class DeliveryOut(BaseModel):
@@ -87,9 +130,22 @@ async def _subscription(
     return row
 
 
+@router.get("/event-types", response_model=list[EventTypeOut])
+async def event_types(user: CurrentUser) -> list[dict[str, Any]]:
+    """The event types a subscription may choose: exactly those a webhook is called for."""
+    return [
+        {"type": t, "producer": CATALOGUE[t].producer, "description": CATALOGUE[t].description}
+        for t in DELIVERABLE_EVENT_TYPES
+    ]
+
+
 @router.post("", response_model=SubscriptionCreated, status_code=201)
 async def subscribe(body: SubscriptionIn, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    """Subscribe a system to the events of a unit's subtree; calls are signed with the secret."""
+    """Subscribe a system to the events of a unit's subtree; calls are signed with the secret.
+    ``event_types`` may only name types a webhook is called for (422 otherwise, listing them
+    in ``deliverable_event_types``)."""
+    if any(t not in DELIVERABLE_EVENT_TYPES for t in body.event_types):
+        raise not_deliverable(body.event_types)
     user.require_role(*MANAGERS)
     unit = body.unit or user.unit
     user.require_sees(unit)
