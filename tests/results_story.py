@@ -40,16 +40,19 @@ async def inbox_types(client: httpx.AsyncClient, who: dict[str, str]) -> list[st
     return [n["event_type"] for n in r.json()["items"]]
 
 
-async def approved_ward_plan(client: httpx.AsyncClient, ward: str = WARD) -> str:
-    """A ward plan whose one task concretizes a task of Huế's program, approved by the ward
-    head and the city: the plan id."""
+async def approved_ward_plan(
+    client: httpx.AsyncClient, ward: str = WARD, parent_task_index: int = 0
+) -> str:
+    """A ward plan whose one task concretizes a task of Huế's program (the first of its first
+    task group, or the one at ``parent_task_index`` there), approved by the ward head and the
+    city: the plan id."""
     short = ward.rsplit(".", 1)[1]
     drafter = await token(client, f"drafter.{short}")
     head = await token(client, f"head.{short}")
     approver = await token(client, "approver.hue")
     parent_id, groups = await hue_program(client, drafter)
     parent = (await client.get(f"/api/plans/{parent_id}", headers=drafter)).json()
-    parent_task = next(t for t in parent["tasks"] if t["task_group"] == groups[0])
+    parent_task = [t for t in parent["tasks"] if t["task_group"] == groups[0]][parent_task_index]
     r = await client.post(
         "/api/plans/from-parent",
         json={

@@ -100,7 +100,8 @@ async def fix(client: httpx.AsyncClient, drafter: dict[str, str], plan_id: str) 
     """Make the draft's task "5 clear" and mark the parent's other task groups not applicable."""
     plan = (await client.get(f"/api/plans/{plan_id}", headers=drafter)).json()
     task_id = plan["tasks"][0]["id"]
-    r = await client.patch(f"/api/plans/{plan_id}/tasks/{task_id}", json=FIX, headers=drafter)
+    local = {**FIX, "lead_unit": plan["unit"]}
+    r = await client.patch(f"/api/plans/{plan_id}/tasks/{task_id}", json=local, headers=drafter)
     assert r.status_code == 200, r.text
     used = {t["task_group"] for t in plan["tasks"]}
     for group in plan["task_groups"]:

@@ -23,6 +23,11 @@ class UnitChanged(Payload):
     name: str
     level: Literal["central", "city", "ward"]
     parent: str | None = None
+    kind: Literal["unit", "body"] = "unit"
+    """``unit``: a Party committee that makes plans (events before bodies existed are units);
+    ``body``: an outside body (a department, an office, the Fatherland Front, the police, ...)
+    registered under the unit it belongs to, which may lead or cooperate on a task but makes no
+    plan, reports no results and is never counted among the units below its parent."""
 
 
 class UserChanged(Payload):
@@ -47,6 +52,41 @@ class PlanRef(Payload):
 
 class PlanCreated(PlanRef):
     parent_plan_id: str | None = None
+
+
+class PlanRevisionStarted(PlanRef):
+    """plan.revision_started / plan.revision_discarded: ``version`` is the revision's,
+    ``in_force_version`` the approved version that stays in force beside it."""
+
+    in_force_version: int
+    parent_plan_id: str | None = None
+    reason: str | None = None
+
+
+class ParentTaskChange(Payload):
+    """One task of a revised parent plan: changed in what the units below concretize (job,
+    product, deadline, lead unit: ``fields`` from → to) or removed."""
+
+    task_id: str
+    code: str
+    kind: Literal["changed", "removed"]
+    fields: dict[str, dict[str, Any]] = {}
+
+
+class PlanRevisionRequested(PlanRef):
+    """plan.revision_requested and its deadline notices (plan.revision_request_due_soon,
+    plan.revision_request_overdue to the plan's unit; plan.revision_request_escalated to the
+    unit above, ``escalated_to_unit``). The plan is the one asked to revise."""
+
+    request_id: str
+    parent_plan_id: str
+    parent_title: str
+    parent_unit: str
+    parent_version: int
+    from_version: int
+    changes: list[ParentTaskChange] = []
+    due_on: date
+    escalated_to_unit: str | None = None
 
 
 class PlanSubmitted(PlanRef):
@@ -289,7 +329,8 @@ CATALOGUE: dict[str, EventSpec] = {
             version=1,
             payload=UnitChanged,
             producer="plans",
-            description="An org unit was created or changed.",
+            description="A directory entry was created or changed: an org unit, or an "
+            "outside body (`kind` body) that makes no plan.",
         ),
         EventSpec(
             type="directory.user_changed",
@@ -304,6 +345,52 @@ CATALOGUE: dict[str, EventSpec] = {
             payload=PlanCreated,
             producer="plans",
             description="A drafter started a plan.",
+        ),
+        EventSpec(
+            type="plan.revision_started",
+            version=1,
+            payload=PlanRevisionStarted,
+            producer="plans",
+            description="A drafter started revising a plan in force; the approved version "
+            "stays in force until the revision is approved.",
+        ),
+        EventSpec(
+            type="plan.revision_discarded",
+            version=1,
+            payload=PlanRevisionStarted,
+            producer="plans",
+            description="A drafter dropped a revision; the working copy is the version in "
+            "force again.",
+        ),
+        EventSpec(
+            type="plan.revision_requested",
+            version=1,
+            payload=PlanRevisionRequested,
+            producer="plans",
+            description="A parent plan's approved revision changed or removed tasks this plan "
+            "concretizes: its unit is asked to revise it by a date.",
+        ),
+        EventSpec(
+            type="plan.revision_request_due_soon",
+            version=1,
+            payload=PlanRevisionRequested,
+            producer="plans",
+            description="A requested revision is due within the reminder days.",
+        ),
+        EventSpec(
+            type="plan.revision_request_overdue",
+            version=1,
+            payload=PlanRevisionRequested,
+            producer="plans",
+            description="A requested revision is past its date, told to the plan's unit.",
+        ),
+        EventSpec(
+            type="plan.revision_request_escalated",
+            version=1,
+            payload=PlanRevisionRequested,
+            producer="plans",
+            description="A requested revision still late after the grace days, told to the "
+            "heads of the unit above.",
         ),
         EventSpec(
             type="plan.submitted",
@@ -505,6 +592,10 @@ SUBSCRIPTIONS: dict[str, list[str]] = {
         "plan.returned",
         "plan.rejected",
         "plan.withdrawn",
+        "plan.revision_requested",
+        "plan.revision_request_due_soon",
+        "plan.revision_request_overdue",
+        "plan.revision_request_escalated",
         "results.report_submitted",
         "results.report_accepted",
         "results.report_returned",

@@ -25,10 +25,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}; install it (make test does) to run the browser tests")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real embedded system, as ``make run`` starts it but without the demo's results
-    history (the stories start from programs in force and no ward plan); its base URL."""
+    history (the stories start from programs in force and no ward plan); its base URL. One per
+    module: a ward has one plan per program, and each module tells its own ward's story."""
     tmp = tmp_path_factory.mktemp("portal")
     # The story's requests need no log lines.
     with embedded(tmp, CASCADE_LOG_LEVEL="WARNING", CASCADE_DEMO_HISTORY="false") as system:

@@ -447,8 +447,8 @@ def test_the_main_screens_speak_the_officials_language(browser: Browser, portal_
 def test_copy_warnings_and_a_sibling_ward_cannot_open_the_plan(
     browser: Browser, portal_url: str
 ) -> None:
-    owner = signed_in(browser, portal_url, "drafter.huong-an")
-    owner.get_by_label("Tên kế hoạch").fill("Kế hoạch thử của phường Hương An")
+    owner = signed_in(browser, portal_url, "drafter.phong-quang")
+    owner.get_by_label("Tên kế hoạch").fill("Kế hoạch thử của phường Phong Quảng")
     owner.get_by_label("Tạo sẵn một nhiệm vụ cho mỗi nhiệm vụ của cấp trên").check()
     owner.get_by_role("button", name="Tạo kế hoạch").click()
     # Placeholders copy the program's jobs: the copy warning stands beside each job field.
@@ -509,3 +509,35 @@ def test_notification_settings_are_saved_per_kind(browser: Browser, portal_url: 
     expect(page.locator('[id="plan.approved.digest"]')).to_be_checked()
     expect(page.locator('[id="plan.returned.inapp"]')).to_be_checked()
     page.context.close()
+
+
+def test_a_city_revises_its_program_while_the_wards_keep_the_version_in_force(
+    browser: Browser, portal_url: str
+) -> None:
+    city = signed_in(browser, portal_url, "drafter.hue")
+    city.locator("ul.plans a").first.click()
+    program_url = city.url
+    city.locator("#revise summary").click()
+    city.get_by_label("Lý do sửa đổi").fill("Điều chỉnh tiến độ theo Kết luận của Ban Thường vụ")
+    city.locator("#start-revision").click()
+    expect(city.locator(".flash")).to_contain_text("Đã bắt đầu sửa đổi")
+    expect(city.locator("#revision")).to_contain_text("Phiên bản 1 đang có hiệu lực")
+    expect(city.locator("#revision .badge")).to_have_text("Đang soạn")
+    reads_well(city)
+
+    # The ward reads the program as it is in force: no revision, nothing to revise.
+    ward = signed_in(browser, portal_url, "drafter.vinh-loc")
+    ward.goto(program_url)
+    expect(ward.locator("#plan-status")).to_have_text("Đã phê duyệt")
+    expect(ward.locator("#revision")).to_have_count(0)
+    expect(ward.locator("#revise")).to_have_count(0)
+    ward.goto("/portal/")
+    expect(ward.locator("#parent_plan_id option")).to_have_count(1)  # the program, once
+
+    city.locator("#discard-revision").click()
+    expect(city.locator(".flash")).to_contain_text("Đã hủy bản sửa đổi")
+    expect(city.locator("#plan-status")).to_have_text("Đã phê duyệt")
+    expect(city.locator("#revision")).to_have_count(0)
+    reads_well(city)
+    city.context.close()
+    ward.context.close()

@@ -6,6 +6,7 @@ event lost and none applied twice (checked against the audit store)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -14,11 +15,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import aio_pika
 import httpx
 import pytest
 
 from tests import infra
 from tests.cluster import Cluster, make_cluster
+from tests.results_story import approved_ward_plan
+from tests.revision_story import approve_by, in_force, revise_city_program, revision_requests
 from tests.story import (
     EXPECTED_TRAIL,
     audit_types,
@@ -229,3 +233,76 @@ async def test_the_services_recover_after_postgresql_restarts(cluster: Cluster) 
         assert statuses and set(statuses) <= {200, 503}, sorted(set(statuses))
         # No manual step: the same processes serve the whole story again.
         await run_story(client)
+
+
+async def test_a_revision_cascade_is_asked_once_through_a_crash_and_a_repeated_delivery(
+    cluster: Cluster,
+) -> None:
+    """Huế's revision is approved while plans is killed with the decision in flight; then the
+    same ``approval.case_completed`` is delivered again. Each ward linked to the changed task
+    is asked exactly once, and told once."""
+    connection = await aio_pika.connect(infra.AMQP_URL)
+    async with connection, cluster.client() as client:
+        channel = await connection.channel(publisher_confirms=True)
+        spy = await channel.declare_queue(f"{cluster.namespace}.case-spy", exclusive=True)
+        await spy.bind(f"{cluster.namespace}.events", routing_key="approval.case_completed")
+        linked = await approved_ward_plan(client, "vn.hue.huong-an", 0)
+        elsewhere = await approved_ward_plan(client, "vn.hue.phu-xuan", 1)
+        program, _ = await revise_city_program(client, {"deadline": "2026-10-31"}, approve=False)
+        await approve_by(client, program, "head.hue")
+        central = await token(client, "approver.vn")
+        item = await queue_item(client, central, program)
+        assert (await decide(client, central, item)).status_code == 200
+        cluster.kill("plans")  # approval.case_completed reaches a dead plans, or half-handled
+        await restart(cluster, "plans")
+        city = await token(client, "drafter.hue")
+        await in_force(client, city, program, 2)
+
+        # The case's completion, exactly as approvals published it, arrives once more.
+        completed = None
+        async with spy.iterator(timeout=30) as messages:
+            async for message in messages:
+                await message.ack()
+                body = json.loads(message.body)
+                if body["subject_id"] == program and body["payload"]["outcome"] == "approved":
+                    completed = message
+                    break
+        assert completed is not None
+        exchange = await channel.get_exchange(f"{cluster.namespace}.events")
+        await exchange.publish(
+            aio_pika.Message(
+                completed.body,
+                message_id=completed.message_id,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key="approval.case_completed",
+        )
+        await asyncio.sleep(2.0)  # the repeat, if it did anything, would show by now
+
+        ward = await token(client, "drafter.huong-an")
+        (request,) = await revision_requests(client, ward, linked)
+        assert request["parent_version"] == 2
+        assert (
+            await revision_requests(client, await token(client, "drafter.phu-xuan"), elsewhere)
+            == []
+        )
+        auditor = await token(client, "auditor.hue")
+
+        async def asked_in_audit() -> list[Any]:
+            r = await client.get(
+                "/api/audit/records",
+                params={"event_type": "plan.revision_requested", "limit": 50},
+                headers=auditor,
+            )
+            return [rec["subject_id"] for rec in r.json()["items"]]
+
+        assert await eventually(asked_in_audit, timeout=60) == [linked]
+
+        async def told() -> list[Any]:
+            r = await client.get("/api/notifications/inbox", headers=ward)
+            return [n for n in r.json()["items"] if n["event_type"] == "plan.revision_requested"]
+
+        assert len(await eventually(told, timeout=60)) == 1
+        await asyncio.sleep(1.0)
+        assert await asked_in_audit() == [linked]
+        assert len(await told()) == 1

@@ -19,8 +19,11 @@ from tests.story import (
 )
 
 
-async def _submitted_plan(client: httpx.AsyncClient, title: str) -> tuple[str, dict[str, str]]:
-    drafter = await token(client, "drafter.huong-an")
+async def _submitted_plan(
+    client: httpx.AsyncClient, title: str, ward: str = "huong-an"
+) -> tuple[str, dict[str, str]]:
+    """A plan of the ward under Huế's program, submitted (a ward has one plan per program)."""
+    drafter = await token(client, f"drafter.{ward}")
     plan_id = await create_draft(client, drafter, title)
     await fixed_and_submitted(client, drafter, plan_id)
     return plan_id, drafter
@@ -208,8 +211,9 @@ async def test_a_delegate_decides_on_behalf_of_an_absent_approver(
     assert r.status_code == 403
     r = await client.delete(f"/api/approvals/delegations/{delegation['id']}", headers=city)
     assert r.status_code == 200 and r.json()["revoked_at"], r.text
-    other_plan, _ = await _submitted_plan(client, "Kế hoạch phường Hương An (sau ủy quyền)")
-    r = await decide(client, head, await queue_item(client, head, other_plan))
+    other_plan, _ = await _submitted_plan(client, "Kế hoạch phường Phú Xuân", "phu-xuan")
+    other_head = await token(client, "head.phu-xuan")
+    r = await decide(client, other_head, await queue_item(client, other_head, other_plan))
     await queue_item(client, city, other_plan)
     q = (await client.get("/api/approvals/queue", headers=stand_in)).json()
     assert all(i["plan_id"] != other_plan for i in q["items"])
@@ -292,18 +296,19 @@ async def test_a_policy_change_applies_to_new_cases_only(client: httpx.AsyncClie
     versions = (await client.get("/api/approvals/policy/versions", headers=admin)).json()
     assert [v["version"] for v in versions] == ["2026.2", "2026.1"]
 
-    new_plan, drafter = await _submitted_plan(client, "Kế hoạch phường Hương An (chính sách mới)")
-    new_item = await queue_item(client, head, new_plan)
+    new_plan, drafter = await _submitted_plan(client, "Kế hoạch phường Phú Xuân", "phu-xuan")
+    new_head = await token(client, "head.phu-xuan")
+    new_item = await queue_item(client, new_head, new_plan)
     cases: dict[str, Any] = {}
-    for item in (old_item, new_item):
-        r = await client.get(f"/api/approvals/cases/{item['case_id']}", headers=head)
+    for item, who in ((old_item, head), (new_item, new_head)):
+        r = await client.get(f"/api/approvals/cases/{item['case_id']}", headers=who)
         cases[item["plan_id"]] = r.json()
     assert cases[open_plan]["policy_version"] == "2026.1"
     assert cases[new_plan]["policy_version"] == "2026.2"
     assert cases[new_plan]["steps"][1]["mode"] == "all"
 
     # "all": both of Huế's approvers must approve before the plan is in force.
-    assert (await decide(client, head, new_item)).status_code == 200
+    assert (await decide(client, new_head, new_item)).status_code == 200
     first_approver = await token(client, "approver.hue")
     second_approver = await token(client, "approver2.hue")
     item = await queue_item(client, first_approver, new_plan)
@@ -316,7 +321,7 @@ async def test_a_policy_change_applies_to_new_cases_only(client: httpx.AsyncClie
     r = await decide(client, second_approver, await queue_item(client, second_approver, new_plan))
     assert r.status_code == 200 and r.json()["status"] == "approved", r.text
     await _status_is(client, drafter, new_plan, "approved")
-    assert WARD in cases[new_plan]["plan_unit"]
+    assert cases[new_plan]["plan_unit"] == "vn.hue.phu-xuan"
 
 
 async def test_a_ward_plan_with_large_key_projects_also_goes_to_central(

@@ -293,6 +293,8 @@ async def test_preferences_turn_email_off_but_never_hide_what_is_critical(
         "results.report_overdue",
         "results.task_overdue",
         "results.task_escalated",
+        "plan.revision_request_overdue",
+        "plan.revision_request_escalated",
     }
     plan_id = await fix_and_get_approved(client, drafter)
     assert await inbox_of(client, "drafter.huong-an", plan_id) == []

@@ -33,7 +33,7 @@ LOCAL: dict[str, dict[str, Any]] = {
         "job": "Ra quân xử lý dứt điểm 12 điểm tập kết rác thải gây ô nhiễm ven sông Hương và "
         "các tổ dân phố của phường Hương An",
         "responsible_person": "Ông Nguyễn Đình Tuấn, Chủ tịch UBND phường",
-        "cooperating_units": ["Công an phường Hương An", "Các tổ dân phố"],
+        "cooperating_units": ["vn.hue.huong-an.cong-an", "vn.hue.huong-an.to-dan-pho"],
         "start": "2026-03-01",
         "deadline": "2026-09-30",
         "milestones": [{"period": "2026-Q2", "description": "xử lý 6 điểm"}],
@@ -100,7 +100,7 @@ def workbook() -> bytes:
             task_group="TG01",
             job="Chỉnh trang vỉa hè, trồng 200 cây xanh trên tuyến đường Lý Nam Đế đoạn qua phường",
             lead_unit=WARD,
-            cooperating_units="Tổ dân phố 3; Tổ dân phố 4",
+            cooperating_units="vn.hue.huong-an.to-dan-pho; vn.hue.huong-an.mttq",
             responsible_person="Phó Chủ tịch UBND phường phụ trách đô thị",
             start="01/04/2026",
             deadline="30/11/2026",
@@ -228,7 +228,10 @@ async def test_ward_plan_from_the_city_program_to_a_returned_and_resubmitted_ver
         {"period": "2026-Q4", "description": "4 tổ dân phố"},
         {"period": "2027-06", "description": "8 tổ dân phố"},
     ]
-    assert tasks["HA-10"]["cooperating_units"] == ["Tổ dân phố 3", "Tổ dân phố 4"]
+    assert tasks["HA-10"]["cooperating_units"] == [
+        "vn.hue.huong-an.to-dan-pho",
+        "vn.hue.huong-an.mttq",
+    ]
     [indicator] = plan["indicators"]
     assert (indicator["code"], indicator["comparator"], indicator["target"]) == ("HA-CT01", "<=", 0)
 

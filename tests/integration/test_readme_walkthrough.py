@@ -30,7 +30,7 @@ def test_readme_walkthrough_runs_against_the_embedded_system(tmp_path: Path) -> 
         )
         assert result.returncode == 0, result.stdout + result.stderr
         out = result.stdout
-        assert "('HA-01', 'rõ người'" in out  # the refusal names task and element
+        assert "('PQ-01', 'rõ người'" in out  # the refusal names task and element
         assert "('submitted version', 1," in out
         assert out.count("approved") >= 2
         assert "Kế hoạch đã được phê duyệt" in out
@@ -38,8 +38,8 @@ def test_readme_walkthrough_runs_against_the_embedded_system(tmp_path: Path) -> 
         assert "'ok': True" in out
         assert "('report', 'submitted', 'on time')" in out
         assert "('report', 'accepted')" in out
-        assert "('HA-01', 40.0, 'Quá hạn')" in out
-        assert "('Phường Hương An', 'accepted'," in out
+        assert "('PQ-01', 40.0, 'Quá hạn')" in out
+        assert "('Phường Phong Quảng', 'accepted'," in out
         assert "('tasks_on_time', " in out and "('reports_on_time', " in out
         banner = system.log_text()
         assert f"{system.base}/docs" in banner and "dev-token" in banner

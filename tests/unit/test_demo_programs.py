@@ -44,6 +44,8 @@ HUE_WARDS = {
     "vn.hue.vinh-loc": "Xã Vinh Lộc",
 }
 PERIOD = re.compile(MilestoneIn.model_fields["period"].metadata[0].pattern)
+# Lead and cooperating units are directory entries: the units, and the outside bodies.
+DIRECTORY = {u["code"]: u for u in DATA["units"] + DATA["bodies"]}
 
 
 def task_content(t: dict[str, Any]) -> TaskContent:
@@ -121,7 +123,11 @@ def test_programs_of_central_hue_ha_noi_and_da_nang_form_a_cascade() -> None:
 @pytest.mark.parametrize("key", list(PLANS))
 def test_every_task_is_five_clear(key: str) -> None:
     plan = PLANS[key]
-    assert check_plan([task_content(t) for t in plan["tasks"]]) == []
+    term = (plan["term_start"], plan["term_end"])
+    tasks = [task_content(t) for t in plan["tasks"]]
+    assert check_plan(tasks, term=term, directory=DIRECTORY) == []
+    for t in plan["tasks"]:  # one lead unit, the plan's own or a body registered under it
+        assert DIRECTORY[t["lead_unit"]]["code"].startswith(plan["unit"] + "."), t["code"]
     codes = [t["code"] for t in plan["tasks"]]
     assert len(codes) == len(set(codes))
     groups = {g["code"] for g in plan["task_groups"]}

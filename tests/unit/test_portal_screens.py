@@ -274,6 +274,10 @@ class FakeApis:
         async def plan_diff(plan_id: str) -> Any:
             return {"plan": {}, "task_groups": {}, "indicators": {}, "tasks": {}}
 
+        @app.get("/api/plans/{plan_id}/revision-requests")
+        async def revision_requests(plan_id: str) -> Any:
+            return []
+
         @app.get("/api/approvals/plans/{plan_id}/comments")
         async def comments(plan_id: str) -> Any:
             return self.comments

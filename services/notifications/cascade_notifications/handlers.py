@@ -28,6 +28,7 @@ from cascade_notifications.domain.digest import next_digest_at
 from cascade_notifications.domain.preferences import ChannelRule, channels_for
 from cascade_notifications.domain.recipients import (
     RESULT_EVENTS,
+    REVISION_EVENTS,
     Addressee,
     DelegationRule,
     Person,
@@ -59,7 +60,13 @@ KEY = ["event_id", "recipient", "channel"]
 # row is inserted if new or else locked first, so two consumers of one row apply in turn.
 async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     unit = UnitChanged.model_validate(envelope.payload)
-    fresh = {"code": unit.code, "name": unit.name, "level": unit.level, "parent": unit.parent}
+    fresh = {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "parent": unit.parent,
+        "kind": unit.kind,
+    }
     await project_latest(ctx.session, UnitView, fresh, envelope.occurred_at)
 
 
@@ -110,9 +117,13 @@ def _person(r: Recipient) -> Person:
 
 
 async def _child_units(ctx: HandlerContext, unit: str) -> list[str]:
-    """The units directly below ``unit``: from the units read model, and from users' units."""
-    below = select(UnitView.code).where(UnitView.parent == unit)
-    known = set((await ctx.session.exec(below)).all())
+    """The units directly below ``unit``: from the units read model, and from users' units.
+    Outside bodies registered under ``unit`` are no units below it (they make no plan), even
+    should someone's account be attached to one."""
+    below = select(UnitView.code, UnitView.kind).where(UnitView.parent == unit)
+    entries = (await ctx.session.exec(below)).all()
+    known = {code for code, kind in entries if kind == "unit"}
+    bodies = {code for code, kind in entries if kind != "unit"}
     prefix = unit + ".%"
     deeper = unit + ".%.%"
     from_users = (
@@ -122,7 +133,7 @@ async def _child_units(ctx: HandlerContext, unit: str) -> list[str]:
             .distinct()
         )
     ).all()
-    return sorted(known | set(from_users))
+    return sorted((known | set(from_users)) - bodies)
 
 
 async def _people(
@@ -332,5 +343,5 @@ HANDLERS = {
     "plan.returned": on_event_for_people,
     "plan.rejected": on_event_for_people,
     "plan.withdrawn": on_event_for_people,
-    **{event_type: on_event_for_people for event_type in RESULT_EVENTS},
+    **{event_type: on_event_for_people for event_type in (*RESULT_EVENTS, *REVISION_EVENTS)},
 }

@@ -54,6 +54,9 @@ class UnitView(NotificationsTable, table=True):
     name: str = Field(max_length=300)
     level: str = Field(max_length=20)
     parent: str | None = Field(default=None, index=True, max_length=200)
+    kind: str = Field(default="unit", max_length=10, sa_column_kwargs={"server_default": "unit"})
+    """``unit`` (a Party committee that makes plans) or ``body`` (an outside body registered
+    under its unit: kept so its name resolves, never counted among the units below)."""
     changed_at: datetime | None = None
     """When the change applied last happened; an older change arriving late is ignored."""
 

@@ -6,7 +6,9 @@ from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.events import CaseCompleted
 from cascade_shared.service import HandlerContext
 
-from cascade_plans.domain.plan import in_force, level_of, status_after_case
+from cascade_plans import store
+from cascade_plans.cascade import close_requests, request_revisions
+from cascade_plans.domain.plan import in_force, in_force_after_case, level_of, status_after_case
 from cascade_plans.models import Plan, PlanVersion
 
 
@@ -16,16 +18,27 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
     plan = await session.get(Plan, case.plan_id, with_for_update=True)
     if plan is None:
         return
-    new_status = status_after_case(plan.status, plan.version, case.plan_version, case.outcome)
-    if new_status == plan.status:
+    new_status = status_after_case(
+        plan.status, plan.version, case.plan_version, case.outcome, plan.in_force_version
+    )
+    if plan.status != "submitted" or plan.version != case.plan_version:
         return  # stale or repeated decision about another version
+    revision_of = plan.in_force_version
     plan.status = new_status
+    plan.in_force_version = in_force_after_case(
+        plan.in_force_version, case.plan_version, case.outcome
+    )
     plan.updated_at = utcnow()
     session.add(plan)
     version = await session.get(PlanVersion, (plan.id, case.plan_version))
     if version is not None:
         version.outcome = case.outcome
         session.add(version)
+    if case.outcome == "rejected" and revision_of is not None:
+        # The revision is refused; the version in force stays, and so does its content.
+        kept = await store.in_force_content(session, plan)
+        if kept is not None:
+            await store.restore_working_copy(session, plan, kept)
     if case.outcome == "withdrawn":
         return  # plans itself announced plan.withdrawn when the drafter withdrew
     tracked = in_force(version.content) if case.outcome == "approved" and version else {}
@@ -49,6 +62,13 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
         org_unit=plan.unit,
         subject_id=plan.id,
     )
+    if case.outcome == "approved":
+        await close_requests(session, plan, case.plan_version)  # this plan followed its parent
+        if revision_of is not None:
+            # The units below that concretize a task this revision changed are asked to follow.
+            await request_revisions(
+                ctx, plan, revision_of, case.plan_version, envelope.occurred_at.date()
+            )
 
 
 HANDLERS = {"approval.case_completed": on_case_completed}

@@ -28,11 +28,18 @@ def new_id() -> str:
 
 
 class OrgUnit(PlansTable, table=True):
+    """An entry of the directory: a unit (a Party committee that makes plans), or an outside
+    body registered under the unit it belongs to (a department, an office, the Fatherland
+    Front, the police, ...), which may lead or cooperate on a task but makes no plan and is
+    never counted among the units below."""
+
     __tablename__ = "org_unit"
     code: str = Field(primary_key=True, max_length=200)
     name: str = Field(max_length=200)
     level: str = Field(max_length=20)
     parent: str | None = Field(default=None, index=True, max_length=200)
+    kind: str = Field(default="unit", max_length=10)
+    """``unit`` or ``body``."""
 
 
 class AppUser(PlansTable, table=True):
@@ -56,6 +63,9 @@ class Plan(PlansTable, table=True):
     parent_plan_id: str | None = Field(default=None, index=True, max_length=36)
     status: str = Field(default="draft", index=True, max_length=20)
     version: int = 1
+    in_force_version: int | None = None
+    """The approved version in force, if any: a revision being drafted or decided beside it
+    leaves it in force until the revision itself is approved."""
     drafter: str = Field(max_length=100)
     seed_key: str | None = Field(default=None, unique=True, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
@@ -126,3 +136,27 @@ class Task(PlansTable, table=True):
     budget: float | None = None
     """Estimated cost in billion VND (tỷ đồng), where the task names one."""
     position: int = 0
+
+
+class RevisionRequest(PlansTable, table=True):
+    """A plan below asked to revise because the plan it concretizes was revised: which parent
+    tasks changed (field by field) or went, by when, and whether the child has followed."""
+
+    __tablename__ = "revision_request"
+    __table_args__ = (UniqueConstraint("plan_id", "parent_plan_id", "parent_version"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    plan_id: str = Field(index=True, max_length=36)
+    parent_plan_id: str = Field(max_length=36)
+    parent_version: int
+    """The parent's revision, now in force, that asks for it."""
+    from_version: int
+    """The parent's version that was in force before."""
+    changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    due: date
+    status: str = Field(default="open", index=True, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+    reminded_at: datetime | None = None
+    overdue_at: datetime | None = None
+    escalated_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by_version: int | None = None

@@ -1,7 +1,10 @@
 """Load the demo hierarchy, users and programs from ``seed/demo.json`` into an empty database.
 
 Every unit and user is also announced (``directory.*`` events) so the other services build their
-own read models; seeded programs are in force (approved) from the start.
+own read models; seeded programs are in force (approved) from the start. ``bodies`` are the
+outside bodies (departments, offices, the Fatherland Front, the police, ...) that lead or
+cooperate on the programs' tasks: directory entries of kind ``body`` under the unit they belong
+to, which make no plan. A task names its lead and cooperating units by directory code.
 
 A program names its parent program by ``key``; each of its task groups covers the parent's task
 group named by ``parent_task_group`` (default: the parent's group with the same code) or says
@@ -61,18 +64,22 @@ async def seed_directory_and_programs(
         await serialize(session, "cascade-plans:seed")  # replicas starting at once take turns
         if (await session.exec(select(OrgUnit).limit(1))).first() is not None:
             return False
-        for u in data["units"]:
-            session.add(OrgUnit(**u))
-            runtime.record(
-                session,
-                runtime.new_event(
-                    "directory.unit_changed",
-                    u,
-                    actor="seed",
-                    org_unit=u["code"],
-                    subject_id=u["code"],
-                ),
-            )
+        directory: set[str] = set()
+        for kind, entries in (("unit", data["units"]), ("body", data.get("bodies", []))):
+            for u in entries:
+                entry = OrgUnit(**{**u, "kind": kind})
+                session.add(entry)
+                directory.add(entry.code)
+                runtime.record(
+                    session,
+                    runtime.new_event(
+                        "directory.unit_changed",
+                        entry.model_dump(),
+                        actor="seed",
+                        org_unit=entry.code,
+                        subject_id=entry.code,
+                    ),
+                )
         for u in data["users"]:
             session.add(AppUser(**u))
             runtime.record(
@@ -101,6 +108,7 @@ async def seed_directory_and_programs(
                 if parent_key
                 else None,
                 status="approved",
+                in_force_version=1,
                 drafter="seed",
                 seed_key=p["key"],
                 note=p.get("note"),
@@ -145,6 +153,12 @@ async def seed_directory_and_programs(
                 )
             for i, t in enumerate(p["tasks"]):
                 product = t.get("product") or {}
+                for unit in (t["lead_unit"], *t.get("cooperating_units", [])):
+                    if unit not in directory:
+                        raise SeedError(
+                            f"task {t['code']} of {p['key']} names {unit!r}, which is not in "
+                            "the directory: list it under units or bodies, by its code"
+                        )
                 parent_task = (
                     _lookup(task_ids, (parent_key, t["parent_task"]), f"task of {parent_key}")
                     if parent_key and t.get("parent_task")
@@ -204,8 +218,9 @@ async def seed_directory_and_programs(
                 ),
             )
     log.info(
-        "seeded %d units, %d users, %d programs",
+        "seeded %d units, %d bodies, %d users, %d programs",
         len(data["units"]),
+        len(data.get("bodies", [])),
         len(data["users"]),
         len(data["plans"]),
     )

@@ -5,6 +5,7 @@ from pathlib import Path
 from cascade_shared.service import ServiceDefinition
 
 from cascade_plans.api.routes import directory, lifecycle, plans, tables
+from cascade_plans.cascade import revision_chaser
 from cascade_plans.handlers import HANDLERS
 from cascade_plans.models import inbox, metadata, outbox
 from cascade_plans.seed import on_start
@@ -23,6 +24,7 @@ SERVICE = ServiceDefinition(
         directory.auth_router,
     ],
     handlers=HANDLERS,
+    workers=[revision_chaser],
     on_start=on_start,
     default_port=8001,
 )

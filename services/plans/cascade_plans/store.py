@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from cascade_shared.problems import not_found
+from sqlalchemy import delete
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans.domain.plan import Milestone, PlanContent, TaskContent
-from cascade_plans.models import Indicator, OrgUnit, Plan, Task, TaskGroup
+from cascade_plans.models import Indicator, OrgUnit, Plan, PlanVersion, Task, TaskGroup
 
 
 async def get_plan(session: AsyncSession, plan_id: str, *, for_update: bool = False) -> Plan:
@@ -24,6 +26,11 @@ async def get_plan(session: AsyncSession, plan_id: str, *, for_update: bool = Fa
 
 async def get_unit(session: AsyncSession, code: str) -> OrgUnit | None:
     return await session.get(OrgUnit, code)
+
+
+async def directory_names(session: AsyncSession) -> dict[str, str]:
+    """Every entry of the directory (units and outside bodies): code → name."""
+    return {u.code: u.name for u in (await session.exec(select(OrgUnit))).all()}
 
 
 async def children_of(
@@ -126,13 +133,110 @@ async def plan_content(session: AsyncSession, plan: Plan) -> tuple[PlanContent, 
     return content, [task_content(t, codes) for t in tasks]
 
 
-async def plan_public(session: AsyncSession, plan: Plan) -> dict[str, Any]:
-    content, _ = await plan_content(session, plan)
+async def in_force_content(session: AsyncSession, plan: Plan) -> dict[str, Any] | None:
+    """The content of the plan's version in force (as frozen when it was submitted), or None
+    when no version of it is approved yet. While a revision is drafted or decided, the working
+    copy in the tables differs from it; the units below concretize this one."""
+    if plan.in_force_version is None:
+        return None
+    row = await session.get(PlanVersion, (plan.id, plan.in_force_version))
+    return dict(row.content) if row is not None else None
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def restore_working_copy(session: AsyncSession, plan: Plan, content: dict[str, Any]) -> None:
+    """Make the plan's task groups, indicators and tasks exactly ``content`` (a frozen
+    version's), with their ids: the links the units below hold to them stay valid."""
+    for loaded in list(session.sync_session.identity_map.values()):
+        if isinstance(loaded, Task | Indicator | TaskGroup) and loaded.plan_id == plan.id:
+            session.expunge(loaded)  # the rows go; new objects take their ids
+    for table in (Task, Indicator, TaskGroup):
+        await session.execute(delete(table).where(col(table.plan_id) == plan.id))
+    group_ids: dict[str, str] = {}
+    for position, g in enumerate(content.get("task_groups", [])):
+        group = TaskGroup(
+            id=g["id"],
+            plan_id=plan.id,
+            code=g["code"],
+            title=g["title"],
+            parent_task_group_id=g.get("parent_task_group_id"),
+            not_applicable_reason=g.get("not_applicable_reason"),
+            position=position,
+        )
+        group_ids[group.code] = group.id
+        session.add(group)
+    for position, i in enumerate(content.get("indicators", [])):
+        session.add(
+            Indicator(
+                **{k: i.get(k) for k in ("id", "code", "name", "unit", "baseline", "target")},
+                year=i["year"],
+                comparator=i.get("comparator") or ">=",
+                plan_id=plan.id,
+                position=position,
+            )
+        )
+    for position, t in enumerate(content.get("tasks", [])):
+        session.add(
+            Task(
+                id=t["id"],
+                plan_id=plan.id,
+                task_group_id=group_ids.get(t.get("task_group") or ""),
+                code=t["code"],
+                job=t.get("job") or "",
+                lead_unit=t.get("lead_unit"),
+                cooperating_units=list(t.get("cooperating_units") or []),
+                responsible_person=t.get("responsible_person"),
+                start=_day(t.get("start")),
+                deadline=_day(t.get("deadline")),
+                milestones=list(t.get("milestones") or []),
+                product_description=t.get("product_description"),
+                product_quantity=t.get("product_quantity"),
+                product_unit=t.get("product_unit"),
+                parent_task_id=t.get("parent_task_id"),
+                kind=t.get("kind") or "task",
+                budget=t.get("budget"),
+                position=position,
+            )
+        )
+    for field in ("title", "resolution", "term_start", "term_end"):
+        if field in content:
+            setattr(plan, field, content[field])
+
+
+def public_from_content(plan: Plan, content: dict[str, Any]) -> dict[str, Any]:
+    """The plan with a frozen version's content: the version in force as the units below read
+    it while a revision is under way."""
     return {
         **plan.model_dump(exclude={"seed_key"}),
-        "task_groups": content.task_groups,
-        "indicators": content.indicators,
-        "tasks": content.tasks,
+        **{
+            k: content[k] for k in ("title", "resolution", "term_start", "term_end") if k in content
+        },
+        "status": "approved",
+        "version": plan.in_force_version,
+        "task_groups": content.get("task_groups", []),
+        "indicators": content.get("indicators", []),
+        "tasks": content.get("tasks", []),
+    }
+
+
+async def plan_as_seen(session: AsyncSession, plan: Plan, own: bool) -> dict[str, Any]:
+    """The plan as its own unit and those above see it (``own``: the working copy, a revision
+    under way included), or as the units below do: the version in force."""
+    if not own:
+        content = await in_force_content(session, plan)
+        if content is not None:
+            return public_from_content(plan, content)
+    return await plan_public(session, plan)
+
+
+async def plan_public(session: AsyncSession, plan: Plan) -> dict[str, Any]:
+    content, _ = await plan_content(session, plan)
+    return public_from_content(plan, content.as_dict()) | {
+        "status": plan.status,
+        "version": plan.version,
     }
 
 

@@ -105,6 +105,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The plan was not submitted: fix the errors shown beside each task.",
     ),
     "plan.submit": ("Trình phê duyệt", "Submit for approval"),
+    "revision.start": ("Sửa đổi kế hoạch", "Revise the plan"),
+    "revision.help": (
+        "Kế hoạch đang có hiệu lực giữ nguyên hiệu lực cho đến khi bản sửa đổi được phê duyệt; "
+        "các đơn vị cấp dưới vẫn cụ thể hóa phiên bản đang có hiệu lực.",
+        "The plan in force stays in force until the revision is approved; the units below go on "
+        "concretizing the version in force.",
+    ),
+    "revision.reason": ("Lý do sửa đổi", "Why it is revised"),
+    "revision.banner": (
+        "Phiên bản {in_force} đang có hiệu lực. Bản sửa đổi (phiên bản {version}):",
+        "Version {in_force} is in force. The revision (version {version}):",
+    ),
+    "revision.beside": ("· sửa đổi:", "· revision:"),
+    "revision.needed": ("Cần sửa đổi, hạn", "Needs revision by"),
+    "revision.requested": (
+        "Kế hoạch cấp trên đã được sửa đổi: đề nghị sửa đổi kế hoạch này trước ngày",
+        "The plan above was revised: revise this plan by",
+    ),
+    "revision.requested_from": ("Theo", "Following"),
+    "revision.task": ("Nhiệm vụ", "Task"),
+    "revision.task_removed": ("đã bị bỏ", "removed"),
+    "revision.task_changed": ("thay đổi", "changed"),
+    "revision.discard": ("Hủy bản sửa đổi", "Discard the revision"),
+    "revision.started": (
+        "Đã bắt đầu sửa đổi; phiên bản đang có hiệu lực giữ nguyên",
+        "Revision started; the version in force stays",
+    ),
+    "revision.discarded": (
+        "Đã hủy bản sửa đổi; kế hoạch trở lại phiên bản đang có hiệu lực",
+        "Revision discarded; the plan is back to the version in force",
+    ),
     "plan.ack": ("Tôi đã đọc các cảnh báo", "I have read the warnings"),
     "plan.submitted": ("Đã trình phiên bản", "Submitted version"),
     "plan.import": ("Nhập từ tệp XLSX", "Import from an XLSX file"),
@@ -113,6 +144,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan.imported": ("Đã nhập", "Imported"),
     "plan.export": ("Tải về XLSX", "Download XLSX"),
     "plan.export_docx": ("Bản in DOCX", "Printable DOCX"),
+    "plan.export_pdf": ("Bản in PDF", "Printable PDF"),
+    "plan.import_template": ("Tải mẫu nhập liệu (XLSX)", "Download the import template (XLSX)"),
     "plan.diff": ("So sánh các phiên bản", "Compare versions"),
     "plan.comments": ("Ý kiến thẩm định", "Review comments"),
     "plan.comment_general": ("Ý kiến chung", "General comment"),
@@ -214,6 +247,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "element.product": ("Chưa rõ sản phẩm", "Product not clear"),
     "finding.coverage": ("Chưa bao phủ", "Not covered"),
     "finding.mechanical-copy": ("Sao chép máy móc", "Mechanical copy"),
+    "finding.mechanical-copy-lead-unit": (
+        "Sao chép máy móc đơn vị chủ trì",
+        "Lead unit copied from above",
+    ),
+    "finding.mechanical-copy-quantity": (
+        "Sao chép máy móc số lượng",
+        "Quantity copied from above",
+    ),
     "finding.indicator": ("Chỉ tiêu chưa hợp lệ", "Indicator not valid"),
     # statuses
     "status.none": ("Chưa có", "None"),
@@ -301,6 +342,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cấp trên có kế hoạch cần cụ thể hóa",
         "A plan above to concretize",
     ),
+    "kind.plan.revision_requested": (
+        "Cấp trên sửa đổi kế hoạch: đề nghị sửa đổi theo",
+        "Plan above revised: revise to follow",
+    ),
+    "kind.plan.revision_request_due_soon": ("Nhắc hạn sửa đổi kế hoạch", "Revision due soon"),
+    "kind.plan.revision_request_overdue": ("Quá hạn sửa đổi kế hoạch", "Revision overdue"),
+    "kind.plan.revision_request_escalated": (
+        "Đôn đốc cấp dưới sửa đổi kế hoạch quá hạn",
+        "Units below late revising",
+    ),
     "kind.results.report_submitted": ("Báo cáo cấp dưới gửi lên", "Reports sent up to us"),
     "kind.results.report_accepted": ("Báo cáo được tiếp nhận", "Report accepted"),
     "kind.results.report_returned": ("Báo cáo bị trả lại", "Report returned"),
@@ -371,6 +422,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{who} updated the account of {name} ({unit})",
     ),
     "says.plan.created": ("{who} lập {plan}", "{who} started {plan}"),
+    "says.plan.revision_started": (
+        "{who} bắt đầu sửa đổi {plan} (phiên bản {version})",
+        "{who} started revising {plan} (version {version})",
+    ),
+    "says.plan.revision_discarded": (
+        "{who} hủy bản sửa đổi {plan}; phiên bản đang có hiệu lực giữ nguyên",
+        "{who} discarded the revision of {plan}; the version in force stays",
+    ),
+    "says.plan.revision_requested": (
+        "Kế hoạch cấp trên được sửa đổi: đề nghị {unit} sửa đổi {plan} trước ngày {due}",
+        "The plan above was revised: {unit} is asked to revise {plan} by {due}",
+    ),
+    "says.plan.revision_request_due_soon": (
+        "Nhắc {unit} sửa đổi {plan} trước ngày {due}",
+        "{unit} reminded to revise {plan} by {due}",
+    ),
+    "says.plan.revision_request_overdue": (
+        "{unit} quá hạn sửa đổi {plan} (hạn {due})",
+        "{unit} is late revising {plan} (due {due})",
+    ),
+    "says.plan.revision_request_escalated": (
+        "Báo cáo {escalated_to} việc {unit} quá hạn sửa đổi {plan} (hạn {due})",
+        "{escalated_to} told that {unit} is late revising {plan} (due {due})",
+    ),
     "says.plan.submitted": (
         "{who} trình {plan} (phiên bản {version}) để phê duyệt",
         "{who} submitted {plan} (version {version}) for approval",
@@ -476,6 +551,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.directory.user_changed": ("Cập nhật tài khoản", "Account updated"),
     "event.plan.created": ("Lập kế hoạch", "Plan started"),
     "event.plan.submitted": ("Trình kế hoạch", "Plan submitted"),
+    "event.plan.revision_requested": ("Đề nghị sửa đổi theo cấp trên", "Revision requested"),
+    "event.plan.revision_request_due_soon": ("Nhắc hạn sửa đổi", "Revision due soon"),
+    "event.plan.revision_request_overdue": ("Quá hạn sửa đổi", "Revision overdue"),
+    "event.plan.revision_request_escalated": ("Đôn đốc sửa đổi quá hạn", "Revision escalated"),
+    "event.plan.revision_started": ("Bắt đầu sửa đổi kế hoạch", "Revision started"),
+    "event.plan.revision_discarded": ("Hủy bản sửa đổi kế hoạch", "Revision discarded"),
     "event.plan.approved": ("Phê duyệt kế hoạch", "Plan approved"),
     "event.plan.returned": ("Trả lại kế hoạch", "Plan returned"),
     "event.plan.rejected": ("Từ chối kế hoạch", "Plan rejected"),

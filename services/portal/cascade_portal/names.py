@@ -55,13 +55,18 @@ class Names:
         return "; ".join(self.unit(c) for c in codes or [] if not _empty(c))
 
     def units_under(self, code: str) -> list[Mapping[str, Any]]:
-        """``code`` and every unit below it, the unit first, then by name."""
-        rows = [u for c, u in self.units.items() if c == code or c.startswith(code + ".")]
+        """``code`` and every unit below it (not the outside bodies), the unit first, then by
+        name."""
+        rows = [
+            u
+            for c, u in self.units.items()
+            if (c == code or c.startswith(code + ".")) and u.get("kind", "unit") == "unit"
+        ]
         return sorted(rows, key=lambda u: (u["code"] != code, fold(str(u["name"]))))
 
     def units_near(self, code: str) -> list[Mapping[str, Any]]:
-        """The units a plan of ``code`` names as lead or cooperating: itself, the units directly
-        below it and the unit above."""
+        """The entries a plan of ``code`` names as lead or cooperating: itself, the units and
+        outside bodies directly below it, and the unit above."""
         parent = code.rsplit(".", 1)[0] if "." in code else None
         rows = [u for c, u in self.units.items() if c in (code, parent) or u.get("parent") == code]
         return sorted(rows, key=lambda u: (u["code"] != code, fold(str(u["name"]))))
@@ -152,13 +157,17 @@ class Names:
 
 
 # -- the directory, fetched once a minute ------------------------------------------------------
-async def _fetch(api: Api, store: dict[str, tuple[float, Any]], key: str, path: str) -> Any:
+async def _fetch(
+    api: Api, store: dict[str, tuple[float, Any]], key: str, path: str, **params: str
+) -> Any:
     now = time.monotonic()
     kept = store.get(key)
     if kept is not None and now - kept[0] < DIRECTORY_SECONDS:
         return kept[1]
     try:
-        value = await api.get(path, **({"unit": key.split(":", 1)[1]} if ":" in key else {}))
+        if ":" in key:
+            params["unit"] = key.split(":", 1)[1]
+        value = await api.get(path, **params)
     except ApiError:
         return None  # no names this time: the screens still work, the next one asks again
     if isinstance(value, list):
@@ -173,7 +182,8 @@ async def load_names(
     """The directory as ``viewer_unit`` sees it: every unit (the hierarchy is public to those
     signed in) and the people of their unit and below; from ``store`` when fetched under a
     minute ago (one call each, never one per row)."""
-    units = await _fetch(api, store, "units", "/api/directory/units") or []
+    # Units and the outside bodies that lead or cooperate on tasks, all by name.
+    units = await _fetch(api, store, "units", "/api/directory/units", kind="all") or []
     people: list[Any] = []
     if viewer_unit:
         people = await _fetch(api, store, f"users:{viewer_unit}", "/api/directory/users") or []

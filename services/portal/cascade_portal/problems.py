@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cascade_portal.i18n import MESSAGES, reason_in, translate
+from cascade_portal.official import period_label
 
 # Which part of the task form a finding's element or field concerns.
 AREA_OF_FIELD = {
@@ -58,12 +59,91 @@ class Findings:
         return sum(len(v) for v in self.tasks.get(code, {}).values())
 
 
+def _period(code: str) -> str:
+    return period_label(code, "vi", in_sentence=True)
+
+
+_UNIT_FORM = re.compile(
+    r"^name exactly one unit, by its directory code \(such as [^)]*\): '(.*)' "
+    r"(looks like several units|is not a code)$"
+)
+_REASONS_VI: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (
+        re.compile(r"^a product quantity is a positive number$"),
+        lambda m: "số lượng sản phẩm phải lớn hơn 0",
+    ),
+    (
+        re.compile(r"^the milestone (\S+) ends before the task starts \((.+)\)$"),
+        lambda m: f"mốc {_period(m[1])} kết thúc trước khi nhiệm vụ bắt đầu ({m[2]})",
+    ),
+    (
+        re.compile(r"^the milestone (\S+) begins after the deadline \((.+)\)$"),
+        lambda m: f"mốc {_period(m[1])} bắt đầu sau thời hạn của nhiệm vụ ({m[2]})",
+    ),
+    (
+        re.compile(r"^the milestone period '(.*)' is not a month .*$"),
+        lambda m: f"mốc “{m[1]}” không phải là tháng, quý, 6 tháng hay năm (ví dụ: Quý II/2026)",
+    ),
+    (
+        re.compile(
+            r"^the start and the deadline fall within the plan's term (\d{4})-(\d{4}) "
+            r"\(here (.+) - (.+)\)$"
+        ),
+        lambda m: (
+            f"ngày bắt đầu và thời hạn phải nằm trong thời kỳ của kế hoạch {m[1]}–{m[2]} "
+            f"(đang ghi {m[3]} – {m[4]})"
+        ),
+    ),
+    (
+        re.compile(r"^(lead unit|cooperating unit): (.+)$"),
+        lambda m: (
+            f"{'đơn vị chủ trì' if m[1] == 'lead unit' else 'đơn vị phối hợp'}: {reason_vi(m[2])}"
+        ),
+    ),
+    (
+        _UNIT_FORM,
+        lambda m: (
+            f"chọn đúng một đơn vị trong danh mục: “{m[1]}” "
+            + (
+                "ghi nhiều đơn vị"
+                if m[2] == "looks like several units"
+                else "chưa phải là một đơn vị trong danh mục"
+            )
+        ),
+    ),
+    (
+        re.compile(r"^(\S+) is not in the directory: register the unit or body there first$"),
+        lambda m: f"{m[1]} chưa có trong danh mục đơn vị; đề nghị đăng ký trước",
+    ),
+    (
+        re.compile(r"^the cooperating unit (\S+) is listed twice$"),
+        lambda m: f"đơn vị phối hợp {m[1]} được ghi hai lần",
+    ),
+)
+
+
+def reason_vi(reason: str) -> str:
+    """A plan rule's reason in Vietnamese: the fixed ones from the catalogue, the ones that
+    carry values (periods, days, units) by their pattern; raw when unknown."""
+    fixed = reason_in(reason, "vi")
+    if fixed != reason:
+        return fixed
+    for pattern, say in _REASONS_VI:
+        m = pattern.match(reason)
+        if m:
+            return str(say(m))
+    return reason
+
+
 def finding_text(finding: dict[str, Any], lang: str) -> str:
     """One finding in ``lang``: what is wrong (its element or kind), then why."""
     reason = str(finding.get("reason", ""))
     code = finding.get("code")
+    why = reason_vi(reason) if lang == "vi" else reason
     if "element" in finding:
-        return f"{translate('element.' + str(finding['element']), lang)}: {reason_in(reason, lang)}"
+        return f"{translate('element.' + str(finding['element']), lang)}: {why}"
+    if str(code).startswith("mechanical-copy") and lang == "vi" and finding.get("reason_vi"):
+        return f"{translate('finding.' + str(code), lang)}: {finding['reason_vi']}"
     if code == "coverage" and lang == "vi":
         why = (
             f"nhóm {finding.get('subject', '')} của chương trình cấp trên chưa có nhiệm vụ; "
@@ -79,8 +159,8 @@ def finding_text(finding: dict[str, Any], lang: str) -> str:
         )
         return f"{translate('finding.mechanical-copy', lang)}: {why}"
     if code and f"finding.{code}" in MESSAGES:
-        return f"{translate('finding.' + str(code), lang)}: {reason_in(reason, lang)}"
-    return reason_in(reason, lang)
+        return f"{translate('finding.' + str(code), lang)}: {why}"
+    return why
 
 
 def sort_findings(
@@ -153,7 +233,8 @@ def problem_view(status: int, body: Any, lang: str) -> ProblemView:
         name = str(e.get("field", ""))
         reason = str(e.get("reason", ""))
         label = field_label(name, lang) if name else None
-        text = f"{label or name}: {reason_in(reason, lang)}" if name else reason_in(reason, lang)
+        why = reason_vi(reason) if lang == "vi" else reason
+        text = f"{label or name}: {why}" if name else why
         messages.append(Message(text, "error", reason))
     detail = str(body.get("detail") or body.get("title") or "")
     return ProblemView(status, translate(key, lang), detail, messages)

@@ -12,6 +12,7 @@ from datetime import time as dtime
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from cascade_shared.events import CATALOGUE
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
@@ -53,7 +54,17 @@ router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=Fal
 
 EDITABLE = ("draft", "returned", "withdrawn")
 STATIC = {"portal.css": "text/css", "portal.js": "text/javascript"}
-FLASHES = {"saved", "submitted", "decided", "imported", "granted", "revoked", "read"}
+FLASHES = {
+    "saved",
+    "submitted",
+    "decided",
+    "imported",
+    "granted",
+    "revoked",
+    "read",
+    "revising",
+    "discarded",
+}
 
 
 def parent_unit(unit: str) -> str | None:
@@ -187,6 +198,9 @@ async def home(page: PageDep) -> Response:
     above = parent_unit(user.unit)
     if user.has("drafter") and above:
         programs = (await page.api.get("/api/plans", unit=above, status="approved"))["items"]
+        # One plan per program: a program the unit already has a plan under is revised there.
+        taken = {p["parent_plan_id"] for p in plans if p["status"] != "rejected"}
+        programs = [p for p in programs if p["id"] not in taken]
     queue = None
     if user.has("head", "approver"):
         queue = await page.api.get("/api/approvals/queue")
@@ -369,6 +383,11 @@ async def plan_page(
             raise
         comments = []
     task_comments, general_comments = comments_by_task(comments, plan["tasks"])
+    asked = [
+        r
+        for r in await page.api.get(f"/api/plans/{plan_id}/revision-requests")
+        if r["status"] == "open"
+    ]
     item = None
     if user.has("head", "approver"):
         queue = await page.api.get("/api/approvals/queue")
@@ -382,6 +401,10 @@ async def plan_page(
         )
     elif editable and plan["status"] == "returned":
         changes = await page.api.get(f"/api/plans/{plan_id}/diff", from_version=plan["version"])
+    elif editable and plan.get("in_force_version"):  # a revision: what it changes so far
+        changes = await page.api.get(
+            f"/api/plans/{plan_id}/diff", from_version=plan["in_force_version"]
+        )
     groups = {g["code"]: g for g in plan["task_groups"]}
     people = {c.get("author") for c in comments} | {c.get("resolved_by") for c in comments}
     names = await deciders(page, plan_id, await page.names(), {p for p in people if p})
@@ -405,6 +428,7 @@ async def plan_page(
         general_comments=general_comments,
         item=item,
         changes=changes,
+        asked=asked,
         flash=flash_of(page.request),
     )
 
@@ -586,6 +610,30 @@ async def withdraw(plan_id: str, page: PageDep) -> Response:
     return redirect(f"{PREFIX}/plans/{plan_id}?done=saved")
 
 
+@router.post("/plans/{plan_id}/revise")
+async def revise(plan_id: str, request: Request, page: PageDep) -> Response:
+    """Start a revision of the plan in force (it stays in force until the revision is
+    approved)."""
+    page.require_user()
+    form = await request.form()
+    reason = _text(form, "reason")
+    r = await page.api.send(
+        "POST", f"/api/plans/{plan_id}/revise", json={"reason": (reason or "").strip() or None}
+    )
+    if r.status_code == 422:
+        view = problem_view(422, body_of(r), page.lang)
+        return await plan_page(page, plan_id, status_code=422, problem=view)
+    checked(r)
+    return redirect(f"{PREFIX}/plans/{plan_id}?done=revising")
+
+
+@router.post("/plans/{plan_id}/discard-revision")
+async def discard_revision(plan_id: str, page: PageDep) -> Response:
+    page.require_user()
+    await page.api.post(f"/api/plans/{plan_id}/discard-revision")
+    return redirect(f"{PREFIX}/plans/{plan_id}?done=discarded")
+
+
 @router.post("/plans/{plan_id}/import")
 async def import_file(plan_id: str, request: Request, page: PageDep) -> Response:
     page.require_user()
@@ -605,16 +653,29 @@ async def import_file(plan_id: str, request: Request, page: PageDep) -> Response
     return redirect(f"{PREFIX}/plans/{plan_id}?done=imported")
 
 
-@router.get("/plans/{plan_id}/export")
-async def export(plan_id: str, page: PageDep, format: str = "xlsx") -> Response:
-    page.require_user()
-    r = checked(
-        await page.api.send("GET", f"/api/plans/{plan_id}/export", params={"format": format})
-    )
+def _file(r: httpx.Response) -> Response:
+    """A file the API made (an export, the import template), passed on as it came."""
     headers = {
         k: v for k, v in r.headers.items() if k.lower() in ("content-type", "content-disposition")
     }
     return Response(r.content, headers=headers)
+
+
+@router.get("/import-template")
+async def import_template(page: PageDep) -> Response:
+    """The spreadsheet to fill in and import: the importer's columns, an example row each."""
+    page.require_user()
+    return _file(checked(await page.api.send("GET", "/api/plans/import/template")))
+
+
+@router.get("/plans/{plan_id}/export")
+async def export(plan_id: str, page: PageDep, format: str = "xlsx") -> Response:
+    page.require_user()
+    return _file(
+        checked(
+            await page.api.send("GET", f"/api/plans/{plan_id}/export", params={"format": format})
+        )
+    )
 
 
 @router.get("/plans/{plan_id}/diff")

@@ -113,7 +113,13 @@ async def on_plan_approved(ctx: HandlerContext, envelope: Envelope) -> None:
 async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     """Keep the unit's latest state: a change older than the one a row reflects is ignored."""
     unit = UnitChanged.model_validate(envelope.payload)
-    fresh = {"code": unit.code, "name": unit.name, "level": unit.level, "parent": unit.parent}
+    fresh = {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "parent": unit.parent,
+        "kind": unit.kind,
+    }
     await project_latest(ctx.session, UnitView, fresh, envelope.occurred_at)
 
 

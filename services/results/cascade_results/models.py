@@ -35,6 +35,9 @@ class UnitView(ResultsTable, table=True):
     name: str = Field(max_length=200)
     level: str = Field(max_length=20)
     parent: str | None = Field(default=None, index=True, max_length=200)
+    kind: str = Field(default="unit", max_length=10, sa_column_kwargs={"server_default": "unit"})
+    """``unit`` (a Party committee that makes plans and reports) or ``body`` (an outside body
+    registered under its unit: kept so its name resolves, never counted among the units below)."""
     changed_at: datetime | None = None
 
 

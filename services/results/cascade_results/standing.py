@@ -385,7 +385,10 @@ async def evaluate_units(
 
 
 async def child_units(session: AsyncSession, unit: str) -> list[UnitView]:
-    rows = (await session.exec(select(UnitView).where(UnitView.parent == unit))).all()
+    """The units directly below ``unit``; the outside bodies registered under it are none."""
+    rows = (
+        await session.exec(select(UnitView).where(UnitView.parent == unit, UnitView.kind == "unit"))
+    ).all()
     return sorted(rows, key=lambda u: u.name)
 
 
@@ -526,7 +529,9 @@ async def rolled_progress(session: AsyncSession, codes: list[str]) -> dict[str, 
     ).all()
     sums: dict[str, tuple[float, float]] = {}
     units_below = await session.execute(
-        select(col(UnitView.code)).where(col(UnitView.parent).in_(codes)).limit(1)
+        select(col(UnitView.code))
+        .where(col(UnitView.parent).in_(codes), col(UnitView.kind) == "unit")
+        .limit(1)
     )
     # Tasks are concretized by the plans of the units below: the tasks of units with none below
     # them (wards) have nothing to roll up, and looking for it would scan every task.

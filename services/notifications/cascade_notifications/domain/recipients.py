@@ -15,6 +15,8 @@ CRITICAL_KINDS = frozenset(
         "results.report_overdue",
         "results.task_overdue",
         "results.task_escalated",
+        "plan.revision_request_overdue",
+        "plan.revision_request_escalated",
     }
 )
 """Deadline and escalation notices: they reach the in-app inbox whatever the preferences say."""
@@ -63,10 +65,26 @@ RESULT_RULES: dict[str, tuple[Callable[[dict[str, Any]], str | None], tuple[str,
 
 RESULT_EVENTS = tuple(RESULT_RULES)
 
+REVISION_RULES: dict[str, tuple[Callable[[dict[str, Any]], str | None], tuple[str, ...]]] = {
+    # A parent plan's revision asks a plan below to follow: its drafters and head revise it.
+    "plan.revision_requested": (_own_unit, ("drafter", "head")),
+    "plan.revision_request_due_soon": (_own_unit, ("drafter", "head")),
+    "plan.revision_request_overdue": (_own_unit, ("drafter", "head")),
+    # Still late after the grace days: the heads of the unit above urge it.
+    "plan.revision_request_escalated": (_escalated_to, ("head",)),
+}
+"""Per revision request event: which unit and which of its roles are told."""
+
+REVISION_EVENTS = tuple(REVISION_RULES)
+
+AUDIENCE_RULES = {**RESULT_RULES, **REVISION_RULES}
+"""Every event told to the holders of some roles in one unit picked from its payload."""
+
 
 def result_audience(event_type: str, payload: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
-    """The unit whose holders of the roles are told of a results event (None: nobody)."""
-    where, roles = RESULT_RULES[event_type]
+    """The unit whose holders of the roles are told of a results or revision request event
+    (None: nobody)."""
+    where, roles = AUDIENCE_RULES[event_type]
     return where(payload), roles
 
 
@@ -125,7 +143,7 @@ def units_concerned(event_type: str, payload: dict[str, Any]) -> set[str]:
         return {payload["escalated_to_unit"]}
     if event_type in PLAN_OUTCOMES:
         return {payload["unit"]}
-    if event_type in RESULT_RULES:
+    if event_type in AUDIENCE_RULES:
         unit, _ = result_audience(event_type, payload)
         return {unit} if unit else set()
     return set()
@@ -176,7 +194,7 @@ def addressees(
                 for p in people:
                     if p.unit == unit and ("drafter" in p.roles or "head" in p.roles):
                         add(p, TO_CONCRETIZE)
-    elif event_type in RESULT_RULES:
+    elif event_type in AUDIENCE_RULES:
         unit, roles = result_audience(event_type, payload)
         for role in roles:
             for p in holders(people, unit, role) if unit else ():

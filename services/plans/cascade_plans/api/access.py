@@ -27,10 +27,11 @@ def require_editable(plan: Plan) -> None:
 
 def may_read(user: Principal, plan: Plan) -> bool:
     """A unit reads its own plans and those below it, and, of the units above it, the plans in
-    force (approved): the programs it concretizes. A draft above stays with its own unit."""
+    force (approved, a revision under way or not): the programs it concretizes. A draft above
+    stays with its own unit."""
     if user.sees(plan.unit):
         return True
-    return unit_within(user.unit, plan.unit) and plan.status == "approved"
+    return unit_within(user.unit, plan.unit) and plan.in_force_version is not None
 
 
 async def visible_plan(

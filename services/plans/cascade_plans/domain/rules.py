@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
@@ -24,15 +25,32 @@ class Finding:
     field: str
     reason: str
     subject: str
+    parent_task: str | None = None
+    """For copying: the code of the task above that is copied, ..."""
+    parent_plan: str | None = None
+    """... the id of its plan ..."""
+    parent_plan_title: str | None = None
+    missing: tuple[str, ...] = ()
+    """... and what the task lacks: "local subject", "measurable local product", "own lead
+    unit"."""
+    reason_vi: str | None = None
 
-    def as_error(self) -> dict[str, str]:
-        return {
+    def as_error(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity,
             "field": self.field,
             "reason": self.reason,
             "subject": self.subject,
         }
+        if self.parent_task is not None:
+            out["parent_task"] = self.parent_task
+            out["parent_plan"] = self.parent_plan
+            out["parent_plan_title"] = self.parent_plan_title
+            out["missing"] = list(self.missing)
+        if self.reason_vi:
+            out["reason_vi"] = self.reason_vi
+        return out
 
 
 # -- coverage of the parent plan's task groups -----------------------------------------------------
@@ -67,8 +85,34 @@ def check_coverage(parent_groups: list[str], coverage: dict[str, GroupCoverage])
 
 
 # -- mechanical copying (sao chép máy móc) ---------------------------------------------------------
-COPY_SIMILARITY = 90.0
+COPY_SIMILARITY = 85.0
+"""How alike (0-100) a task's job and a task of the plans above may be before the task counts as
+a copy: the larger of rapidfuzz's ``ratio`` and ``token_sort_ratio`` over both texts folded to
+lower case without diacritics, punctuation or repeated spaces. 85 catches a copy with a few words
+changed, dropped or reordered ("trên địa bàn các phường, xã" made "trên địa bàn phường"); a job
+rewritten for the unit ("Ra quân xử lý dứt điểm 12 điểm tập kết rác ... phường Hương An") scores
+well below (about 75)."""
+MIN_CUT_DOWN_WORDS = 5
+"""A job of at least this many words, every one of them taken from a task above, is a cut-down
+copy whatever its score."""
+
 _NUMBER = re.compile(r"\d")
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+# Capitalized words that name no local subject: the institutions every plan names.
+_COMMON_CAPITALIZED = frozenset(
+    "nhan dan dang nha nuoc nghi quyet dai hoi uy ban ubnd hdnd mttq trung uong chinh phu quoc "
+    "hoi to viet nam mat tran doan ket bi thu chu tich so bo thanh phuong xa tinh huyen quan "
+    "thi tran thon ap khu pho cap xiv".split()
+)
+# Words of a unit's name that do not tell it apart ("Phường Hương An" is told by "huong an").
+_GENERIC_NAME_WORDS = frozenset(
+    "phuong xa thi tran thanh pho tinh quan huyen dang uy bo ubnd ban nhan dan".split()
+)
+MISSING_VI = {
+    "local subject": "đối tượng, địa bàn cụ thể của đơn vị",
+    "measurable local product": "sản phẩm đo đếm được của đơn vị",
+    "own lead unit": "đơn vị chủ trì của chính đơn vị",
+}
 
 
 def _fold(text: str) -> str:
@@ -81,33 +125,245 @@ def fold(text: str) -> str:
     return _fold(text)
 
 
+def fold_words(text: str) -> str:
+    """``text`` folded for comparison: lower case, no diacritics, punctuation as spaces, one
+    space between words."""
+    return " ".join(_NOT_WORD.sub(" ", _fold(text)).split())
+
+
 def similarity(a: str, b: str) -> float:
-    return float(fuzz.token_sort_ratio(_fold(a), _fold(b)))
+    """How alike two jobs are, 0-100, after folding case, diacritics, punctuation and spacing."""
+    fa, fb = fold_words(a), fold_words(b)
+    return float(max(fuzz.ratio(fa, fb), fuzz.token_sort_ratio(fa, fb)))
+
+
+def copy_score(job: str, parent_job: str) -> float:
+    """:func:`similarity`, or 100 for a cut-down copy (every word taken from ``parent_job``)."""
+    words = fold_words(job).split()
+    if len(words) >= MIN_CUT_DOWN_WORDS and set(words) <= set(fold_words(parent_job).split()):
+        return 100.0
+    return similarity(job, parent_job)
+
+
+@dataclass(frozen=True)
+class ParentTask:
+    """A task of the parent plan or of the plan above it, as their versions in force hold it."""
+
+    code: str
+    plan_id: str
+    plan_title: str = ""
+    job: str = ""
+    lead_unit: str | None = None
+    product_quantity: float | None = None
+    product_unit: str | None = None
+    id: str | None = None
+    level: Literal["parent", "grandparent"] = "parent"
+
+    @classmethod
+    def from_content(
+        cls,
+        task: Mapping[str, Any],
+        plan_id: str,
+        plan_title: str = "",
+        level: Literal["parent", "grandparent"] = "parent",
+    ) -> ParentTask:
+        """From a task of a frozen version's content (``store.task_dict``)."""
+        return cls(
+            code=str(task.get("code") or ""),
+            plan_id=plan_id,
+            plan_title=plan_title,
+            job=str(task.get("job") or ""),
+            lead_unit=task.get("lead_unit"),
+            product_quantity=task.get("product_quantity"),
+            product_unit=task.get("product_unit"),
+            id=task.get("id"),
+            level=level,
+        )
+
+    @property
+    def label(self) -> str:
+        plan = f"{self.plan_title} ({self.plan_id})" if self.plan_title else self.plan_id
+        return f"task {self.code} of plan {plan}" if plan else f"task {self.code}"
+
+
+def _distinct_name_words(name: str) -> str:
+    return " ".join(w for w in fold_words(name).split() if w not in _GENERIC_NAME_WORDS)
+
+
+def has_local_subject(job: str, parent_job: str, own_names: Sequence[str] = ()) -> bool:
+    """Whether ``job`` adds something of the unit's own to ``parent_job``: a number, a proper
+    name (a capitalized word, not the first, that is no institution every plan names), or the
+    distinctive words of the unit's own name ("Hương An")."""
+    parent_words = set(fold_words(parent_job).split())
+    added = [w for w in fold_words(job).split() if w not in parent_words]
+    if any(_NUMBER.search(w) for w in added):
+        return True
+    folded_job, folded_parent = f" {fold_words(job)} ", f" {fold_words(parent_job)} "
+    for name in own_names:
+        distinct = _distinct_name_words(name)
+        if distinct and f" {distinct} " in folded_job and f" {distinct} " not in folded_parent:
+            return True
+    if job.isupper():  # all capitals: no proper name stands out
+        return False
+    tokens = _NOT_WORD.sub(" ", job).split()
+    return any(
+        t[:1].isupper() and fold_words(t) in added and fold_words(t) not in _COMMON_CAPITALIZED
+        for t in tokens[1:]
+    )
+
+
+def _ratio_unit(unit: str | None) -> bool:
+    folded = fold_words(unit or "")
+    return "%" in (unit or "") or folded.startswith(("phan tram", "ty le"))
+
+
+def keeps_parent_quantity(task: TaskContent, parent: ParentTask) -> bool:
+    """The task's product quantity is the parent task's whole-city (or whole-country) figure,
+    unchanged, in the same unit. A percentage, and a single product (1 document), are the same
+    at every level and do not count."""
+    if task.product_quantity is None or parent.product_quantity is None:
+        return False
+    if task.product_quantity != parent.product_quantity or parent.product_quantity <= 1:
+        return False
+    if _ratio_unit(task.product_unit) or _ratio_unit(parent.product_unit):
+        return False
+    unit = fold_words(task.product_unit or "")
+    return not unit or unit == fold_words(parent.product_unit or "")
+
+
+def keeps_parent_lead(task: TaskContent, parent: ParentTask, own_unit: str | None) -> bool:
+    """The task is led by the parent task's own lead unit, which is not the unit's own (nor an
+    entry registered under it)."""
+    lead = (task.lead_unit or "").strip()
+    if not lead or lead != (parent.lead_unit or "").strip():
+        return False
+    return not own_unit or not (lead == own_unit or lead.startswith(own_unit + "."))
+
+
+def _measurable_local(task: TaskContent, parent: ParentTask) -> bool:
+    measurable = (
+        task.product_quantity is not None
+        and task.product_quantity > 0
+        and bool((task.product_unit or "").strip())
+    )
+    return measurable and not keeps_parent_quantity(task, parent)
+
+
+def _best_match(task: TaskContent, candidates: Sequence[ParentTask]) -> tuple[ParentTask, float]:
+    def rank(c: ParentTask) -> tuple[float, bool, bool]:
+        return (copy_score(task.job, c.job), c.id == task.parent_task, c.level == "parent")
+
+    best = max(candidates, key=rank)
+    return best, copy_score(task.job, best.job)
+
+
+def check_copying(
+    task: TaskContent,
+    candidates: Sequence[ParentTask],
+    *,
+    own_unit: str | None = None,
+    own_names: Sequence[str] = (),
+) -> list[Finding]:
+    """Mechanical copying (sao chép máy móc), which the leadership forbids; warnings that the
+    drafter must acknowledge before submitting.
+
+    ``candidates`` are EVERY task of the parent plan and of the plan above it, linked to this
+    task or not, as their versions in force hold them.
+
+    - ``mechanical-copy`` (``tasks.<code>.job``): the job is a copy of one of them (a
+      :func:`copy_score` of at least ``COPY_SIMILARITY``) and adds neither a local subject
+      (:func:`has_local_subject`) nor a measurable local product (a positive quantity with its
+      unit that is not the copied task's figure unchanged).
+    - ``mechanical-copy-lead-unit`` (``tasks.<code>.lead_unit``): the task keeps the lead unit of
+      the parent task it is linked to (or, unlinked, of the task it copies).
+    - ``mechanical-copy-quantity`` (``tasks.<code>.product_quantity``): it keeps that task's
+      whole-city quantity unchanged (:func:`keeps_parent_quantity`).
+
+    Each warning names the task above (``parent_task``, ``parent_plan``) and what is missing
+    (``missing``)."""
+    if not candidates:
+        return []
+    linked = next((c for c in candidates if c.id and c.id == task.parent_task), None)
+    best, score = _best_match(task, candidates) if task.job.strip() else (None, 0.0)
+    copied = best if best is not None and score >= COPY_SIMILARITY else None
+    reference = linked or copied
+    kept_lead = reference is not None and keeps_parent_lead(task, reference, own_unit)
+    out: list[Finding] = []
+
+    def warn(code: str, field: str, parent: ParentTask, missing: list[str], why: str) -> None:
+        out.append(
+            Finding(
+                code,
+                "warning",
+                f"tasks.{task.code}.{field}",
+                why,
+                task.code,
+                parent_task=parent.code,
+                parent_plan=parent.plan_id,
+                parent_plan_title=parent.plan_title or None,
+                missing=tuple(missing),
+                reason_vi=_copy_reason_vi(code, parent, missing),
+            )
+        )
+
+    if copied is not None:
+        missing = []
+        if not has_local_subject(task.job, copied.job, own_names):
+            missing.append("local subject")
+        if not _measurable_local(task, copied):
+            missing.append("measurable local product")
+        if len(missing) == 2:  # a local subject or a measurable local product makes it local
+            if keeps_parent_lead(task, copied, own_unit):
+                missing.append("own lead unit")
+            warn(
+                "mechanical-copy",
+                "job",
+                copied,
+                missing,
+                f"the job repeats {copied.label} ({score:.0f}% alike) and adds nothing local or "
+                f"measurable; missing: {', '.join(missing)}: name local places, quantities and a "
+                "measurable product",
+            )
+    if reference is not None and kept_lead:
+        warn(
+            "mechanical-copy-lead-unit",
+            "lead_unit",
+            reference,
+            ["own lead unit"],
+            f"the lead unit {task.lead_unit} is the one of {reference.label}; missing: own lead "
+            "unit: name the unit or body of your own that leads the task",
+        )
+    if reference is not None and keeps_parent_quantity(task, reference):
+        warn(
+            "mechanical-copy-quantity",
+            "product_quantity",
+            reference,
+            ["measurable local product"],
+            f"the quantity {task.product_quantity:g} {task.product_unit or ''} is the whole "
+            f"figure of {reference.label}, unchanged; missing: measurable local product: give "
+            "your unit's own share",
+        )
+    return out
+
+
+def _copy_reason_vi(code: str, parent: ParentTask, missing: list[str]) -> str:
+    where = f"nhiệm vụ {parent.code}" + (f" của {parent.plan_title}" if parent.plan_title else "")
+    lacking = "; ".join(MISSING_VI[m] for m in missing)
+    head = {
+        "mechanical-copy": f"sao chép máy móc {where}",
+        "mechanical-copy-lead-unit": f"giữ nguyên đơn vị chủ trì của {where}",
+        "mechanical-copy-quantity": f"giữ nguyên số lượng toàn địa bàn của {where}",
+    }[code]
+    return f"{head}; còn thiếu: {lacking}"
 
 
 def check_mechanical_copy(task: TaskContent, parent_job: str | None) -> list[Finding]:
-    """A task whose job is (nearly) the parent task's word for word, adding no number and no
-    measurable product of its own, is mechanical copying, which the leadership forbids."""
-    if not parent_job or not task.job.strip():
+    """The job rule of :func:`check_copying` against one parent job: a task whose job is
+    (nearly) ``parent_job``, adding no local subject and no measurable product of its own."""
+    if not parent_job:
         return []
-    score = similarity(task.job, parent_job)
-    if score < COPY_SIMILARITY:
-        return []
-    parent_words = set(_fold(parent_job).split())
-    added = [w for w in _fold(task.job).split() if w not in parent_words]
-    measurable = task.product_quantity is not None and bool((task.product_unit or "").strip())
-    if any(_NUMBER.search(w) for w in added) or measurable:
-        return []
-    return [
-        Finding(
-            "mechanical-copy",
-            "warning",
-            f"tasks.{task.code}.job",
-            f"the job repeats the parent task ({score:.0f}% alike) and adds nothing local or "
-            "measurable: name local places, quantities and a measurable product",
-            task.code,
-        )
-    ]
+    found = check_copying(task, [ParentTask(code="", plan_id="", job=parent_job)])
+    return [f for f in found if f.code == "mechanical-copy"]
 
 
 # -- indicators --------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ A workbook holds the sheet "Nhiệm vụ" (tasks) and the sheet "Chỉ tiêu" (i
 holds tasks only. Import checks the format row by row and names the row and column of every
 problem; whether a task is "5 clear" is the domain's business, not this module's. Export writes
 the same headers, so a file exported here imports back unchanged.
+
+Lead and cooperating units are directory entries. Given the directory (code -> name), import
+reads each by its code or by its exact name and keeps the code; a lead unit cell that names
+several units, or one the directory does not hold, is a row error naming the column. Given the
+same names, export writes each unit by its name (and so imports back to the same codes).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +28,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
+
+from cascade_plans.domain.plan import names_several_units
 
 TASKS_SHEET = "Nhiệm vụ"
 INDICATORS_SHEET = "Chỉ tiêu"
@@ -256,6 +263,81 @@ def _split_units(value: Any) -> list[str]:
     return [u.strip() for u in re.split(r"[;,\r\n]+", _text(value) or "") if u.strip()]
 
 
+def _name_key(text: str) -> str:
+    return " ".join(_nfc(text).split())
+
+
+class UnitDirectory:
+    """The directory as import reads it: an entry by its code or by its exact name (Unicode
+    composed, spacing aside)."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.names = dict(names)
+        self.by_name: dict[str, list[str]] = {}
+        for code, name in names.items():
+            self.by_name.setdefault(_name_key(name), []).append(code)
+
+    def find(self, text: str) -> list[str]:
+        """The codes ``text`` names: one, none, or several entries of the same name."""
+        text = text.strip()
+        if text in self.names:
+            return [text]
+        return self.by_name.get(_name_key(text), [])
+
+
+def _lead_unit(row: _Row, directory: UnitDirectory) -> str | None:
+    """The lead unit cell as one directory code ("1 xuyên suốt"), or a row error."""
+    text = row.text("lead_unit")
+    if text is None:
+        return None
+    found = directory.find(text)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        row.fail("lead_unit", f"{text!r} is the name of several directory entries: give its code")
+    elif names_several_units(text):
+        row.fail(
+            "lead_unit",
+            f"name exactly one lead unit: {text!r} looks like several units; put the others "
+            f"under {TASK_HEADERS['cooperating_units']!r}",
+        )
+    else:
+        row.fail(
+            "lead_unit",
+            f"{text!r} is not in the directory: give the code or the exact name of a unit or "
+            "body registered there",
+        )
+    return text
+
+
+def _cooperating_units(row: _Row, value: Any, directory: UnitDirectory) -> list[str]:
+    """Cooperating units separated by ';' or line breaks (or ',' where a part names no entry
+    whole), each as its directory code; an unknown one is a row error."""
+    out: list[str] = []
+    for part in (p.strip() for p in re.split(r"[;\r\n]+", _text(value) or "")):
+        if not part:
+            continue
+        pieces = [part] if directory.find(part) else [p.strip() for p in part.split(",")]
+        for piece in filter(None, pieces):
+            found = directory.find(piece)
+            if len(found) > 1:
+                row.fail(
+                    "cooperating_units",
+                    f"{piece!r} is the name of several directory entries: give its code",
+                )
+            elif not found:
+                row.fail(
+                    "cooperating_units",
+                    f"{piece!r} is not in the directory: give the code or the exact name of a "
+                    "unit or body registered there, several separated by ';'",
+                )
+            if len(found) != 1:
+                continue
+            if found[0] not in out:
+                out.append(found[0])
+    return out
+
+
 # --- reading sheets -------------------------------------------------------------------------
 
 
@@ -368,7 +450,11 @@ def _code(row: _Row, seen: dict[str, int], noun: str) -> str | None:
 
 
 def _parse_tasks(
-    sheet: str, rows: Iterable[tuple[int, list[Any]]], errors: list[RowError], decimal_comma: bool
+    sheet: str,
+    rows: Iterable[tuple[int, list[Any]]],
+    errors: list[RowError],
+    decimal_comma: bool,
+    directory: UnitDirectory | None = None,
 ) -> tuple[list[dict], list[int]]:
     tasks, numbers, seen = [], [], {}
     for number, cells in _read_sheet(sheet, rows, TASK_HEADERS, errors):
@@ -378,8 +464,10 @@ def _parse_tasks(
             "code": code,
             "task_group": row.text("task_group"),
             "job": row.text("job") or "",
-            "lead_unit": row.text("lead_unit"),
-            "cooperating_units": _split_units(cells.get("cooperating_units")),
+            "lead_unit": row.text("lead_unit") if directory is None else _lead_unit(row, directory),
+            "cooperating_units": _split_units(cells.get("cooperating_units"))
+            if directory is None
+            else _cooperating_units(row, cells.get("cooperating_units"), directory),
             "responsible_person": row.text("responsible_person"),
             "start": row.date("start"),
             "deadline": row.date("deadline"),
@@ -427,7 +515,7 @@ def _sheet_rows(ws: Any) -> Iterator[tuple[int, list[Any]]]:
         yield number, list(values)
 
 
-def _parse_xlsx(data: bytes) -> ParsedTables:
+def _parse_xlsx(data: bytes, directory: UnitDirectory | None = None) -> ParsedTables:
     errors: list[RowError] = []
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -451,7 +539,9 @@ def _parse_xlsx(data: bytes) -> ParsedTables:
                 RowError(TASKS_SHEET, 0, None, f"the workbook has no sheet {TASKS_SHEET!r}")
             )
         else:
-            tasks, task_rows = _parse_tasks(TASKS_SHEET, _sheet_rows(wb[tasks_name]), errors, False)
+            tasks, task_rows = _parse_tasks(
+                TASKS_SHEET, _sheet_rows(wb[tasks_name]), errors, False, directory
+            )
         indicators: list[dict] = []
         indicator_rows: list[int] = []
         if indicators_name is not None:
@@ -469,7 +559,7 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
-def _parse_csv(data: bytes) -> ParsedTables:
+def _parse_csv(data: bytes, directory: UnitDirectory | None = None) -> ParsedTables:
     try:
         text = _decode(data)
     except UnicodeDecodeError:
@@ -495,18 +585,25 @@ def _parse_csv(data: bytes) -> ParsedTables:
         return ParsedTables(
             [], [], [RowError(TASKS_SHEET, reader.line_num, None, f"not readable CSV: {exc}")]
         )
-    tasks, task_rows = _parse_tasks(TASKS_SHEET, rows, errors, decimal_comma=delimiter == ";")
+    tasks, task_rows = _parse_tasks(
+        TASKS_SHEET, rows, errors, decimal_comma=delimiter == ";", directory=directory
+    )
     return ParsedTables(tasks, [], errors, task_rows, [])
 
 
-def parse_tables(data: bytes, filename: str) -> ParsedTables:
+def parse_tables(
+    data: bytes, filename: str, directory: Mapping[str, str] | None = None
+) -> ParsedTables:
     """Tasks (and, from a workbook, indicators) from an .xlsx or .csv file, chosen by the
-    file name's extension, with every format problem as a RowError."""
+    file name's extension, with every format problem as a RowError. With ``directory`` (every
+    entry's code -> name), lead and cooperating units are read by code or exact name and kept
+    as codes; several lead units in one cell, or one not in the directory, is a RowError."""
     name = (filename or "").strip().lower()
+    units = UnitDirectory(directory) if directory is not None else None
     if name.endswith(".xlsx"):
-        return _parse_xlsx(data)
+        return _parse_xlsx(data, units)
     if name.endswith(".csv"):
-        return _parse_csv(data)
+        return _parse_csv(data, units)
     ext = name.rsplit(".", 1)[1] if "." in name else ""
     reason = (
         f"unsupported file type {'.' + ext if ext else '(no extension)'}: "
@@ -547,13 +644,17 @@ def _milestone_text(milestones: Any, joiner: str) -> str:
     return joiner.join(entries)
 
 
-def _task_values(task: dict) -> dict[str, Any]:
+def _task_values(task: dict, unit_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    names = unit_names or {}
+    lead = task.get("lead_unit")
     return {
         "code": task.get("code"),
         "task_group": task.get("task_group"),
         "job": task.get("job") or "",
-        "lead_unit": task.get("lead_unit"),
-        "cooperating_units": "; ".join(task.get("cooperating_units") or []),
+        "lead_unit": names.get(lead, lead) if lead else lead,
+        "cooperating_units": "; ".join(
+            names.get(u, u) for u in task.get("cooperating_units") or []
+        ),
         "responsible_person": task.get("responsible_person"),
         "start": _as_date(task.get("start")),
         "deadline": _as_date(task.get("deadline")),
@@ -602,15 +703,16 @@ def _write_sheet(
     ws.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{max(len(rows) + 1, 1)}"
 
 
-def tasks_to_xlsx(plan: dict) -> bytes:
+def tasks_to_xlsx(plan: dict, unit_names: Mapping[str, str] | None = None) -> bytes:
     """The plan's tasks (sheet "Nhiệm vụ"), indicators ("Chỉ tiêu") and, for reference, its task
-    groups ("Nhóm nhiệm vụ") as a workbook that parse_tables reads back."""
+    groups ("Nhóm nhiệm vụ") as a workbook that parse_tables reads back. With ``unit_names``
+    (code -> name), lead and cooperating units are shown by name."""
     wb = openpyxl.Workbook()
     tasks_ws = wb.active
     tasks_ws.title = TASKS_SHEET
     task_rows = []
     for task in plan.get("tasks") or []:
-        values = _task_values(task)
+        values = _task_values(task, unit_names)
         values["milestones"] = _milestone_text(values["milestones"], "\n")
         values["product_quantity"] = (
             float(values["product_quantity"]) if values["product_quantity"] is not None else None
@@ -651,14 +753,15 @@ def _csv_cell(value: Any) -> str:
     return text
 
 
-def tasks_to_csv(plan: dict) -> bytes:
+def tasks_to_csv(plan: dict, unit_names: Mapping[str, str] | None = None) -> bytes:
     """The plan's tasks as CSV: UTF-8 with a BOM (so Excel reads the diacritics), ',' between
-    cells, ISO dates, '.' as the decimal point."""
+    cells, ISO dates, '.' as the decimal point; with ``unit_names`` (code -> name), lead and
+    cooperating units by name."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TASK_HEADERS.values())
     for task in plan.get("tasks") or []:
-        values = _task_values(task)
+        values = _task_values(task, unit_names)
         values["milestones"] = _milestone_text(values["milestones"], "; ")
         values["product_quantity"] = _number_text(values["product_quantity"])
         writer.writerow(_csv_cell(values[key]) for key in TASK_HEADERS)

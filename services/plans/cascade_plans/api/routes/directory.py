@@ -1,21 +1,27 @@
 """The directory: org units and users, searched without diacritics and managed by admins.
 
 Every change is announced (``directory.unit_changed``, ``directory.user_changed``) so the other
-services keep their own read model and never call this one on their hot path."""
+services keep their own read model and never call this one on their hot path.
+
+An entry is a unit (``kind`` ``unit``: a Party committee that makes plans, has users and is
+counted among the units below its parent) or an outside body (``kind`` ``body``: a department,
+an office, the Fatherland Front, the police, ...), registered under the unit it belongs to and
+at its level, which may lead or cooperate on tasks but makes no plan, has no users and is never
+counted as a unit below."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from cascade_shared.auth import Principal, TokenVerifier, parent_unit
 from cascade_shared.params import Search, UnitCode, Username
-from cascade_shared.problems import Problem, not_found
+from cascade_shared.problems import Problem, invalid, not_found
 from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
 
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.domain.rules import fold
-from cascade_plans.models import AppUser, OrgUnit
+from cascade_plans.models import AppUser, OrgUnit, Plan, Task
 from cascade_plans.schemas import (
     DevTokenRequest,
     TokenResponse,
@@ -42,11 +48,21 @@ async def list_units(
     session: SessionDep,
     under: Annotated[UnitCode | None, Query(description="a subtree")] = None,
     q: Annotated[Search | None, Query(description="search, diacritics optional")] = None,
+    kind: Annotated[
+        Literal["unit", "body", "all"],
+        Query(
+            description="unit (default): the units that make plans; body: the outside bodies "
+            "that lead or cooperate on tasks; all: both (to choose a lead unit, or to name one)"
+        ),
+    ] = "unit",
 ) -> list[Any]:
-    """Org units (the hierarchy is visible to every signed-in user)."""
+    """Directory entries (the hierarchy is visible to every signed-in user): by default the
+    units only, so that a list of the units below a unit never counts an outside body."""
     query = select(OrgUnit).order_by(col(OrgUnit.code))
     if under:
         query = query.where((OrgUnit.code == under) | col(OrgUnit.code).startswith(under + "."))
+    if kind != "all":
+        query = query.where(OrgUnit.kind == kind)
     units = (await session.exec(query)).all()
     return [u.model_dump() for u in units if not q or matches(q, u.name, u.code)]
 
@@ -83,6 +99,22 @@ def _require_admin_over(user: Principal, unit: str) -> None:
     user.require_sees(unit)
 
 
+async def _refuse_changing_kind(session: SessionDep, entry: OrgUnit) -> None:
+    """A unit with users, plans or entries below it stays a unit; a body named by tasks stays
+    a body (it would become a unit that owes a plan)."""
+    if entry.kind == "unit":
+        checks = (
+            (select(AppUser.username).where(AppUser.unit == entry.code), "users"),
+            (select(Plan.id).where(Plan.unit == entry.code), "plans"),
+            (select(OrgUnit.code).where(OrgUnit.parent == entry.code), "entries below it"),
+        )
+    else:
+        checks = ((select(Task.id).where(Task.lead_unit == entry.code), "tasks it leads"),)
+    for query, what in checks:
+        if (await session.exec(query.limit(1))).first() is not None:
+            raise invalid("kind", f"{entry.code} has {what}: its kind stays {entry.kind}")
+
+
 @router.put("/units/{code}", response_model=UnitPublic)
 async def put_unit(
     code: UnitCode, body: UnitIn, user: CurrentUser, session: SessionDep, runtime: Runtime
@@ -97,17 +129,26 @@ async def put_unit(
         )
     _require_admin_over(user, code)
     parent = parent_unit(code)
-    if parent is not None and await session.get(OrgUnit, parent) is None:
+    above = await session.get(OrgUnit, parent) if parent is not None else None
+    if parent is not None and above is None:
         raise Problem(
             422,
             "Invalid request",
             f"the parent unit {parent} does not exist",
             errors=[{"field": "code", "reason": "unknown parent unit"}],
         )
-    unit = await session.get(OrgUnit, code) or OrgUnit(
-        code=code, name=body.name, level=body.level, parent=parent
-    )
-    unit.name, unit.level, unit.parent = body.name, body.level, parent
+    if above is not None and above.kind == "body":
+        raise invalid("code", f"{parent} is an outside body: nothing is registered under a body")
+    unit = await session.get(OrgUnit, code)
+    if unit is not None and unit.kind != body.kind:
+        await _refuse_changing_kind(session, unit)
+    if body.kind == "body":
+        if above is None:
+            raise invalid("kind", "an outside body is registered under the unit it belongs to")
+        if body.level != above.level:
+            raise invalid("level", f"an outside body has the level of its unit ({above.level})")
+    unit = unit or OrgUnit(code=code, name=body.name, level=body.level, parent=parent)
+    unit.name, unit.level, unit.parent, unit.kind = body.name, body.level, parent, body.kind
     session.add(unit)
     runtime.record(
         session,
@@ -136,13 +177,16 @@ async def put_user(
             errors=[{"field": "username", "reason": "must equal the path's username"}],
         )
     _require_admin_over(user, body.unit)
-    if await session.get(OrgUnit, body.unit) is None:
+    entry = await session.get(OrgUnit, body.unit)
+    if entry is None:
         raise Problem(
             422,
             "Invalid request",
             f"unit {body.unit} does not exist",
             errors=[{"field": "unit", "reason": "unknown unit"}],
         )
+    if entry.kind == "body":
+        raise invalid("unit", f"{body.unit} is an outside body, which has no users: choose a unit")
     account = await session.get(AppUser, username)
     if account is not None:
         _require_admin_over(user, account.unit)  # may not take a user from another subtree

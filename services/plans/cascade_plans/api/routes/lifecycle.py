@@ -9,22 +9,33 @@ from cascade_shared.envelope import utcnow
 from cascade_shared.params import Id, Int
 from cascade_shared.problems import Problem, conflict, forbidden, not_found
 from fastapi import APIRouter, Body
-from sqlmodel import col, select
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store
 from cascade_plans.api.access import plan_ref, require_drafter_of, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
+from cascade_plans.cascade import open_requests
 from cascade_plans.domain.diff import diff_versions
 from cascade_plans.domain.plan import (
     NEW_VERSION_ON_SUBMIT,
+    can_discard_revision,
+    can_revise,
     can_submit,
     can_withdraw,
     content_hash,
     plan_facts,
 )
-from cascade_plans.models import OrgUnit, Plan, PlanVersion
-from cascade_plans.review import coverage_of, review
-from cascade_plans.schemas import CoverageReport, PlanSummary, PlanVersionPublic, SubmitRequest
+from cascade_plans.models import OrgUnit, Plan, PlanVersion, RevisionRequest
+from cascade_plans.review import coverage_of, frozen_content, review
+from cascade_plans.schemas import (
+    CoverageReport,
+    PlanSummary,
+    PlanVersionPublic,
+    ReviseRequest,
+    RevisionRequestPublic,
+    SubmitRequest,
+)
 
 router = APIRouter(prefix="/api/plans", tags=["plan lifecycle"])
 
@@ -145,6 +156,100 @@ async def withdraw_plan(
     return plan.model_dump()
 
 
+async def _last_submitted(session: AsyncSession, plan: Plan) -> int:
+    last = (
+        await session.exec(
+            select(func.max(PlanVersion.version)).where(PlanVersion.plan_id == plan.id)
+        )
+    ).one()
+    return int(last or 0)
+
+
+def _revision_event(plan: Plan, reason: str | None = None) -> dict[str, Any]:
+    return {
+        **plan_ref(plan),
+        "in_force_version": plan.in_force_version,
+        "parent_plan_id": plan.parent_plan_id,
+        "reason": reason,
+    }
+
+
+@router.post("/{plan_id}/revise", response_model=PlanSummary)
+async def revise_plan(
+    plan_id: Id,
+    user: CurrentUser,
+    session: SessionDep,
+    runtime: Runtime,
+    body: ReviseRequest | None = Body(default=None),
+) -> dict[str, Any]:
+    """Start a revision of the plan in force: its working copy becomes the draft of the next
+    version, edited and submitted as any draft, while the approved version stays in force (for
+    results and for the units below) until the revision itself is approved. A rejected or
+    discarded revision leaves the version in force as it was."""
+    plan = await visible_plan(session, user, plan_id, for_update=True)
+    require_drafter_of(user, plan)
+    if not can_revise(plan.status, plan.in_force_version):
+        raise conflict(
+            "a revision of this plan is already under way"
+            if plan.in_force_version is not None
+            else f"a {plan.status} plan is not in force: edit it as it is",
+            plan_status=plan.status,
+        )
+    plan.version = max(plan.version, await _last_submitted(session, plan)) + 1
+    plan.status = "draft"
+    plan.updated_at = utcnow()
+    session.add(plan)
+    reason = body.reason if body else None
+    runtime.record(
+        session,
+        runtime.new_event(
+            "plan.revision_started",
+            _revision_event(plan, reason),
+            actor=user.username,
+            org_unit=plan.unit,
+            subject_id=plan.id,
+        ),
+    )
+    await session.commit()
+    return plan.model_dump()
+
+
+@router.post("/{plan_id}/discard-revision", response_model=PlanSummary)
+async def discard_revision(
+    plan_id: Id, user: CurrentUser, session: SessionDep, runtime: Runtime
+) -> dict[str, Any]:
+    """Drop a revision that is back with the drafters (draft, returned or withdrawn): the
+    working copy becomes the version in force again, with the same ids."""
+    plan = await visible_plan(session, user, plan_id, for_update=True)
+    require_drafter_of(user, plan)
+    if not can_discard_revision(plan.status, plan.in_force_version):
+        raise conflict(
+            "only a revision back with its drafters can be discarded"
+            + (" (withdraw it first)" if plan.status == "submitted" else ""),
+            plan_status=plan.status,
+        )
+    in_force = await store.in_force_content(session, plan)
+    if in_force is None:
+        raise conflict("the version in force is missing", plan_status=plan.status)
+    await store.restore_working_copy(session, plan, in_force)
+    plan.status = "approved"
+    plan.version = max(await _last_submitted(session, plan), plan.in_force_version or 0)
+    plan.updated_at = utcnow()
+    session.add(plan)
+    runtime.record(
+        session,
+        runtime.new_event(
+            "plan.revision_discarded",
+            _revision_event(plan),
+            actor=user.username,
+            org_unit=plan.unit,
+            subject_id=plan.id,
+        ),
+    )
+    await session.commit()
+    return plan.model_dump()
+
+
 @router.get("/{plan_id}/versions", response_model=list[PlanVersionPublic])
 async def list_versions(plan_id: Id, user: CurrentUser, session: SessionDep) -> list[Any]:
     """Every submitted version, frozen as the approvers saw it."""
@@ -205,10 +310,12 @@ async def coverage(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[
     parent = await visible_plan(session, user, plan_id)
     if not user.sees(parent.unit):
         raise forbidden("coverage is for the plan's own unit and the units above it")
-    groups, _, _ = await store.children_of(session, parent.id)
+    in_force = await frozen_content(session, parent)  # what the units below concretize
     units = (
         await session.exec(
-            select(OrgUnit).where(OrgUnit.parent == parent.unit).order_by(col(OrgUnit.code))
+            select(OrgUnit)
+            .where(OrgUnit.parent == parent.unit, OrgUnit.kind == "unit")  # bodies make no plan
+            .order_by(col(OrgUnit.code))
         )
     ).all()
     plans = (
@@ -217,13 +324,18 @@ async def coverage(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[
         )
     ).all()
     latest = {p.unit: p for p in plans}  # the newest plan of each unit wins
+    asked = {
+        r.plan_id: r.due
+        for r in await open_requests(session, [p.id for p in latest.values()])
+        if r.parent_plan_id == parent.id
+    }
     out = []
     for unit in units:
         plan = latest.get(unit.code)
         covered: list[str] = []
         not_applicable: list[str] = []
         if plan is not None:
-            for code, cov in (await coverage_of(session, plan, parent)).items():
+            for code, cov in (await coverage_of(session, plan, parent, in_force)).items():
                 if cov.not_applicable_reason:
                     not_applicable.append(code)
                 elif cov.task_count:
@@ -237,6 +349,25 @@ async def coverage(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[
                 "version": plan.version if plan else None,
                 "covered_groups": covered,
                 "not_applicable_groups": not_applicable,
+                "in_force_version": plan.in_force_version if plan else None,
+                "revision_due": asked.get(plan.id) if plan else None,
             }
         )
-    return {"plan_id": parent.id, "task_groups": [g.code for g in groups], "units": out}
+    groups = [g["code"] for g in in_force.get("task_groups", [])]
+    return {"plan_id": parent.id, "task_groups": groups, "units": out}
+
+
+@router.get("/{plan_id}/revision-requests", response_model=list[RevisionRequestPublic])
+async def revision_requests(
+    plan_id: Id, user: CurrentUser, session: SessionDep
+) -> list[dict[str, Any]]:
+    """The requests to revise this plan because the plan it concretizes was revised, newest
+    first: which parent tasks changed (field by field) or went, by when, and whether this plan
+    has followed (closed when its next version is approved)."""
+    await visible_plan(session, user, plan_id)
+    rows = await session.exec(
+        select(RevisionRequest)
+        .where(RevisionRequest.plan_id == plan_id)
+        .order_by(col(RevisionRequest.created_at).desc())
+    )
+    return [r.model_dump() for r in rows.all()]

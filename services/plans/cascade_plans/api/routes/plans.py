@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from cascade_shared.auth import Principal, parent_unit, unit_within
+from cascade_shared.db import serialize
 from cascade_shared.envelope import utcnow
 from cascade_shared.params import BIGINT_MAX, Code, Id, Int, Text, UnitCode
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
@@ -15,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cascade_plans import store
 from cascade_plans.api.access import editable_plan, plan_ref, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_plans.models import Indicator, Plan, Task, TaskGroup
+from cascade_plans.domain.plan import blocks_new_plan
+from cascade_plans.models import Indicator, OrgUnit, Plan, Task, TaskGroup
 from cascade_plans.schemas import (
     PlanCreate,
     PlanFromParent,
@@ -36,7 +38,34 @@ async def _group_ids(session: AsyncSession, plan_id: str) -> dict[str, str]:
     return {g.code: g.id for g in groups}
 
 
+async def refuse_unknown_units(
+    session: AsyncSession, lead_unit: str | None, cooperating: list[str] | None, prefix: str = ""
+) -> None:
+    """A lead or cooperating unit is one entry of the directory (a unit, or an outside body),
+    given by its code ("1 xuyên suốt"); an unknown code is refused naming its field. (The form,
+    one code and not a list, is the request body's check.)"""
+    wanted = [("lead_unit", lead_unit)] if lead_unit else []
+    wanted += [(f"cooperating_units.{i}", c) for i, c in enumerate(cooperating or [])]
+    if not wanted:
+        return
+    codes = {code for _, code in wanted}
+    known = set(
+        (await session.exec(select(OrgUnit.code).where(col(OrgUnit.code).in_(codes)))).all()
+    )
+    for field, code in wanted:
+        if code not in known:
+            raise invalid(
+                prefix + field,
+                f"{code} is not in the directory: choose one unit or body by its code "
+                "(GET /api/directory/units?kind=all), or have an admin register it",
+            )
+
+
 def task_from(body: TaskIn, plan_id: str, group_ids: dict[str, str], position: int) -> Task:
+    """A task from its request body. The body has checked the lead unit's form (one code, not
+    a list, not among the cooperating units); whether the codes are in the directory is
+    checked by :func:`refuse_unknown_units` where the caller has the session, and again at
+    submission."""
     if body.task_group is not None and body.task_group not in group_ids:
         raise invalid(f"tasks.{body.code}.task_group", f"unknown task group {body.task_group}")
     data = body.model_dump(exclude={"task_group", "milestones"})
@@ -59,9 +88,36 @@ async def _parent_for(session: AsyncSession, user: Principal, parent_plan_id: st
             "not a plan of your unit's parent unit",
             f"a plan of {user.unit} concretizes a plan of {parent_unit(user.unit)}",
         )
-    if parent.status != "approved":
+    if parent.in_force_version is None:
         raise invalid("parent_plan_id", "the parent plan is not in force (approved) yet")
+    await serialize(session, f"plan-of:{user.unit}:{parent.id}")
+    for existing in (
+        await session.exec(
+            select(Plan).where(Plan.unit == user.unit, Plan.parent_plan_id == parent.id)
+        )
+    ).all():
+        if blocks_new_plan(existing.status, existing.in_force_version):
+            raise conflict(
+                f"{user.unit} already has the plan “{existing.title}” under this program "
+                f"({existing.status}); a unit has one plan per program: "
+                + (
+                    "revise it instead"
+                    if existing.in_force_version is not None
+                    else "go on with that one"
+                ),
+                existing_plan_id=existing.id,
+                existing_plan_status=existing.status,
+            )
     return parent
+
+
+async def _parent_in_force(session: AsyncSession, parent: Plan) -> dict[str, Any]:
+    """The parent's version in force: what the units below concretize, even while the parent
+    drafts a revision."""
+    content = await store.in_force_content(session, parent)
+    if content is None:
+        raise invalid("parent_plan_id", "the parent plan is not in force (approved) yet")
+    return content
 
 
 def _new_plan(
@@ -136,7 +192,11 @@ async def create_plan(
     parent = await _parent_for(session, user, body.parent_plan_id) if body.parent_plan_id else None
     plan = _new_plan(user, body.title, parent, body.resolution, body.term_start, body.term_end)
     session.add(plan)
-    parent_groups = await _group_ids(session, parent.id) if parent else {}
+    parent_groups = (
+        {g["code"]: g["id"] for g in (await _parent_in_force(session, parent))["task_groups"]}
+        if parent
+        else {}
+    )
     group_ids: dict[str, str] = {}
     for i, g in enumerate(body.task_groups):
         link = g.parent_task_group or (g.code if g.code in parent_groups else None)
@@ -157,6 +217,7 @@ async def create_plan(
     for i, ind in enumerate(body.indicators):
         session.add(Indicator(plan_id=plan.id, position=i, **ind.model_dump()))
     for i, t in enumerate(body.tasks):
+        await refuse_unknown_units(session, t.lead_unit, t.cooperating_units, f"tasks.{i}.")
         session.add(task_from(t, plan.id, group_ids, i))
     return await _created(session, runtime, user, plan)
 
@@ -171,25 +232,29 @@ async def start_from_parent(
     parent = await _parent_for(session, user, body.parent_plan_id)
     plan = _new_plan(user, body.title, parent, None, None, None)
     session.add(plan)
-    groups, _, tasks = await store.children_of(session, parent.id)
+    in_force = await _parent_in_force(session, parent)
     new_group: dict[str, str] = {}
-    for i, g in enumerate(groups):
+    for i, g in enumerate(in_force["task_groups"]):
         child = TaskGroup(
-            plan_id=plan.id, code=g.code, title=g.title, position=i, parent_task_group_id=g.id
+            plan_id=plan.id,
+            code=g["code"],
+            title=g["title"],
+            position=i,
+            parent_task_group_id=g["id"],
         )
         session.add(child)
-        new_group[g.id] = child.id
+        new_group[g["code"]] = child.id
     if body.placeholder_tasks:
-        for i, t in enumerate(tasks):
+        for i, t in enumerate(in_force["tasks"]):
             session.add(
                 Task(
                     plan_id=plan.id,
-                    code=t.code,
-                    job=t.job,
+                    code=t["code"],
+                    job=t.get("job") or "",
                     position=i,
-                    task_group_id=new_group.get(t.task_group_id or ""),
+                    task_group_id=new_group.get(t.get("task_group") or ""),
                     lead_unit=user.unit,
-                    parent_task_id=t.id,
+                    parent_task_id=t["id"],
                 )
             )
     return await _created(session, runtime, user, plan)
@@ -214,12 +279,14 @@ async def list_plans(
         raise forbidden(f"unit {target} is outside your unit {user.unit} and the units below it")
     query = select(Plan)
     if not user.sees(target):  # a unit above: only what is in force
-        query = query.where(Plan.status == "approved")
+        query = query.where(col(Plan.in_force_version).is_not(None))
     if subtree:
         query = query.where((Plan.unit == target) | col(Plan.unit).startswith(target + "."))
     else:
         query = query.where(Plan.unit == target)
-    if status_:
+    if status_ == "approved":  # in force, whether or not a revision is under way beside it
+        query = query.where(col(Plan.in_force_version).is_not(None))
+    elif status_:
         query = query.where(Plan.status == status_)
     if term_start:
         query = query.where(Plan.term_start == term_start)
@@ -231,8 +298,13 @@ async def list_plans(
             query.order_by(col(Plan.unit), col(Plan.created_at)).limit(limit).offset(offset)
         )
     ).all()
+    above = not user.sees(target)  # the units below read what is in force
     return {
-        "items": [r.model_dump() for r in rows],
+        "items": [
+            r.model_dump()
+            | ({"status": "approved", "version": r.in_force_version} if above else {})
+            for r in rows
+        ],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -241,7 +313,10 @@ async def list_plans(
 
 @router.get("/{plan_id}", response_model=PlanPublic)
 async def get_plan(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
-    return await store.plan_public(session, await visible_plan(session, user, plan_id))
+    """The plan as its own unit and the units above see it: the working copy (a revision
+    under way included). The units below see the version in force: what they concretize."""
+    plan = await visible_plan(session, user, plan_id)
+    return await store.plan_as_seen(session, plan, user.sees(plan.unit))
 
 
 def _touch(session: AsyncSession, plan: Plan) -> None:
@@ -279,6 +354,7 @@ async def add_task(
         await session.exec(select(Task).where(Task.plan_id == plan_id, Task.code == body.code))
     ).first():
         raise conflict(f"task {body.code} already exists in this plan")
+    await refuse_unknown_units(session, body.lead_unit, body.cooperating_units)
     group_ids = await _group_ids(session, plan_id)
     position = await store.next_task_position(session, plan_id)
     task = task_from(body, plan_id, group_ids, position)
@@ -305,6 +381,11 @@ async def edit_task(
         task.task_group_id = group_ids.get(code or "")
     if "milestones" in changes:
         changes["milestones"] = [m.model_dump() for m in body.milestones or []]
+    await refuse_unknown_units(session, changes.get("lead_unit"), changes.get("cooperating_units"))
+    lead = changes.get("lead_unit", task.lead_unit)
+    if lead and lead in changes.get("cooperating_units", task.cooperating_units or []):
+        field = "lead_unit" if "lead_unit" in changes else "cooperating_units"
+        raise invalid(field, "the lead unit cannot also be a cooperating unit")
     for key, value in changes.items():
         setattr(task, key, value)
     session.add(task)

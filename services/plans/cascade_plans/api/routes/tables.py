@@ -4,6 +4,7 @@ approved plan."""
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from cascade_shared.params import NUL, NUL_REASON, Id, xml_safe
@@ -16,6 +17,7 @@ from cascade_plans import store
 from cascade_plans.api.access import editable_plan, visible_plan
 from cascade_plans.api.deps import CurrentUser, SessionDep
 from cascade_plans.io.document import plan_to_docx
+from cascade_plans.io.pdf import plan_to_pdf
 from cascade_plans.io.tables import (
     INDICATOR_HEADERS,
     INDICATORS_SHEET,
@@ -25,6 +27,7 @@ from cascade_plans.io.tables import (
     tasks_to_csv,
     tasks_to_xlsx,
 )
+from cascade_plans.io.template import TEMPLATE_FILENAME, template_xlsx
 from cascade_plans.models import Indicator, OrgUnit, Plan, Task, TaskGroup
 
 router = APIRouter(prefix="/api/plans", tags=["import and export"])
@@ -34,7 +37,11 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
 }
+PRINTED = ("docx", "pdf")
+VIETNAM = timedelta(hours=7)
+"""Vietnam's clock (no daylight saving): the date a printed plan was approved on."""
 TASK_FIELDS = (
     "job",
     "lead_unit",
@@ -117,7 +124,7 @@ async def import_tables(
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise Problem(413, "File too large", f"the limit is {MAX_UPLOAD // 1024 // 1024} MiB")
-    parsed = parse_tables(data, file.filename or "")
+    parsed = parse_tables(data, file.filename or "", await store.directory_names(session))
     errors: list[dict[str, Any]] = [
         {
             "sheet": e.sheet,
@@ -214,35 +221,101 @@ async def import_tables(
     return {"tasks": len(parsed.tasks), "indicators": len(parsed.indicators)}
 
 
+@router.get("/import/template")
+async def import_template(user: CurrentUser) -> Response:
+    """The XLSX template of the import: the sheets "Nhiệm vụ" and "Chỉ tiêu" with exactly the
+    columns the import reads and one example row each, and a sheet "Hướng dẫn" describing
+    every column (docs/import-template.md describes the same)."""
+    return Response(
+        template_xlsx(),
+        media_type=MEDIA["xlsx"],
+        headers={"Content-Disposition": f'attachment; filename="{TEMPLATE_FILENAME}"'},
+    )
+
+
+def _approved_on(plan: Plan) -> date | None:
+    """The day the version in force was approved, when the plan's last change was that approval
+    (a revision since then leaves it unknown: the printed date is then left for the clerk)."""
+    if plan.status == "approved" and plan.in_force_version == plan.version:
+        return (plan.updated_at + VIETNAM).date()
+    return None
+
+
+async def _printable(session: SessionDep, plan: Plan) -> dict[str, Any]:
+    """The plan's fields with the content of its version in force (not the working copy a
+    revision is drafting); 409 when no version of it is in force."""
+    content = await store.in_force_content(session, plan)
+    if content is None:
+        raise Problem(
+            409,
+            "Conflict",
+            "only a plan with an approved version in force is printed",
+            type_="conflict",
+        )
+    return {
+        **plan.model_dump(exclude={"seed_key"}),
+        "version": plan.in_force_version,
+        "status": "approved",
+        "task_groups": content.get("task_groups") or [],
+        "indicators": content.get("indicators") or [],
+        "tasks": content.get("tasks") or [],
+    }
+
+
+def named(printable: dict[str, Any], directory: dict[str, str]) -> dict[str, Any]:
+    """A printed plan names its lead and cooperating units as officials read them."""
+    tasks = [
+        {
+            **t,
+            "lead_unit": directory.get(t.get("lead_unit") or "", t.get("lead_unit")),
+            "cooperating_units": [directory.get(c, c) for c in t.get("cooperating_units") or []],
+        }
+        for t in printable.get("tasks") or []
+    ]
+    return {**printable, "tasks": tasks}
+
+
 @router.get("/{plan_id}/export")
 async def export(
     plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
-    format: Literal["xlsx", "csv", "docx"] = "xlsx",
+    format: Literal["xlsx", "csv", "docx", "pdf"] = "xlsx",
 ) -> Response:
-    """Tasks and indicators as XLSX or CSV; an approved plan as a printable DOCX."""
+    """Tasks and indicators as XLSX or CSV (the working copy); the version in force as a
+    printable DOCX or PDF (409 when no version is approved)."""
     plan: Plan = await visible_plan(session, user, plan_id)
-    public = await store.plan_public(session, plan)
-    if plan.parent_plan_id:
-        parent_codes = {
-            t.id: t.code
-            for t in (
-                await session.exec(select(Task).where(Task.plan_id == plan.parent_plan_id))
-            ).all()
-        }
-        for t in public["tasks"]:
-            t["parent_task_code"] = parent_codes.get(t.get("parent_task_id") or "")
-    if format == "docx":
-        if plan.status != "approved":
-            raise Problem(409, "Conflict", "only an approved plan is printed", type_="conflict")
+    directory = await store.directory_names(session)
+    if format in PRINTED:
+        printable = xml_safe(named(await _printable(session, plan), directory))
         unit = await session.get(OrgUnit, plan.unit)
-        body = plan_to_docx(xml_safe(public), unit.name if unit else None)
-    elif format == "csv":
-        body = tasks_to_csv(public)
+        above = await session.get(OrgUnit, unit.parent) if unit and unit.parent else None
+        render = plan_to_pdf if format == "pdf" else plan_to_docx
+        body = render(
+            printable,
+            unit.name if unit else None,
+            superior=above.name if above else None,
+            issued=_approved_on(plan),
+        )
+        version = plan.in_force_version
     else:
-        body = tasks_to_xlsx(xml_safe(public))
-    filename = f"plan-{plan.unit}-v{plan.version}.{format}"
+        public = await store.plan_as_seen(session, plan, user.sees(plan.unit))
+        if plan.parent_plan_id:
+            parent_codes = {
+                t.id: t.code
+                for t in (
+                    await session.exec(select(Task).where(Task.plan_id == plan.parent_plan_id))
+                ).all()
+            }
+            for t in public["tasks"]:
+                t["parent_task_code"] = parent_codes.get(t.get("parent_task_id") or "")
+        body = (
+            tasks_to_csv(public, directory)
+            if format == "csv"
+            else tasks_to_xlsx(xml_safe(public), directory)
+        )
+        version = plan.version
+    filename = f"plan-{plan.unit}-v{version}.{format}"
     return Response(
         body,
         media_type=MEDIA[format],
