@@ -152,10 +152,38 @@ class StoryResult:
     trail: list[dict[str, Any]]
 
 
-async def run_story(client: httpx.AsyncClient) -> StoryResult:
+WARDS = ("huong-an", "phu-xuan", "phong-phu", "phong-quang", "vinh-loc")
+"""The Huế wards with a drafter and a head in the demo directory: a ward has one plan per
+program, so a test that starts several plans starts them in different wards."""
+
+
+async def fresh_ward(client: httpx.AsyncClient, short: str) -> str:
+    """A new Huế ward ``vn.hue.<short>`` with its drafter and head, registered by the central
+    admin, for tests that tell more stories than the demo has wards: ``short``, for
+    :func:`run_story`."""
+    admin = await token(client, "admin")
+    code = f"vn.hue.{short}"
+    r = await client.put(
+        f"/api/directory/units/{code}",
+        json={"code": code, "name": f"Phường thử {short}", "level": "ward"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    for role in ("drafter", "head"):
+        username = f"{role}.{short}"
+        r = await client.put(
+            f"/api/directory/users/{username}",
+            json={"username": username, "name": f"Cán bộ {short}", "unit": code, "roles": [role]},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+    return short
+
+
+async def run_story(client: httpx.AsyncClient, ward: str = "huong-an") -> StoryResult:
     """A ward drafter drafts and submits; ward head and city approve; everyone is told."""
-    drafter = await token(client, "drafter.huong-an")
-    head = await token(client, "head.huong-an")
+    drafter = await token(client, f"drafter.{ward}")
+    head = await token(client, f"head.{ward}")
     approver = await token(client, "approver.hue")
     auditor = await token(client, "auditor.hue")
 
@@ -179,7 +207,7 @@ async def run_story(client: httpx.AsyncClient) -> StoryResult:
 
     # The ward head signs off first; the city approver cannot decide before.
     item = await queue_item(client, head, plan_id)
-    assert item["step_no"] == 1 and item["unit"] == WARD
+    assert item["step_no"] == 1 and item["unit"] == f"vn.hue.{ward}"
     wrong = await decide(client, approver, item)
     assert wrong.status_code == 403, wrong.text
     r = await decide(client, head, item)

@@ -106,7 +106,7 @@ class ServiceRuntime:
         self.settings = settings
         self.bus = bus
         self.database_url = settings.database_url_for(definition.name)
-        self.engine: AsyncEngine = make_engine(self.database_url)
+        self.engine: AsyncEngine = make_engine(self.database_url, pool_size=settings.db_pool_size)
         self.sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
         self.relay = OutboxRelay(
             self.engine,

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     bus: Literal["inprocess", "rabbitmq"] = "inprocess"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     namespace: str = Field(default="cascade", description="prefix of exchange and queue names")
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="connections a process keeps open to its PostgreSQL database, and as many "
+        "more at a peak: processes × 2 × this stays under the server's max_connections",
+    )
     prefetch: int = 32
     delivery_limit: int = Field(default=5, description="deliveries before a message is parked")
     publish_timeout: float = 10.0

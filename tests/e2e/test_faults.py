@@ -187,7 +187,7 @@ async def test_the_services_carry_on_after_the_broker_restarts(cluster: Cluster)
             await _run(ctl, "await_startup")
         head = await token(client, "head.huong-an")
         await queue_item(client, head, plan_id)
-        await run_story(client)
+        await run_story(client, "phu-xuan")  # another ward: one plan per ward and program
 
 
 def _pg_cluster() -> tuple[str, str]:
@@ -231,8 +231,8 @@ async def test_the_services_recover_after_postgresql_restarts(cluster: Cluster) 
             restarting = False
             await reader
         assert statuses and set(statuses) <= {200, 503}, sorted(set(statuses))
-        # No manual step: the same processes serve the whole story again.
-        await run_story(client)
+        # No manual step: the same processes serve the whole story again (another ward's).
+        await run_story(client, "phu-xuan")
 
 
 async def test_a_revision_cascade_is_asked_once_through_a_crash_and_a_repeated_delivery(

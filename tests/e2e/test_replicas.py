@@ -22,7 +22,7 @@ import httpx
 
 from tests.cluster import BIN, SERVICES
 from tests.replicas import ReplicatedCluster, make_replicated
-from tests.story import run_story, token
+from tests.story import fresh_ward, run_story, token
 
 STORIES = 4
 SEED = 20261129
@@ -87,6 +87,8 @@ async def test_two_replicas_of_every_service_survive_repeated_kills(
             "CASCADE_AUDIT_SIGNING_KEY_FILE": str(key),
             "CASCADE_AUDIT_CHECKPOINT_EVERY": "4",  # both replicas' sealers race all along
             "CASCADE_AUDIT_SEAL_POLL_INTERVAL": "0.5",
+            # Twelve processes on one PostgreSQL (max_connections 100, shared with the run).
+            "CASCADE_DB_POOL_SIZE": "3",
         }
     )
     since = datetime.now(UTC) - timedelta(seconds=1)
@@ -99,30 +101,35 @@ async def test_two_replicas_of_every_service_survive_repeated_kills(
         try:
             async with replicated.client(transport=TakesTurns(lock)) as client:
                 plans: list[str] = []
+                wards: dict[str, str] = {}
                 # At least STORIES stories, and on until a replica of every service was killed.
                 while len(plans) < STORIES or {k.rsplit("-", 1)[0] for k in killed} != set(
                     SERVICES
                 ):
                     assert len(plans) < 4 * STORIES, f"too few kills: {killed}"
-                    plans.append((await run_story(client)).plan_id)
+                    # A ward has one plan per program: each story in a ward of its own.
+                    ward = await fresh_ward(client, f"replica-{len(plans) + 1}")
+                    plans.append((await run_story(client, ward)).plan_id)
+                    wards[plans[-1]] = ward
         finally:
             stop.set()
             await chaos
 
         async with replicated.client() as client:
             auditor = await token(client, "auditor.vn")
-            drafter = await token(client, "drafter.huong-an")
+            approved = []
             for plan_id in plans:  # one case per plan, however often the submission arrived
+                drafter = await token(client, f"drafter.{wards[plan_id]}")
                 r = await client.get(
                     "/api/approvals/cases", params={"plan_id": plan_id}, headers=drafter
                 )
                 assert r.status_code == 200 and len(r.json()) == 1, r.text
-            r = await client.get("/api/notifications/inbox", headers=drafter)
-            approved = [
-                n
-                for n in r.json()["items"]
-                if n["event_type"] == "plan.approved" and n["plan_id"] in plans
-            ]
+                r = await client.get("/api/notifications/inbox", headers=drafter)
+                approved += [
+                    n
+                    for n in r.json()["items"]
+                    if n["event_type"] == "plan.approved" and n["plan_id"] == plan_id
+                ]
             assert len(approved) == len(plans)
 
             r = await client.get("/api/audit/verify", headers=auditor)

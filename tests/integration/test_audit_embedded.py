@@ -194,8 +194,8 @@ async def test_checkpoints_are_signed_chained_and_prove_inclusion(
     r = await client.get(f"/api/audit/records/{event['seq']}/proof", headers=admin)
     assert r.status_code == 409
 
-    # A second checkpoint chains onto the first.
-    await run_story(client)
+    # A second checkpoint chains onto the first (another ward's story).
+    await run_story(client, "phu-xuan")
     (second,) = (await client.post("/api/audit/checkpoints", headers=admin)).json()
     assert second["previous_digest"] == first["digest"]
     assert second["first_seq"] == first["last_seq"] + 1

@@ -22,7 +22,7 @@ from tests import infra
 from tests.cluster import make_cluster
 from tests.integration.test_metrics import samples, value
 from tests.proxy import TcpProxy
-from tests.story import cases_of, create_draft, eventually, fix, token
+from tests.story import WARDS, cases_of, create_draft, eventually, fix, token
 
 PROBLEM = "application/problem+json"
 OUTAGE_SECONDS = 10.0
@@ -63,12 +63,15 @@ async def test_a_broker_outage_makes_a_service_unready_and_its_backlog_follows_i
         await infra.watch_published(connection, namespace, "plan.submitted", arrivals)
         port = cluster.ports["plans"]
         async with cluster.client() as client:
-            drafter = await token(client, "drafter.huong-an")
+            city = await token(client, "approver.hue")
             plan_ids = []
-            for i in range(5):
+            drafters: dict[str, dict[str, str]] = {}
+            for i, ward in enumerate(WARDS):  # five plans: one per ward and program
+                drafter = await token(client, f"drafter.{ward}")
                 plan_id = await create_draft(client, drafter, f"Kế hoạch số {i + 1} (mất kết nối)")
                 await fix(client, drafter, plan_id)
                 plan_ids.append(plan_id)
+                drafters[plan_id] = drafter
 
             await proxy.cut()
             cut_at = time.monotonic()
@@ -84,7 +87,7 @@ async def test_a_broker_outage_makes_a_service_unready_and_its_backlog_follows_i
             assert (await _get(port, "/api/plans/health/live")).status_code == 200
 
             for plan_id in plan_ids:  # the outbox keeps each event while the broker is away
-                r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafter)
+                r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafters[plan_id])
                 assert r.status_code == 200, r.text
             # What an operator's alert watches: the backlog and its age, on the service itself.
             backlog = samples((await _get(port, "/metrics")).text)
@@ -115,7 +118,7 @@ async def test_a_broker_outage_makes_a_service_unready_and_its_backlog_follows_i
             assert value(after, "cascade_outbox_published_total", service="plans") >= len(plan_ids)
 
             async def all_cases() -> bool:
-                return all([len(await cases_of(client, drafter, p)) == 1 for p in plan_ids])
+                return all([len(await cases_of(client, city, p)) == 1 for p in plan_ids])
 
             await eventually(all_cases, timeout=60)
     finally:

@@ -22,6 +22,7 @@ from tests import infra
 from tests.cluster import make_cluster
 from tests.proxy import TcpProxy
 from tests.story import (
+    WARDS,
     audit_types,
     cases_of,
     create_draft,
@@ -109,32 +110,35 @@ async def test_submissions_while_the_broker_is_unreachable_are_delivered_when_it
     try:
         await cluster.start_all()
         async with cluster.client() as client:
-            drafter = await token(client, "drafter.huong-an")
+            city = await token(client, "approver.hue")
             auditor = await token(client, "auditor.hue")
             plan_ids = []
-            for i in range(3):
+            drafters: dict[str, dict[str, str]] = {}
+            for i, ward in enumerate(WARDS[:3]):  # three plans: one per ward and program
+                drafter = await token(client, f"drafter.{ward}")
                 plan_id = await create_draft(client, drafter, f"Kế hoạch số {i + 1} của phường")
                 await fix(client, drafter, plan_id)
                 plan_ids.append(plan_id)
+                drafters[plan_id] = drafter
 
             await proxy.cut()
             for plan_id in plan_ids:
-                r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafter)
+                r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafters[plan_id])
                 assert r.status_code == 200, r.text
             await asyncio.sleep(2)
             for plan_id in plan_ids:
-                assert await cases_of(client, drafter, plan_id) == []
+                assert await cases_of(client, city, plan_id) == []
 
             await proxy.open()
 
             async def all_delivered() -> bool:
-                return all([len(await cases_of(client, drafter, p)) == 1 for p in plan_ids])
+                return all([len(await cases_of(client, city, p)) == 1 for p in plan_ids])
 
             await eventually(all_delivered, timeout=90)
             for plan_id in plan_ids:
                 assert (await audit_types(client, auditor, plan_id)).count("plan.submitted") == 1
-            # The link is back for good: a whole story still runs end to end.
-            await run_story(client)
+            # The link is back for good: a whole story still runs end to end (a fourth ward's).
+            await run_story(client, WARDS[3])
     finally:
         cluster.stop_all()
         await proxy.close()

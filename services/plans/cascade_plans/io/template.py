@@ -68,15 +68,17 @@ TASK_COLUMNS: dict[str, Column] = {
     ),
     "lead_unit": Column(
         False,
-        "Rõ trách nhiệm: đơn vị chủ trì (tên đơn vị hoặc mã trong danh bạ).",
-        "The lead unit (the 'clear responsibility'): its name, or its code in the directory.",
+        "Rõ trách nhiệm: đúng một đơn vị chủ trì, ghi tên hoặc mã của đơn vị (hoặc cơ quan) "
+        "có trong danh mục.",
+        "The lead unit (the 'clear responsibility'): exactly one unit or body of the "
+        "directory, by its name or its code.",
         "Phường Hương An",
     ),
     "cooperating_units": Column(
         False,
-        "Các đơn vị phối hợp, ngăn cách bằng dấu ';', dấu ',' hoặc xuống dòng.",
-        "The cooperating units, separated by ';', ',' or new lines.",
-        "Công an phường Hương An; Đoàn Thanh niên phường",
+        "Các đơn vị phối hợp có trong danh mục, ngăn cách bằng dấu ';'.",
+        "The cooperating units of the directory, separated by ';'.",
+        "Công an phường Hương An; Ủy ban MTTQ Việt Nam phường Hương An",
     ),
     "responsible_person": Column(
         False,
