@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store
-from cascade_plans.domain.plan import blocks_new_plan, level_of
+from cascade_plans.domain.plan import blocks_new_plan
 from cascade_plans.domain.revision import (
     affecting,
     chase_stages,
@@ -25,17 +25,13 @@ from cascade_plans.domain.revision import (
     request_due,
 )
 from cascade_plans.models import Plan, PlanVersion, RevisionRequest, Task
+from cascade_plans.payloads import plan_ref
 from cascade_plans.settings import PlansSettings
 
 
 def request_payload(plan: Plan, parent: Plan, request: RevisionRequest) -> dict[str, Any]:
     return {
-        "plan_id": plan.id,
-        "version": plan.version,
-        "unit": plan.unit,
-        "unit_level": level_of(plan.unit),
-        "title": plan.title,
-        "drafter": plan.drafter,
+        **plan_ref(plan),
         "request_id": request.id,
         "parent_plan_id": parent.id,
         "parent_title": parent.title,

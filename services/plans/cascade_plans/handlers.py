@@ -8,8 +8,9 @@ from cascade_shared.service import HandlerContext
 
 from cascade_plans import store
 from cascade_plans.cascade import close_requests, request_revisions
-from cascade_plans.domain.plan import in_force, in_force_after_case, level_of, status_after_case
+from cascade_plans.domain.plan import in_force, in_force_after_case, status_after_case
 from cascade_plans.models import Plan, PlanVersion
+from cascade_plans.payloads import plan_ref
 
 
 async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
@@ -46,12 +47,7 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
         f"plan.{case.outcome}",
         {
             **tracked,
-            "plan_id": plan.id,
-            "version": plan.version,
-            "unit": plan.unit,
-            "unit_level": level_of(plan.unit),
-            "title": plan.title,
-            "drafter": plan.drafter,
+            **plan_ref(plan),
             "case_id": case.case_id,
             "comment": case.comment,
             "comments": [c.model_dump() for c in case.comments],

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cascade_shared.auth import Principal, unit_within
 from cascade_shared.problems import conflict, forbidden
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store
-from cascade_plans.domain.plan import can_edit, level_of
+from cascade_plans.domain.plan import can_edit
 from cascade_plans.models import Plan
+from cascade_plans.payloads import plan_ref
+
+__all__ = ["plan_ref"]  # the routes take it from here with the access checks
 
 
 def require_drafter_of(user: Principal, plan: Plan) -> None:
@@ -48,15 +49,3 @@ async def editable_plan(session: AsyncSession, user: Principal, plan_id: str) ->
     require_drafter_of(user, plan)
     require_editable(plan)
     return plan
-
-
-def plan_ref(plan: Plan) -> dict[str, Any]:
-    """The fields every plan.* event carries."""
-    return {
-        "plan_id": plan.id,
-        "version": plan.version,
-        "unit": plan.unit,
-        "unit_level": level_of(plan.unit),
-        "title": plan.title,
-        "drafter": plan.drafter,
-    }

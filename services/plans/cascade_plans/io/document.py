@@ -370,6 +370,21 @@ def _signature(doc: Any, head: Letterhead) -> None:
         run.font.size = Pt(13)
 
 
+def indicator_cells(n: int, ind: dict) -> list[str]:
+    """The printed row of the ``n``-th indicator, in the order of INDICATOR_COLUMNS."""
+    sign = COMPARATOR_SIGNS.get(ind.get("comparator") or ">=", ind.get("comparator") or "")
+    target = vi_number(ind.get("target"))
+    return [
+        str(n),
+        ind.get("code") or "",
+        ind.get("name") or "",
+        ind.get("unit") or "",
+        vi_number(ind.get("baseline")),
+        f"{sign} {target}".strip() if target else "",
+        str(ind.get("year") or ""),
+    ]
+
+
 def _indicators(doc: Any, indicators: list[dict]) -> None:
     doc.add_paragraph("I. CÁC CHỈ TIÊU CHỦ YẾU", style="Heading 1")
     if not indicators:
@@ -377,21 +392,7 @@ def _indicators(doc: Any, indicators: list[dict]) -> None:
         return
     table = _table(doc, INDICATOR_COLUMNS)
     for n, ind in enumerate(indicators, start=1):
-        sign = COMPARATOR_SIGNS.get(ind.get("comparator") or ">=", ind.get("comparator") or "")
-        target = vi_number(ind.get("target"))
-        _row(
-            table,
-            INDICATOR_COLUMNS,
-            [
-                str(n),
-                ind.get("code") or "",
-                ind.get("name") or "",
-                ind.get("unit") or "",
-                vi_number(ind.get("baseline")),
-                f"{sign} {target}".strip() if target else "",
-                str(ind.get("year") or ""),
-            ],
-        )
+        _row(table, INDICATOR_COLUMNS, list(indicator_cells(n, ind)))
 
 
 def _grouped(plan: dict) -> list[tuple[str, str | None, list[dict]]]:

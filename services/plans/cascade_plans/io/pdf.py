@@ -18,7 +18,6 @@ from fpdf.enums import Align, VAlign
 from fpdf.fonts import FontFace
 
 from cascade_plans.io.document import (
-    COMPARATOR_SIGNS,
     INDICATOR_COLUMNS,
     STATUS_VI,
     TASK_COLUMNS,
@@ -26,8 +25,8 @@ from cascade_plans.io.document import (
     _grouped,
     _product,
     _timeline,
+    indicator_cells,
     letterhead,
-    vi_number,
 )
 
 FONTS = Path(__file__).parent / "fonts"
@@ -209,21 +208,7 @@ def _indicators(pdf: FPDF, indicators: list[dict]) -> None:
     if not indicators:
         _note(pdf, "Kế hoạch không đặt chỉ tiêu riêng.")
         return
-    rows = []
-    for n, ind in enumerate(indicators, start=1):
-        sign = COMPARATOR_SIGNS.get(ind.get("comparator") or ">=", ind.get("comparator") or "")
-        target = vi_number(ind.get("target"))
-        rows.append(
-            [
-                str(n),
-                ind.get("code") or "",
-                ind.get("name") or "",
-                ind.get("unit") or "",
-                vi_number(ind.get("baseline")),
-                f"{sign} {target}".strip() if target else "",
-                str(ind.get("year") or ""),
-            ]
-        )
+    rows = [indicator_cells(n, ind) for n, ind in enumerate(indicators, start=1)]
     columns = tuple((title, WIDER.get(title, width)) for title, width in INDICATOR_COLUMNS)
     _table(pdf, columns, rows, 11, centred=(0, 3, 4, 5, 6))
 
