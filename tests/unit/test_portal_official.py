@@ -12,6 +12,7 @@ from cascade_portal.official import (
     day,
     milestone_period,
     moment,
+    number,
     period_label,
     read_day,
     read_moment,
@@ -147,3 +148,13 @@ def test_moments_are_read_on_vietnams_clock() -> None:
     for typed in ("25:00 03/03/2026", "14:05 31/02/2026", "hôm qua"):
         with pytest.raises(Unreadable):
             read_moment(typed)
+
+
+def test_figures_read_the_vietnamese_way_in_vietnamese() -> None:
+    assert number(1000) == "1.000" and number(1000, "en") == "1,000"
+    assert number(87.5) == "87,5" and number(87.5, "en") == "87.5"
+    assert number(1234567.891) == "1.234.567,89"
+    assert number(12.0) == "12" and number(0.0) == "0" and number(-3.25) == "-3,25"
+    assert number(None) == "" and number("") == ""
+    assert number("không rõ") == "không rõ"  # not a figure: as it came
+    assert number(float("nan")) == "nan"

@@ -122,6 +122,26 @@ _HALF = re.compile(r"^(\d{4})-H([12])$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
+def number(value: Any, lang: str = "vi") -> str:
+    """A figure as officials write it: at most two decimals, none when whole; in Vietnamese a
+    dot between thousands and a decimal comma (1.000; 87,5), in English the other way round
+    (1,000; 87.5). Nothing reads as nothing; what is not a number stays as it came."""
+    if _empty(value):
+        return ""
+    try:
+        figure = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if figure != figure or figure in (float("inf"), float("-inf")):
+        return str(value)
+    text = f"{figure:,.2f}".rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
 def period_label(code: Any, lang: str = "vi", in_sentence: bool = False) -> str:
     """A period code as officials name it: ``2026-Q2`` "Quý II/2026", ``2026-03`` "Tháng
     3/2026", ``2026-H1`` "6 tháng đầu năm 2026", ``2026`` "Năm 2026" (English: "Q2 2026",

@@ -11,7 +11,7 @@ from typing import Any
 from cascade_portal.i18n import MESSAGES
 from cascade_portal.names import Names
 from cascade_portal.official import clock, day, fold, period_label
-from cascade_portal.web import number
+from cascade_portal.official import number as official_number
 
 DECISIONS = {"approved": "approve", "returned": "return", "rejected": "reject"}
 """The decisions of approval.step_decided, as the catalogue's verbs (``trail.decision.*``)."""
@@ -79,7 +79,7 @@ def sentence(record: Mapping[str, Any], names: Names) -> str:
         task=str(payload.get("task_code") or ""),
         title=str(payload.get("title") or ""),
         name=str(payload.get("name") or payload.get("code") or ""),
-        score=number(payload.get("score")),
+        score=official_number(payload.get("score"), names.lang),
         first=str(payload.get("first_seq") or ""),
         last=str(payload.get("last_seq") or ""),
     )

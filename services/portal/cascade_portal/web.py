@@ -14,7 +14,8 @@ import jwt
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Undefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from cascade_portal import official
 from cascade_portal.api import Api, ApiError, settings_of
@@ -36,12 +37,21 @@ templates = Environment(
 
 
 def number(value: Any) -> str:
-    """12.0 reads as 12; nothing reads as nothing."""
+    """A figure as a form field holds it: 12.0 reads as 12; nothing reads as nothing."""
     if value is None or isinstance(value, Undefined) or value == "":
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+@pass_context
+def shown_number(context: Context, value: Any) -> str:
+    """A figure as the reader reads it: 1.000 and 87,5 in Vietnamese, 1,000 and 87.5 in
+    English."""
+    if isinstance(value, Undefined):
+        return ""
+    return official.number(value, str(context.get("lang") or "vi"))
 
 
 def local_time(value: Any, with_time: bool = True) -> str:
@@ -54,7 +64,7 @@ def day(value: Any) -> str:
     return official.day(value)
 
 
-templates.filters["num"] = number
+templates.filters["num"] = shown_number
 templates.filters["local_time"] = local_time
 templates.filters["day"] = day
 templates.globals["period_label"] = official.period_label
