@@ -12,8 +12,11 @@ import httpx
 import openpyxl
 from cascade_plans.io.document import PARTY_HEADING
 from cascade_plans.io.tables import (
+    GROUP_HEADERS,
+    GROUPS_SHEET,
     INDICATOR_HEADERS,
     INDICATORS_SHEET,
+    REQUIRED,
     TASK_HEADERS,
     TASKS_SHEET,
     parse_tables,
@@ -21,6 +24,7 @@ from cascade_plans.io.tables import (
 from cascade_plans.io.template import (
     BEGIN,
     END,
+    GROUP_COLUMNS,
     GUIDE_SHEET,
     INDICATOR_COLUMNS,
     TASK_COLUMNS,
@@ -40,29 +44,41 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
 
 
+SHEETS = (
+    (TASKS_SHEET, TASK_HEADERS, TASK_COLUMNS),
+    (INDICATORS_SHEET, INDICATOR_HEADERS, INDICATOR_COLUMNS),
+    (GROUPS_SHEET, GROUP_HEADERS, GROUP_COLUMNS),
+)
+
+
 def test_every_column_the_importer_reads_is_described() -> None:
-    assert list(TASK_COLUMNS) == list(TASK_HEADERS)
-    assert list(INDICATOR_COLUMNS) == list(INDICATOR_HEADERS)
+    for sheet, headers, columns in SHEETS:
+        assert list(columns) == list(headers)
+        # "required" in the template is what the importer requires
+        assert {k for k, c in columns.items() if c.required} == set(REQUIRED[sheet])
 
 
 def test_the_template_has_the_importers_columns_and_its_example_rows_parse() -> None:
     data = template_xlsx()
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == [TASKS_SHEET, INDICATORS_SHEET, GUIDE_SHEET]
-    for sheet, headers in ((TASKS_SHEET, TASK_HEADERS), (INDICATORS_SHEET, INDICATOR_HEADERS)):
+    assert wb.sheetnames == [TASKS_SHEET, INDICATORS_SHEET, GROUPS_SHEET, GUIDE_SHEET]
+    for sheet, headers, _ in SHEETS:
         ws = wb[sheet]
         assert [c.value for c in ws[1]] == list(headers.values())
         assert all(c.comment and c.comment.text for c in ws[1])  # each header explains itself
         assert ws.max_row == 2  # one example row
     guide = [row[1] for row in wb[GUIDE_SHEET].iter_rows(min_row=2, values_only=True)]
-    assert set(TASK_HEADERS.values()) | set(INDICATOR_HEADERS.values()) <= set(guide)
+    for _, headers, _ in SHEETS:
+        assert set(headers.values()) <= set(guide)
     parsed = parse_tables(data, "mau.xlsx")
     assert parsed.errors == []
-    [task], [indicator] = parsed.tasks, parsed.indicators
+    [task], [indicator], [group] = parsed.tasks, parsed.indicators, parsed.groups
     assert task["code"] == TASK_COLUMNS["code"].example
     assert task["start"] == TASK_COLUMNS["start"].example
     assert task["milestones"][0] == {"period": "2026-Q3", "description": "250 cây"}
     assert indicator["comparator"] == ">=" and indicator["target"] == 100
+    assert task["kind"] == "task" and task["budget"] == 1.5
+    assert group["code"] == task["task_group"] and group["not_applicable_reason"] is None
 
 
 def test_the_docs_page_lists_every_column_the_importer_reads() -> None:
@@ -73,7 +89,7 @@ def test_the_docs_page_lists_every_column_the_importer_reads() -> None:
         ".venv/bin/python -m cascade_plans.io.template docs/import-template.md"
     )
     rows = {tuple(cell.strip() for cell in line.split("|")[1:3]) for line in table.splitlines()}
-    for sheet, headers in ((TASKS_SHEET, TASK_HEADERS), (INDICATORS_SHEET, INDICATOR_HEADERS)):
+    for sheet, headers, _ in SHEETS:
         for header in headers.values():
             assert (sheet, header) in rows, header
 
@@ -109,7 +125,7 @@ async def test_the_downloaded_template_filled_in_is_imported(client: httpx.Async
         files={"file": ("mau-nhap-ke-hoach.xlsx", out.getvalue(), XLSX)},
     )
     assert r.status_code == 200, r.text
-    assert r.json() == {"tasks": 1, "indicators": 1}
+    assert r.json() == {"tasks": 1, "indicators": 1, "task_groups": 1}
     plan = (await client.get(f"/api/plans/{plan_id}", headers=drafter)).json()
     task = next(t for t in plan["tasks"] if t["code"] == TASK_COLUMNS["code"].example)
     assert task["job"] == "Trồng 300 cây xanh ven sông" and task["task_group"] == group

@@ -33,6 +33,8 @@ TASK_KEYS = {
     "product_quantity",
     "product_unit",
     "parent_task_code",
+    "kind",
+    "budget",
 }
 HEADERS = list(TASK_HEADERS.values())
 
@@ -89,6 +91,8 @@ def make_plan() -> dict:
                 "product_unit": "điểm",
                 "parent_task_id": "p-1",
                 "parent_task_code": "HN-4.2",
+                "kind": "key_project",
+                "budget": 820.5,
             },
             {
                 "code": "T2",
@@ -113,6 +117,7 @@ def expected_tasks(plan: dict) -> list[dict]:
     result = []
     for t in plan["tasks"]:
         row = {k: t.get(k) for k in TASK_KEYS}
+        row["kind"] = t.get("kind") or "task"
         row["start"] = date.fromisoformat(t["start"]) if t["start"] else None
         row["deadline"] = date.fromisoformat(t["deadline"]) if t["deadline"] else None
         result.append(row)
@@ -240,7 +245,7 @@ def test_dates_vietnamese_iso_and_real_excel_dates() -> None:
 
 def test_numbers_decimal_comma_and_thousands() -> None:
     rows = [HEADERS] + [
-        task_row(code=f"T{i}", product_quantity=q)
+        task_row(code=f"T{i}", job="Việc", product_quantity=q)
         for i, q in enumerate(["11,5", "1.234,5", "1,234.5", "12", ""])
     ]
     parsed = parse_tables(csv_bytes(rows), "a.csv")
@@ -274,14 +279,20 @@ def test_csv_with_semicolons_and_without_bom() -> None:
 
 
 def test_empty_cells_become_none_and_blank_rows_are_skipped() -> None:
-    rows = [HEADERS, task_row(code="T1"), [""] * len(HEADERS), [], task_row(code="T2")]
+    rows = [
+        HEADERS,
+        task_row(code="T1", job="Việc"),
+        [""] * len(HEADERS),
+        [],
+        task_row(code="T2", job="Việc 2"),
+    ]
     parsed = parse_tables(csv_bytes(rows), "a.csv")
     assert parsed.errors == []
     assert parsed.task_rows == [2, 5]
     assert parsed.tasks[0] == {
         "code": "T1",
         "task_group": None,
-        "job": "",
+        "job": "Việc",
         "lead_unit": None,
         "cooperating_units": [],
         "responsible_person": None,
@@ -292,12 +303,14 @@ def test_empty_cells_become_none_and_blank_rows_are_skipped() -> None:
         "product_quantity": None,
         "product_unit": None,
         "parent_task_code": None,
+        "kind": "task",
+        "budget": None,
     }
 
 
 def test_indicators_sheet_defaults_and_comparators() -> None:
     data = xlsx_bytes(
-        [["T1"]],
+        [["T1", None, "Việc"]],
         indicators=[
             ["CT1", "GRDP", "%", "9,2", "11", 2026, None],
             ["CT2", "Hộ nghèo", "%", None, 0.5, "2030", "≤"],
@@ -335,10 +348,11 @@ def test_row_errors_name_the_row_and_the_column() -> None:
         HEADERS,
         task_row(code="T1", job="ok"),  # row 2
         task_row(job="no code here"),  # row 3
-        task_row(code="T3", deadline="31/02/2026"),  # row 4
+        task_row(code="T3", job="x", deadline="31/02/2026"),  # row 4
         task_row(code="T1", job="again"),  # row 5
-        task_row(code="T5", milestones="2026-Q5: never"),  # row 6
-        task_row(code="T6", start="next spring", product_quantity="many"),  # row 7
+        task_row(code="T5", job="x", milestones="2026-Q5: never"),  # row 6
+        task_row(code="T6", job="x", start="next spring", product_quantity="many"),  # row 7
+        task_row(code="T7", job="x", kind="công trình", budget="-3"),  # row 8
     ]
     parsed = parse_tables(csv_bytes(rows), "a.csv")
     found = {(e.row, e.column) for e in parsed.errors}
@@ -349,16 +363,20 @@ def test_row_errors_name_the_row_and_the_column() -> None:
         (6, "Mốc tiến độ"),
         (7, "Ngày bắt đầu"),
         (7, "Số lượng"),
+        (8, "Loại nhiệm vụ"),
+        (8, "Kinh phí (tỷ đồng)"),
     }
     assert all(e.sheet == "Nhiệm vụ" for e in parsed.errors)
     duplicate = next(e for e in parsed.errors if e.row == 5)
     assert "row 2" in duplicate.reason
     # rows without a usable code are left out; the others are kept for further checks
-    assert [t["code"] for t in parsed.tasks] == ["T1", "T3", "T5", "T6"]
+    assert [t["code"] for t in parsed.tasks] == ["T1", "T3", "T5", "T6", "T7"]
 
 
 def test_indicator_errors_name_their_sheet() -> None:
-    data = xlsx_bytes([["T1"]], indicators=[["CT1", "GRDP", "%", None, "lots", 2026.5, "~"]])
+    data = xlsx_bytes(
+        [["T1", None, "Việc"]], indicators=[["CT1", "GRDP", "%", None, "lots", 2026.5, "~"]]
+    )
     errors = parse_tables(data, "a.xlsx").errors
     assert {(e.sheet, e.row, e.column) for e in errors} == {
         ("Chỉ tiêu", 2, "Mục tiêu"),
@@ -423,3 +441,114 @@ def test_docx_opens_and_holds_the_plan() -> None:
     assert indicator[5] == "≥ 11"
     landscape = document.sections[-1]
     assert landscape.page_width > landscape.page_height
+
+
+# --- kinds, budgets, task groups, required cells ----------------------------------------------
+
+
+def test_kinds_are_read_by_their_label_with_or_without_diacritics() -> None:
+    kinds = ["Nhiệm vụ", "de an", "DỰ ÁN", "Công trình trọng điểm", "key_project", ""]
+    rows = [HEADERS] + [
+        task_row(code=f"T{i}", job="Việc", kind=k, budget="1,5") for i, k in enumerate(kinds)
+    ]
+    parsed = parse_tables(csv_bytes(rows), "a.csv")
+    assert parsed.errors == []
+    assert [t["kind"] for t in parsed.tasks] == [
+        "task",
+        "scheme",
+        "project",
+        "key_project",
+        "key_project",
+        "task",
+    ]
+    assert {t["budget"] for t in parsed.tasks} == {1.5}
+
+
+def test_the_groups_sheet_is_read_and_exported() -> None:
+    plan = make_plan()
+    plan["task_groups"][0] |= {"parent_task_group": "TG03"}
+    plan["task_groups"][1] |= {"not_applicable_reason": "Do cấp trên thực hiện"}
+    parsed = parse_tables(tasks_to_xlsx(plan), "a.xlsx")
+    assert parsed.errors == []
+    assert parsed.groups == [
+        {
+            "code": "NV1",
+            "title": "Phát triển kinh tế, đô thị văn minh",
+            "parent_task_group": "TG03",
+            "not_applicable_reason": None,
+        },
+        {
+            "code": "NV2",
+            "title": "Cải cách hành chính",
+            "parent_task_group": None,
+            "not_applicable_reason": "Do cấp trên thực hiện",
+        },
+    ]
+    assert parsed.group_rows == [2, 3]
+
+
+def test_required_cells_left_empty_are_row_errors_naming_the_column() -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Nhiệm vụ"
+    ws.append(HEADERS)
+    ws.append(["T1", None, "  "])  # no job
+    ind = wb.create_sheet("Chỉ tiêu")
+    ind.append(list(INDICATOR_HEADERS.values()))
+    ind.append(["CT1", None, None, None, None, 2030])  # no name, unit, target
+    groups = wb.create_sheet("Nhóm nhiệm vụ")
+    groups.append(["Mã nhóm", "Tên nhóm"])
+    groups.append(["NV1", None])
+    groups.append([None, "Nhóm không mã"])
+    out = io.BytesIO()
+    wb.save(out)
+    parsed = parse_tables(out.getvalue(), "a.xlsx")
+    assert {(e.sheet, e.row, e.column) for e in parsed.errors} == {
+        ("Nhiệm vụ", 2, "Nội dung nhiệm vụ"),
+        ("Chỉ tiêu", 2, "Tên chỉ tiêu"),
+        ("Chỉ tiêu", 2, "Đơn vị tính"),
+        ("Chỉ tiêu", 2, "Mục tiêu"),
+        ("Nhóm nhiệm vụ", 2, "Tên nhóm"),
+        ("Nhóm nhiệm vụ", 3, "Mã nhóm"),
+    }
+
+
+def test_a_required_column_missing_from_the_header_is_one_error() -> None:
+    headers = [h for h in HEADERS if h != "Nội dung nhiệm vụ"]
+    parsed = parse_tables(xlsx_bytes([["T1"], ["T2"]], task_headers=headers), "a.xlsx")
+    assert parsed.errors == [
+        RowError(
+            "Nhiệm vụ", 1, "Nội dung nhiệm vụ", "the required column 'Nội dung nhiệm vụ' is missing"
+        )
+    ]
+
+
+def test_a_semicolon_no_period_follows_stays_in_the_milestone() -> None:
+    rows = [
+        HEADERS,
+        task_row(
+            code="T1",
+            job="Việc",
+            milestones="2026-Q2: thu gom; phân loại rác; 2026-12: hoàn thành;\nQ4/2027",
+        ),
+    ]
+    parsed = parse_tables(csv_bytes(rows), "a.csv")
+    assert parsed.errors == []
+    assert parsed.tasks[0]["milestones"] == [
+        {"period": "2026-Q2", "description": "thu gom; phân loại rác"},
+        {"period": "2026-12", "description": "hoàn thành;"},
+        {"period": "2027-Q4", "description": ""},
+    ]
+
+
+def test_a_unit_whose_name_is_not_unique_is_exported_by_its_code() -> None:
+    names = {"a.cong-an": "Công an phường", "b.cong-an": "Công an phường", "c": "Sở Y tế"}
+    names["vn.hn.hoan-kiem.vp"] = "Văn phòng"
+    plan = make_plan()
+    plan["tasks"][0] |= {"lead_unit": "a.cong-an", "cooperating_units": ["c", "b.cong-an"]}
+    parsed = parse_tables(tasks_to_xlsx(plan, names), "a.xlsx", names)
+    assert parsed.errors == []
+    assert parsed.tasks[0]["lead_unit"] == "a.cong-an"
+    assert parsed.tasks[0]["cooperating_units"] == ["c", "b.cong-an"]
+    ws = openpyxl.load_workbook(io.BytesIO(tasks_to_xlsx(plan, names)))["Nhiệm vụ"]
+    assert ws["E2"].value == "Sở Y tế; b.cong-an"

@@ -390,7 +390,7 @@ def csv_file(*rows: dict[str, str]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(HEADERS)
     for row in rows:
-        writer.writerow([row.get(key, "") for key in TASK_HEADERS])
+        writer.writerow([({"job": "Việc"} | row).get(key, "") for key in TASK_HEADERS])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -1,9 +1,14 @@
-"""Tasks and indicators in the layout officials keep: one row per task, Vietnamese headers.
+"""Tasks, indicators and task groups in the layout officials keep: one row per item,
+Vietnamese headers.
 
-A workbook holds the sheet "Nhiệm vụ" (tasks) and the sheet "Chỉ tiêu" (indicators); a CSV file
-holds tasks only. Import checks the format row by row and names the row and column of every
-problem; whether a task is "5 clear" is the domain's business, not this module's. Export writes
-the same headers, so a file exported here imports back unchanged.
+A workbook holds the sheets "Nhiệm vụ" (tasks), "Chỉ tiêu" (indicators) and "Nhóm nhiệm vụ"
+(task groups); a CSV file holds tasks only. Import checks the format row by row and names the
+row and column of every problem, a required cell left empty included; whether a task is
+"5 clear" is the domain's business, not this module's. Export writes the same headers, so a
+plan exported here imports back to the same plan: groups, tasks (their kind and budget),
+indicators, milestones, units. Two things a cell cannot carry: a number keeps 16 significant
+digits in a workbook (Excel itself keeps 15), and a line break inside a milestone's description
+is written as a space (a line starts the next milestone).
 
 Lead and cooperating units are directory entries. Given the directory (code -> name), import
 reads each by its code or by its exact name and keeps the code; a lead unit cell that names
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 import zipfile
@@ -49,6 +55,8 @@ TASK_HEADERS: dict[str, str] = {
     "product_description": "Sản phẩm",
     "product_quantity": "Số lượng",
     "product_unit": "Đơn vị tính",
+    "kind": "Loại nhiệm vụ",
+    "budget": "Kinh phí (tỷ đồng)",
     "parent_task_code": "Nhiệm vụ cấp trên",
 }
 
@@ -62,7 +70,43 @@ INDICATOR_HEADERS: dict[str, str] = {
     "comparator": "So sánh",
 }
 
-GROUP_HEADERS = ("Mã nhóm", "Tên nhóm", "Không áp dụng (lý do)")
+GROUP_HEADERS: dict[str, str] = {
+    "code": "Mã nhóm",
+    "title": "Tên nhóm",
+    "parent_task_group": "Nhóm cấp trên",
+    "not_applicable_reason": "Không áp dụng (lý do)",
+}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    TASKS_SHEET: ("code", "job"),
+    INDICATORS_SHEET: ("code", "name", "unit", "target"),
+    GROUPS_SHEET: ("code", "title"),
+}
+"""The cells a row needs to mean something; an empty one is a row error naming its column.
+An indicator's year may be left empty: it is then the last year of the plan's term."""
+
+KIND_LABELS: dict[str, str] = {
+    "task": "Nhiệm vụ",
+    "scheme": "Đề án",
+    "project": "Dự án",
+    "key_project": "Dự án, công trình trọng điểm",
+}
+"""The kinds of task a Party resolution's action plan lists, as the sheet writes them: a task,
+a scheme (đề án: a policy proposal to draw up and submit), a project (dự án: an investment
+project), a key project (dự án, công trình trọng điểm)."""
+
+_KIND_ALIASES: dict[str, str] = {
+    **{re.sub(r"[^a-z]", "", k): k for k in KIND_LABELS},
+    "nhiemvu": "task",
+    "dean": "scheme",
+    "duan": "project",
+    "duancongtrinhtrongdiem": "key_project",
+    "congtrinhduantrongdiem": "key_project",
+    "congtrinhtrongdiem": "key_project",
+    "duantrongdiem": "key_project",
+    "trongdiem": "key_project",
+    "deanduancongtrinhtrongdiem": "key_project",  # the label of key projects before schemes
+}
 
 COMPARATORS = (">=", "<=", "=", ">", "<")
 _COMPARATOR_ALIASES = {"≥": ">=", "=>": ">=", "≤": "<=", "=<": "<=", "==": "="}
@@ -81,6 +125,8 @@ _TASK_WIDTHS = {
     "product_quantity": 11,
     "product_unit": 14,
     "parent_task_code": 16,
+    "kind": 16,
+    "budget": 12,
 }
 _INDICATOR_WIDTHS = {
     "code": 14,
@@ -91,7 +137,16 @@ _INDICATOR_WIDTHS = {
     "year": 8,
     "comparator": 10,
 }
-_WRAPPED = {"job", "cooperating_units", "milestones", "product_description", "name"}
+_GROUP_WIDTHS = {"code": 12, "title": 70, "parent_task_group": 14, "not_applicable_reason": 40}
+_WRAPPED = {
+    "job",
+    "cooperating_units",
+    "milestones",
+    "product_description",
+    "name",
+    "title",
+    "not_applicable_reason",
+}
 _DATE_FORMAT = "DD/MM/YYYY"
 _HEADER_SCAN_ROWS = 10  # a title block above the header row is tolerated
 
@@ -109,14 +164,19 @@ class RowError:
 
 @dataclass(frozen=True)
 class ParsedTables:
-    """What a file holds. ``task_rows[i]`` / ``indicator_rows[i]`` is the spreadsheet row that
-    ``tasks[i]`` / ``indicators[i]`` came from."""
+    """What a file holds. ``task_rows[i]`` / ``indicator_rows[i]`` / ``group_rows[i]`` is the
+    spreadsheet row that ``tasks[i]`` / ``indicators[i]`` / ``groups[i]`` came from."""
 
     tasks: list[dict]
     indicators: list[dict]
     errors: list[RowError]
     task_rows: list[int] = field(default_factory=list)
     indicator_rows: list[int] = field(default_factory=list)
+    groups: list[dict] = field(default_factory=list)
+    group_rows: list[int] = field(default_factory=list)
+    columns: dict[str, set[str]] = field(default_factory=dict)
+    """The columns each sheet has (sheet -> keys): a column the file lacks is not an empty
+    cell, and an update leaves what it would hold as it was."""
 
 
 # --- reading values -------------------------------------------------------------------------
@@ -140,8 +200,9 @@ def _is_blank(value: Any) -> bool:
 
 def parse_number(value: Any, decimal_comma: bool = False) -> float | None:
     """A number from a cell: real numbers as they are; text as "12", "11,5" (Vietnamese decimal
-    comma), "1.234,5", "1,234.5", "1.234.567". A lone separator is a decimal point, except that
-    with ``decimal_comma`` (a ';'-separated CSV) "1.500" is one thousand five hundred.
+    comma), "1.234,5", "1,234.5", "1.234.567", "1.5e-3". A lone separator is a decimal point,
+    except that with ``decimal_comma`` (a ';'-separated CSV) "1.500" is one thousand five
+    hundred.
     Raises ValueError for anything else."""
     if _is_blank(value):
         return None
@@ -170,7 +231,7 @@ def parse_number(value: Any, decimal_comma: bool = False) -> float | None:
         s = s.replace(sep, "")
     elif commas == 1:
         s = s.replace(",", ".")
-    if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", s):
+    if not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?", s):
         raise ValueError(f"{value!r} is not a number")
     return float(s)
 
@@ -225,26 +286,36 @@ def parse_period(text: str) -> str | None:
 
 def parse_milestones(value: Any) -> list[dict[str, str]]:
     """ "2026-Q2: xóa 6 điểm; 2026-12: hoàn thành" (entries separated by ';' or new lines) as
-    [{"period", "description"}]. Raises ValueError naming the first entry it cannot read."""
+    [{"period", "description"}]. On a line, a ';' that no period follows belongs to the
+    description ("2026-Q2: thu gom; phân loại rác" is one milestone). Raises ValueError naming
+    the first entry it cannot read."""
     if _is_blank(value):
         return []
-    result = []
-    for entry in re.split(r"[;\r\n]+", _text(value) or ""):
-        entry = entry.strip()
-        if not entry:
-            continue
-        head, sep, description = entry.partition(":")
-        period = parse_period(head)
-        if period is None:
-            raise ValueError(
-                f"milestone {entry!r} must start with a period such as 2026-Q2 or 2026-06, "
-                "then ':' and the description"
-            )
-        result.append({"period": period, "description": description.strip() if sep else ""})
+    result: list[dict[str, str]] = []
+    for line in re.split(r"[\r\n]+", _text(value) or ""):
+        current: dict[str, str] | None = None
+        for piece in line.split(";"):
+            head, sep, description = piece.partition(":")
+            period = parse_period(head) if sep or head.strip() else None
+            if period is None and current is not None:
+                current["description"] += ";" + piece
+                continue
+            if period is None:
+                if not piece.strip():
+                    continue
+                raise ValueError(
+                    f"milestone {piece.strip()!r} must start with a period such as 2026-Q2 or "
+                    "2026-06, then ':' and the description"
+                )
+            current = {"period": period, "description": description if sep else ""}
+            result.append(current)
+    for m in result:
+        m["description"] = m["description"].strip()
     return result
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, unguard: bool = False) -> str | None:
+    """A cell as text; ``unguard`` (a CSV file) undoes the formula guard of the CSV export."""
     if _is_blank(value):
         return None
     if isinstance(value, datetime):
@@ -254,7 +325,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     s = _nfc(str(value).strip())
-    if len(s) > 1 and s[0] == "'" and s[1] in "=+@":  # undo the CSV formula guard of export
+    if unguard and len(s) > 1 and s[0] == "'" and s[1] in "=+@\t\r":
         s = s[1:]
     return s
 
@@ -352,15 +423,44 @@ class _Row:
         headers: dict[str, str],
         errors: list[RowError],
         decimal_comma: bool,
+        unguard: bool = False,
     ) -> None:
         self.sheet, self.row_number, self.cells, self.headers = sheet, number, cells, headers
-        self.errors, self.decimal_comma = errors, decimal_comma
+        self.errors, self.decimal_comma, self.unguard = errors, decimal_comma, unguard
 
     def fail(self, key: str, reason: str) -> None:
         self.errors.append(RowError(self.sheet, self.row_number, self.headers[key], reason))
 
     def text(self, key: str) -> str | None:
-        return _text(self.cells.get(key))
+        return _text(self.cells.get(key), self.unguard)
+
+    def require(self, keys: Iterable[str]) -> None:
+        """A row error for each required cell left empty (its column is in the sheet: a
+        missing column is one error on the header row)."""
+        for key in keys:
+            if key in self.cells and _is_blank(self.cells[key]):
+                self.fail(key, f"{self.headers[key]!r} is required: the cell is empty")
+
+    def kind(self, key: str) -> str:
+        text = self.text(key)
+        if text is None:
+            return "task"
+        kind = _KIND_ALIASES.get(re.sub(r"[^a-z]", "", fold(text)))
+        if kind is None:
+            self.fail(
+                key,
+                f"{text!r} is not a kind of task: write one of "
+                + ", ".join(repr(label) for label in KIND_LABELS.values()),
+            )
+            return "task"
+        return kind
+
+    def budget(self, key: str) -> float | None:
+        n = self.number(key)
+        if n is not None and (n < 0 or not math.isfinite(n)):
+            self.fail(key, f"{self.cells.get(key)!r} is not an amount: billion VND, 0 or more")
+            return None
+        return n
 
     def _convert(self, key: str, convert: Any, empty: Any = None) -> Any:
         try:
@@ -402,8 +502,10 @@ def _read_sheet(
     rows: Iterable[tuple[int, list[Any]]],
     headers: dict[str, str],
     errors: list[RowError],
+    present: set[str] | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
-    """The non-blank data rows of one sheet as (row number, {key: raw cell})."""
+    """The non-blank data rows of one sheet as (row number, {key: raw cell}); a required column
+    the header row lacks is one error on that row."""
     lookup = {fold(h): k for k, h in headers.items()} | {k: k for k in headers}
     it = iter(rows)
     found = _find_header(it, fold(headers["code"]))
@@ -428,6 +530,18 @@ def _read_sheet(
             )
             continue
         columns[key] = index
+    if present is not None:
+        present.update(columns)
+    for key in REQUIRED.get(sheet, ()):
+        if key != "code" and key not in columns:
+            errors.append(
+                RowError(
+                    sheet,
+                    header_row,
+                    headers[key],
+                    f"the required column {headers[key]!r} is missing",
+                )
+            )
     data = []
     for number, values in it:
         cells = {k: values[i] if i < len(values) else None for k, i in columns.items()}
@@ -455,11 +569,14 @@ def _parse_tasks(
     errors: list[RowError],
     decimal_comma: bool,
     directory: UnitDirectory | None = None,
+    unguard: bool = False,
+    present: set[str] | None = None,
 ) -> tuple[list[dict], list[int]]:
     tasks, numbers, seen = [], [], {}
-    for number, cells in _read_sheet(sheet, rows, TASK_HEADERS, errors):
-        row = _Row(sheet, number, cells, TASK_HEADERS, errors, decimal_comma)
+    for number, cells in _read_sheet(sheet, rows, TASK_HEADERS, errors, present):
+        row = _Row(sheet, number, cells, TASK_HEADERS, errors, decimal_comma, unguard)
         code = _code(row, seen, "task")
+        row.require(k for k in REQUIRED[TASKS_SHEET] if k != "code")
         task = {
             "code": code,
             "task_group": row.text("task_group"),
@@ -476,6 +593,8 @@ def _parse_tasks(
             "product_quantity": row.number("product_quantity"),
             "product_unit": row.text("product_unit"),
             "parent_task_code": row.text("parent_task_code"),
+            "kind": row.kind("kind"),
+            "budget": row.budget("budget"),
         }
         if code is not None:
             tasks.append(task)
@@ -490,6 +609,7 @@ def _parse_indicators(
     for number, cells in _read_sheet(sheet, rows, INDICATOR_HEADERS, errors):
         row = _Row(sheet, number, cells, INDICATOR_HEADERS, errors, False)
         code = _code(row, seen, "indicator")
+        row.require(k for k in REQUIRED[INDICATORS_SHEET] if k != "code")
         comparator = (row.text("comparator") or ">=").replace(" ", "")
         comparator = _COMPARATOR_ALIASES.get(comparator, comparator)
         if comparator not in COMPARATORS:
@@ -510,6 +630,29 @@ def _parse_indicators(
     return indicators, numbers
 
 
+def _parse_groups(
+    sheet: str,
+    rows: Iterable[tuple[int, list[Any]]],
+    errors: list[RowError],
+    present: set[str] | None = None,
+) -> tuple[list[dict], list[int]]:
+    groups, numbers, seen = [], [], {}
+    for number, cells in _read_sheet(sheet, rows, GROUP_HEADERS, errors, present):
+        row = _Row(sheet, number, cells, GROUP_HEADERS, errors, False)
+        code = _code(row, seen, "task group")
+        row.require(k for k in REQUIRED[GROUPS_SHEET] if k != "code")
+        group = {
+            "code": code,
+            "title": row.text("title"),
+            "parent_task_group": row.text("parent_task_group"),
+            "not_applicable_reason": row.text("not_applicable_reason"),
+        }
+        if code is not None:
+            groups.append(group)
+            numbers.append(number)
+    return groups, numbers
+
+
 def _sheet_rows(ws: Any) -> Iterator[tuple[int, list[Any]]]:
     for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
         yield number, list(values)
@@ -525,13 +668,11 @@ def _parse_xlsx(data: bytes, directory: UnitDirectory | None = None) -> ParsedTa
         by_name = {fold(name): name for name in wb.sheetnames}
         tasks_name = by_name.get(fold(TASKS_SHEET)) or by_name.get("tasks")
         indicators_name = by_name.get(fold(INDICATORS_SHEET)) or by_name.get("indicators")
+        groups_name = by_name.get(fold(GROUPS_SHEET)) or by_name.get("task groups")
         if tasks_name is None:  # a workbook of one unnamed sheet is a task list
-            others = [
-                n
-                for n in wb.sheetnames
-                if n not in (indicators_name,) and fold(n) != fold(GROUPS_SHEET)
-            ]
+            others = [n for n in wb.sheetnames if n not in (indicators_name, groups_name)]
             tasks_name = others[0] if others else None
+        columns: dict[str, set[str]] = {TASKS_SHEET: set(), GROUPS_SHEET: set()}
         tasks: list[dict] = []
         task_rows: list[int] = []
         if tasks_name is None:
@@ -540,7 +681,12 @@ def _parse_xlsx(data: bytes, directory: UnitDirectory | None = None) -> ParsedTa
             )
         else:
             tasks, task_rows = _parse_tasks(
-                TASKS_SHEET, _sheet_rows(wb[tasks_name]), errors, False, directory
+                TASKS_SHEET,
+                _sheet_rows(wb[tasks_name]),
+                errors,
+                False,
+                directory,
+                present=columns[TASKS_SHEET],
             )
         indicators: list[dict] = []
         indicator_rows: list[int] = []
@@ -548,9 +694,17 @@ def _parse_xlsx(data: bytes, directory: UnitDirectory | None = None) -> ParsedTa
             indicators, indicator_rows = _parse_indicators(
                 INDICATORS_SHEET, _sheet_rows(wb[indicators_name]), errors
             )
+        groups: list[dict] = []
+        group_rows: list[int] = []
+        if groups_name is not None:
+            groups, group_rows = _parse_groups(
+                GROUPS_SHEET, _sheet_rows(wb[groups_name]), errors, columns[GROUPS_SHEET]
+            )
     finally:
         wb.close()
-    return ParsedTables(tasks, indicators, errors, task_rows, indicator_rows)
+    return ParsedTables(
+        tasks, indicators, errors, task_rows, indicator_rows, groups, group_rows, columns
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -585,17 +739,25 @@ def _parse_csv(data: bytes, directory: UnitDirectory | None = None) -> ParsedTab
         return ParsedTables(
             [], [], [RowError(TASKS_SHEET, reader.line_num, None, f"not readable CSV: {exc}")]
         )
+    present: set[str] = set()
     tasks, task_rows = _parse_tasks(
-        TASKS_SHEET, rows, errors, decimal_comma=delimiter == ";", directory=directory
+        TASKS_SHEET,
+        rows,
+        errors,
+        decimal_comma=delimiter == ";",
+        directory=directory,
+        unguard=True,
+        present=present,
     )
-    return ParsedTables(tasks, [], errors, task_rows, [])
+    return ParsedTables(tasks, [], errors, task_rows, [], columns={TASKS_SHEET: present})
 
 
 def parse_tables(
     data: bytes, filename: str, directory: Mapping[str, str] | None = None
 ) -> ParsedTables:
-    """Tasks (and, from a workbook, indicators) from an .xlsx or .csv file, chosen by the
-    file name's extension, with every format problem as a RowError. With ``directory`` (every
+    """Tasks (and, from a workbook, indicators and task groups) from an .xlsx or .csv file,
+    chosen by the file name's extension, with every format problem and every required cell
+    left empty as a RowError. With ``directory`` (every
     entry's code -> name), lead and cooperating units are read by code or exact name and kept
     as codes; several lead units in one cell, or one not in the directory, is a RowError."""
     name = (filename or "").strip().lower()
@@ -635,25 +797,40 @@ def _number_text(value: Any) -> str:
 
 
 def _milestone_text(milestones: Any, joiner: str) -> str:
+    """Milestones as "period: description" entries; a line break inside a description (which
+    would start an entry) becomes a space, a ';' stays (no period follows it)."""
     entries = []
     for m in milestones or []:
-        description = re.sub(r"\s*[;\r\n]+\s*", ", ", str(m.get("description") or "")).strip()
+        description = re.sub(r"\s*[\r\n]+\s*", " ", str(m.get("description") or "")).strip()
         entries.append(
             f"{m.get('period', '')}: {description}" if description else str(m.get("period", ""))
         )
     return joiner.join(entries)
 
 
-def _task_values(task: dict, unit_names: Mapping[str, str] | None = None) -> dict[str, Any]:
+def unit_labels(unit_names: Mapping[str, str] | None) -> dict[str, str]:
+    """How export writes each directory entry: by its name, unless another entry has the same
+    name (or the name holds a ';', which separates cooperating units): then by its code, so that
+    import reads it back to the same entry."""
     names = unit_names or {}
+    count: dict[str, int] = {}
+    for name in names.values():
+        count[_name_key(name)] = count.get(_name_key(name), 0) + 1
+    return {
+        code: name if count[_name_key(name)] == 1 and ";" not in name and name.strip() else code
+        for code, name in names.items()
+    }
+
+
+def _task_values(task: dict, labels: Mapping[str, str]) -> dict[str, Any]:
     lead = task.get("lead_unit")
     return {
         "code": task.get("code"),
         "task_group": task.get("task_group"),
         "job": task.get("job") or "",
-        "lead_unit": names.get(lead, lead) if lead else lead,
+        "lead_unit": labels.get(lead, lead) if lead else lead,
         "cooperating_units": "; ".join(
-            names.get(u, u) for u in task.get("cooperating_units") or []
+            labels.get(u, u) for u in task.get("cooperating_units") or []
         ),
         "responsible_person": task.get("responsible_person"),
         "start": _as_date(task.get("start")),
@@ -663,6 +840,8 @@ def _task_values(task: dict, unit_names: Mapping[str, str] | None = None) -> dic
         "product_quantity": task.get("product_quantity"),
         "product_unit": task.get("product_unit"),
         "parent_task_code": task.get("parent_task_code"),
+        "kind": KIND_LABELS.get(task.get("kind") or "task", task.get("kind")),
+        "budget": task.get("budget"),
     }
 
 
@@ -704,19 +883,21 @@ def _write_sheet(
 
 
 def tasks_to_xlsx(plan: dict, unit_names: Mapping[str, str] | None = None) -> bytes:
-    """The plan's tasks (sheet "Nhiệm vụ"), indicators ("Chỉ tiêu") and, for reference, its task
-    groups ("Nhóm nhiệm vụ") as a workbook that parse_tables reads back. With ``unit_names``
-    (code -> name), lead and cooperating units are shown by name."""
+    """The plan's tasks (sheet "Nhiệm vụ"), indicators ("Chỉ tiêu") and task groups ("Nhóm
+    nhiệm vụ") as a workbook that parse_tables reads back to the same. A group's
+    ``parent_task_group`` (the code of the parent plan's group it covers) is written when the
+    caller has set it. With ``unit_names`` (code -> name), lead and cooperating units are shown
+    by name."""
     wb = openpyxl.Workbook()
     tasks_ws = wb.active
     tasks_ws.title = TASKS_SHEET
     task_rows = []
+    labels = unit_labels(unit_names)
     for task in plan.get("tasks") or []:
-        values = _task_values(task, unit_names)
+        values = _task_values(task, labels)
         values["milestones"] = _milestone_text(values["milestones"], "\n")
-        values["product_quantity"] = (
-            float(values["product_quantity"]) if values["product_quantity"] is not None else None
-        )
+        for key in ("product_quantity", "budget"):
+            values[key] = float(values[key]) if values[key] is not None else None
         task_rows.append(values)
     _write_sheet(tasks_ws, TASK_HEADERS, _TASK_WIDTHS, task_rows)
     _write_sheet(
@@ -725,15 +906,11 @@ def tasks_to_xlsx(plan: dict, unit_names: Mapping[str, str] | None = None) -> by
         _INDICATOR_WIDTHS,
         [_indicator_values(i) for i in plan.get("indicators") or []],
     )
-    groups_ws = wb.create_sheet(GROUPS_SHEET)
-    group_headers = dict(
-        zip(("code", "title", "not_applicable_reason"), GROUP_HEADERS, strict=True)
-    )
     _write_sheet(
-        groups_ws,
-        group_headers,
-        {"code": 12, "title": 70, "not_applicable_reason": 40},
-        [{k: g.get(k) for k in group_headers} for g in plan.get("task_groups") or []],
+        wb.create_sheet(GROUPS_SHEET),
+        GROUP_HEADERS,
+        _GROUP_WIDTHS,
+        [{k: g.get(k) for k in GROUP_HEADERS} for g in plan.get("task_groups") or []],
     )
     wb.properties.title = str(plan.get("title") or "")
     wb.properties.creator = "Cascade"
@@ -748,8 +925,11 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    if text[:1] in ("=", "+", "@", "\t", "\r"):
-        return "'" + text  # keep spreadsheet programs from running it as a formula
+    guarded = ("=", "+", "@", "\t", "\r")
+    if text.startswith(guarded) or (text.startswith("'") and text[1:].startswith(guarded)):
+        # keep spreadsheet programs from running it as a formula (and a leading "'" that import
+        # would read as the guard)
+        return "'" + text
     return text
 
 
@@ -760,9 +940,11 @@ def tasks_to_csv(plan: dict, unit_names: Mapping[str, str] | None = None) -> byt
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(TASK_HEADERS.values())
+    labels = unit_labels(unit_names)
     for task in plan.get("tasks") or []:
-        values = _task_values(task, unit_names)
+        values = _task_values(task, labels)
         values["milestones"] = _milestone_text(values["milestones"], "; ")
         values["product_quantity"] = _number_text(values["product_quantity"])
+        values["budget"] = _number_text(values["budget"])
         writer.writerow(_csv_cell(values[key]) for key in TASK_HEADERS)
     return out.getvalue().encode("utf-8-sig")

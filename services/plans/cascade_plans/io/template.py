@@ -3,8 +3,9 @@ headers, in its order), one example row per sheet, a comment on every header and
 "Hướng dẫn" describing each column; and the same description as the Markdown table of
 docs/import-template.md.
 
-Every column of ``TASK_HEADERS`` and ``INDICATOR_HEADERS`` has its entry in ``TASK_COLUMNS`` /
-``INDICATOR_COLUMNS`` below (a test keeps them in step), and its example is what the template's
+Every column of ``TASK_HEADERS``, ``INDICATOR_HEADERS`` and ``GROUP_HEADERS`` has its entry in
+``TASK_COLUMNS`` / ``INDICATOR_COLUMNS`` / ``GROUP_COLUMNS`` below (a test keeps them in step,
+and their ``required`` with the importer's ``REQUIRED``), and its example is what the template's
 example row holds, so the example row imports as it is.
 
 ``python -m cascade_plans.io.template docs/import-template.md`` rewrites the table in that page
@@ -24,7 +25,15 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from cascade_plans.io.tables import INDICATOR_HEADERS, INDICATORS_SHEET, TASK_HEADERS, TASKS_SHEET
+from cascade_plans.io.tables import (
+    GROUP_HEADERS,
+    GROUPS_SHEET,
+    INDICATOR_HEADERS,
+    INDICATORS_SHEET,
+    KIND_LABELS,
+    TASK_HEADERS,
+    TASKS_SHEET,
+)
 
 GUIDE_SHEET = "Hướng dẫn"
 TEMPLATE_FILENAME = "mau-nhap-ke-hoach.xlsx"
@@ -61,7 +70,7 @@ TASK_COLUMNS: dict[str, Column] = {
         "TG01",
     ),
     "job": Column(
-        False,
+        True,
         "Rõ việc: làm gì, ở đâu, bao nhiêu (tối đa 2.000 ký tự).",
         "What is done, where, how much (the 'clear job'; at most 2,000 characters).",
         "Trồng 500 cây xanh dọc tuyến đường Lý Nam Đế",
@@ -124,6 +133,22 @@ TASK_COLUMNS: dict[str, Column] = {
         "The product's unit of measure.",
         "cây",
     ),
+    "kind": Column(
+        False,
+        "Loại: "
+        + ", ".join(f"'{label}'" for label in KIND_LABELS.values())
+        + "; để trống là nhiệm vụ.",
+        "The kind: "
+        + ", ".join(f"'{label}'" for label in KIND_LABELS.values())
+        + " (a task, a scheme, a project, a key project); empty is a task.",
+        KIND_LABELS["task"],
+    ),
+    "budget": Column(
+        False,
+        "Kinh phí dự kiến, tỷ đồng: một số từ 0 trở lên; để trống nếu không có.",
+        "The estimated cost in billion VND: a number, 0 or more; empty when none.",
+        1.5,
+    ),
     "parent_task_code": Column(
         False,
         "Mã nhiệm vụ của kế hoạch cấp trên mà nhiệm vụ này cụ thể hóa; để trống nếu không có.",
@@ -140,12 +165,12 @@ INDICATOR_COLUMNS: dict[str, Column] = {
         "CT01",
     ),
     "name": Column(
-        False,
+        True,
         "Tên chỉ tiêu (tối đa 500 ký tự).",
         "The indicator's name (at most 500 characters).",
         "Tỷ lệ chất thải rắn sinh hoạt được thu gom, xử lý",
     ),
-    "unit": Column(False, "Đơn vị tính của chỉ tiêu.", "Its unit of measure.", "%"),
+    "unit": Column(True, "Đơn vị tính của chỉ tiêu.", "Its unit of measure.", "%"),
     "baseline": Column(
         False,
         "Giá trị cơ sở (đầu nhiệm kỳ): một số; để trống nếu chưa có.",
@@ -153,7 +178,7 @@ INDICATOR_COLUMNS: dict[str, Column] = {
         92,
     ),
     "target": Column(
-        False,
+        True,
         "Giá trị mục tiêu: một số.",
         "The target value: a number.",
         100,
@@ -169,6 +194,37 @@ INDICATOR_COLUMNS: dict[str, Column] = {
         "So sánh kết quả với mục tiêu: >= (hoặc ≥), <= (hoặc ≤), =, >, <; để trống là >=.",
         "How a result compares with the target: >= (or ≥), <= (or ≤), =, >, <; empty is >=.",
         ">=",
+    ),
+}
+
+GROUP_COLUMNS: dict[str, Column] = {
+    "code": Column(
+        True,
+        "Mã nhóm nhiệm vụ, không trùng trong tệp; trùng mã với nhóm đã có của kế hoạch thì cập "
+        "nhật tên và lý do không áp dụng của nhóm đó, mã mới thì thêm nhóm.",
+        "The task group's code, unique in the file; a code the plan already has updates that "
+        "group's title and not-applicable reason, a new code adds a group.",
+        "TG01",
+    ),
+    "title": Column(
+        True,
+        "Tên nhóm nhiệm vụ (tối đa 500 ký tự).",
+        "The group's title (at most 500 characters).",
+        "Vệ sinh môi trường và quản lý đô thị",
+    ),
+    "parent_task_group": Column(
+        False,
+        "Mã nhóm nhiệm vụ của kế hoạch cấp trên mà nhóm này cụ thể hóa; để trống thì là nhóm "
+        "cùng mã của kế hoạch cấp trên, nếu có.",
+        "The code of the parent plan's task group this group carries out; empty means the "
+        "parent's group of the same code, if there is one.",
+        "TG01",
+    ),
+    "not_applicable_reason": Column(
+        False,
+        "Lý do nhóm nhiệm vụ của cấp trên không áp dụng cho đơn vị; để trống nếu có áp dụng.",
+        "Why the parent's task group does not apply to this unit; empty when it applies.",
+        "",
     ),
 }
 
@@ -190,6 +246,7 @@ def _sheets() -> list[tuple[str, dict[str, str], dict[str, Column]]]:
     return [
         (TASKS_SHEET, TASK_HEADERS, TASK_COLUMNS),
         (INDICATORS_SHEET, INDICATOR_HEADERS, INDICATOR_COLUMNS),
+        (GROUPS_SHEET, GROUP_HEADERS, GROUP_COLUMNS),
     ]
 
 
@@ -201,7 +258,7 @@ def _data_sheet(ws: Any, headers: dict[str, str], columns: dict[str, Column]) ->
         cell.fill = _REQUIRED_FILL if column.required else _HEADER_FILL
         note = ("Bắt buộc. " if column.required else "") + column.vi
         cell.comment = Comment(f"{note}\nVí dụ: {example_text(column.example)}", "Cascade")
-        example = ws.cell(row=2, column=c, value=column.example)
+        example = ws.cell(row=2, column=c, value=column.example if column.example != "" else None)
         example.font, example.alignment = _EXAMPLE_FONT, _WRAP
         if isinstance(column.example, str):
             example.data_type = "s"  # ">=" stays text, not a formula
@@ -231,7 +288,8 @@ def _guide_sheet(ws: Any) -> None:
     notes = [
         "",
         "Dòng 2 của mỗi sheet là dòng ví dụ: sửa hoặc xóa nó rồi điền từ dòng 2 trở đi, mỗi "
-        "dòng một nhiệm vụ hoặc một chỉ tiêu.",
+        "dòng một nhiệm vụ, một chỉ tiêu hoặc một nhóm nhiệm vụ.",
+        "Cột 'Bắt buộc' là ô không được để trống; thiếu thì dòng đó báo lỗi.",
         "Tên cột không phân biệt hoa thường và dấu; cột thừa (STT, Ghi chú …) được bỏ qua.",
         "Tệp có lỗi thì không dòng nào được nhập; mỗi lỗi ghi rõ sheet, dòng và cột.",
     ]
@@ -245,15 +303,16 @@ def _guide_sheet(ws: Any) -> None:
 
 
 def template_xlsx() -> bytes:
-    """The import template workbook: sheets "Nhiệm vụ" and "Chỉ tiêu" with the importer's
-    headers and one example row each, then the guide sheet "Hướng dẫn"."""
+    """The import template workbook: sheets "Nhiệm vụ", "Chỉ tiêu" and "Nhóm nhiệm vụ" with the
+    importer's headers and one example row each, then the guide sheet "Hướng dẫn"."""
     wb = openpyxl.Workbook()
     tasks = wb.active
     tasks.title = TASKS_SHEET
     _data_sheet(tasks, TASK_HEADERS, TASK_COLUMNS)
     _data_sheet(wb.create_sheet(INDICATORS_SHEET), INDICATOR_HEADERS, INDICATOR_COLUMNS)
+    _data_sheet(wb.create_sheet(GROUPS_SHEET), GROUP_HEADERS, GROUP_COLUMNS)
     _guide_sheet(wb.create_sheet(GUIDE_SHEET))
-    wb.properties.title = "Mẫu nhập nhiệm vụ và chỉ tiêu"
+    wb.properties.title = "Mẫu nhập nhiệm vụ, chỉ tiêu và nhóm nhiệm vụ"
     wb.properties.creator = "Cascade"
     out = io.BytesIO()
     wb.save(out)

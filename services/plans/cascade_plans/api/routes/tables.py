@@ -19,6 +19,8 @@ from cascade_plans.api.deps import CurrentUser, SessionDep
 from cascade_plans.io.document import plan_to_docx
 from cascade_plans.io.pdf import plan_to_pdf
 from cascade_plans.io.tables import (
+    GROUP_HEADERS,
+    GROUPS_SHEET,
     INDICATOR_HEADERS,
     INDICATORS_SHEET,
     TASK_HEADERS,
@@ -53,6 +55,8 @@ TASK_FIELDS = (
     "product_description",
     "product_quantity",
     "product_unit",
+    "kind",
+    "budget",
 )
 INDICATOR_FIELDS = ("name", "unit", "baseline", "target", "year", "comparator")
 TASK_WIDTHS = {
@@ -68,6 +72,7 @@ TASK_WIDTHS = {
 }
 """The longest text each task column stores (its database column's length)."""
 INDICATOR_WIDTHS = {"code": 50, "name": 500, "unit": 50}
+GROUP_WIDTHS = {"code": 50, "title": 500, "parent_task_group": 50, "not_applicable_reason": 1000}
 
 
 def _cell_error(sheet: str, row: int, header: str, reason: str) -> dict[str, Any]:
@@ -110,16 +115,42 @@ def _unstorable(
     return errors
 
 
+async def _parent_codes(session: SessionDep, plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
+    """The parent plan's task groups and tasks, code -> id: its working copy and its version in
+    force (which the plans below concretize; the working copy may be a revision's)."""
+    groups: dict[str, str] = {}
+    tasks: dict[str, str] = {}
+    if not plan.parent_plan_id:
+        return groups, tasks
+    parent = await session.get(Plan, plan.parent_plan_id)
+    for g in (
+        await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan.parent_plan_id))
+    ).all():
+        groups[g.code] = g.id
+    for t in (await session.exec(select(Task).where(Task.plan_id == plan.parent_plan_id))).all():
+        tasks[t.code] = t.id
+    content = await store.in_force_content(session, parent) if parent is not None else None
+    for g in (content or {}).get("task_groups") or []:
+        groups[g["code"]] = g["id"]
+    for t in (content or {}).get("tasks") or []:
+        tasks[t["code"]] = t["id"]
+    return groups, tasks
+
+
 @router.post("/{plan_id}/import")
 async def import_tables(
     plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
-    file: UploadFile = File(description="XLSX (sheets Nhiệm vụ, Chỉ tiêu) or CSV (tasks)"),
+    file: UploadFile = File(
+        description="XLSX (sheets Nhiệm vụ, Chỉ tiêu, Nhóm nhiệm vụ) or CSV (tasks)"
+    ),
 ) -> dict[str, Any]:
-    """Add or update tasks and indicators (matched by code) from XLSX or CSV.
+    """Add or update task groups, tasks and indicators (matched by code) from XLSX or CSV.
 
-    All or nothing: any row error refuses the whole file with one error per row and column."""
+    All or nothing: any row error (a bad format, a required cell left empty, an unknown task
+    group, parent task or parent task group) refuses the whole file with one error per row and
+    column."""
     plan = await editable_plan(session, user, plan_id)
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
@@ -143,38 +174,43 @@ async def import_tables(
         INDICATOR_HEADERS,
         INDICATOR_WIDTHS,
     )
-    groups = {
-        g.code: g.id
+    errors += _unstorable(
+        GROUPS_SHEET, parsed.group_rows, parsed.groups, GROUP_HEADERS, GROUP_WIDTHS
+    )
+    existing_groups = {
+        g.code: g
         for g in (await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan_id))).all()
     }
-    parent_tasks: dict[str, str] = {}
-    if plan.parent_plan_id:
-        parent_tasks = {
-            t.code: t.id
-            for t in (
-                await session.exec(select(Task).where(Task.plan_id == plan.parent_plan_id))
-            ).all()
-        }
+    parent_groups, parent_tasks = await _parent_codes(session, plan)
+    for i, g in zip(parsed.group_rows, parsed.groups, strict=True):
+        link = g["parent_task_group"]
+        if link and link not in parent_groups:
+            reason = (
+                f"the parent plan has no task group {link}"
+                if plan.parent_plan_id
+                else "the plan has no parent plan: leave the cell empty"
+            )
+            errors.append(_cell_error(GROUPS_SHEET, i, GROUP_HEADERS["parent_task_group"], reason))
+    group_codes = set(existing_groups) | {g["code"] for g in parsed.groups}
     for i, t in zip(parsed.task_rows, parsed.tasks, strict=True):
-        if t["task_group"] and t["task_group"] not in groups:
+        if t["task_group"] and t["task_group"] not in group_codes:
             errors.append(
-                {
-                    "sheet": "Nhiệm vụ",
-                    "row": i,
-                    "column": "Nhóm nhiệm vụ",
-                    "reason": f"unknown task group {t['task_group']}",
-                    "field": f"Nhiệm vụ!{i}:Nhóm nhiệm vụ",
-                }
+                _cell_error(
+                    TASKS_SHEET,
+                    i,
+                    TASK_HEADERS["task_group"],
+                    f"unknown task group {t['task_group']}: neither the plan nor the sheet "
+                    f"{GROUPS_SHEET!r} has it",
+                )
             )
         if t["parent_task_code"] and t["parent_task_code"] not in parent_tasks:
             errors.append(
-                {
-                    "sheet": "Nhiệm vụ",
-                    "row": i,
-                    "column": "Nhiệm vụ cấp trên",
-                    "reason": f"the parent plan has no task {t['parent_task_code']}",
-                    "field": f"Nhiệm vụ!{i}:Nhiệm vụ cấp trên",
-                }
+                _cell_error(
+                    TASKS_SHEET,
+                    i,
+                    TASK_HEADERS["parent_task_code"],
+                    f"the parent plan has no task {t['parent_task_code']}",
+                )
             )
     if errors:
         raise Problem(
@@ -184,17 +220,42 @@ async def import_tables(
             type_="import",
             errors=errors,
         )
+    group_position = max((g.position for g in existing_groups.values()), default=-1) + 1
+    groups = {code: g.id for code, g in existing_groups.items()}
+    group_columns = parsed.columns.get(GROUPS_SHEET, set())
+    for g in parsed.groups:
+        group = existing_groups.get(g["code"])
+        new = group is None
+        if group is None:
+            group = TaskGroup(
+                plan_id=plan_id, code=g["code"], title=g["title"], position=group_position
+            )
+            group_position += 1
+        group.title = g["title"]
+        # A column the sheet lacks leaves a group it updates as it was.
+        if "not_applicable_reason" in group_columns:
+            group.not_applicable_reason = g["not_applicable_reason"]
+        if new or "parent_task_group" in group_columns:
+            link = g["parent_task_group"] or (g["code"] if g["code"] in parent_groups else None)
+            group.parent_task_group_id = parent_groups.get(link or "")
+        session.add(group)
+        groups[g["code"]] = group.id
     existing_tasks = {
         t.code: t for t in (await session.exec(select(Task).where(Task.plan_id == plan_id))).all()
     }
     position = await store.next_task_position(session, plan_id)
+    task_columns = parsed.columns.get(TASKS_SHEET, set(TASK_HEADERS))
     for t in parsed.tasks:
         task = existing_tasks.get(t["code"])
+        new = task is None
         if task is None:
             task = Task(plan_id=plan_id, code=t["code"], position=position)
             position += 1
         for key in TASK_FIELDS:
-            setattr(task, key, t[key] if key != "job" else (t[key] or ""))
+            # A column the file lacks (an older layout without the kind or the budget) leaves
+            # what a task it updates holds.
+            if new or key in task_columns:
+                setattr(task, key, t[key] if key != "job" else (t[key] or ""))
         task.task_group_id = groups.get(t["task_group"] or "", task.task_group_id)
         if t["parent_task_code"]:
             task.parent_task_id = parent_tasks[t["parent_task_code"]]
@@ -203,29 +264,36 @@ async def import_tables(
         i.code: i
         for i in (await session.exec(select(Indicator).where(Indicator.plan_id == plan_id))).all()
     }
-    for n, ind in enumerate(parsed.indicators, start=len(existing_inds)):
-        row = existing_inds.get(ind["code"]) or Indicator(
-            plan_id=plan_id,
-            code=ind["code"],
-            name=ind["name"] or "",
-            unit=ind["unit"] or "",
-            target=ind["target"] or 0,
-            year=ind["year"] or plan.term_end,
-            position=n,
-        )
+    ind_position = max((i.position for i in existing_inds.values()), default=-1) + 1
+    for ind in parsed.indicators:
+        row = existing_inds.get(ind["code"])
+        if row is None:
+            row = Indicator(
+                plan_id=plan_id,
+                code=ind["code"],
+                name=ind["name"],
+                unit=ind["unit"],
+                target=ind["target"],
+                year=ind["year"] or plan.term_end,
+                position=ind_position,
+            )
+            ind_position += 1
         for key in INDICATOR_FIELDS:
-            if ind.get(key) is not None:
-                setattr(row, key, ind[key])
+            setattr(row, key, ind[key])
+        row.year = ind["year"] or plan.term_end
         session.add(row)
     await session.commit()
-    return {"tasks": len(parsed.tasks), "indicators": len(parsed.indicators)}
+    counts = {"tasks": len(parsed.tasks), "indicators": len(parsed.indicators)}
+    if parsed.groups:  # a file with task groups (an export, the template) also counts them
+        counts["task_groups"] = len(parsed.groups)
+    return counts
 
 
 @router.get("/import/template")
 async def import_template(user: CurrentUser) -> Response:
-    """The XLSX template of the import: the sheets "Nhiệm vụ" and "Chỉ tiêu" with exactly the
-    columns the import reads and one example row each, and a sheet "Hướng dẫn" describing
-    every column (docs/import-template.md describes the same)."""
+    """The XLSX template of the import: the sheets "Nhiệm vụ", "Chỉ tiêu" and "Nhóm nhiệm vụ"
+    with exactly the columns the import reads and one example row each, and a sheet "Hướng
+    dẫn" describing every column (docs/import-template.md describes the same)."""
     return Response(
         template_xlsx(),
         media_type=MEDIA["xlsx"],
@@ -300,15 +368,13 @@ async def export(
         version = plan.in_force_version
     else:
         public = await store.plan_as_seen(session, plan, user.sees(plan.unit))
-        if plan.parent_plan_id:
-            parent_codes = {
-                t.id: t.code
-                for t in (
-                    await session.exec(select(Task).where(Task.plan_id == plan.parent_plan_id))
-                ).all()
-            }
-            for t in public["tasks"]:
-                t["parent_task_code"] = parent_codes.get(t.get("parent_task_id") or "")
+        parent_groups, parent_tasks = await _parent_codes(session, plan)
+        group_codes = {id_: code for code, id_ in parent_groups.items()}
+        task_codes = {id_: code for code, id_ in parent_tasks.items()}
+        for t in public["tasks"]:
+            t["parent_task_code"] = task_codes.get(t.get("parent_task_id") or "")
+        for g in public["task_groups"]:
+            g["parent_task_group"] = group_codes.get(g.get("parent_task_group_id") or "")
         body = (
             tasks_to_csv(public, directory)
             if format == "csv"
