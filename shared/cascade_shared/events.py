@@ -52,6 +52,8 @@ class PlanRef(Payload):
 
 class PlanCreated(PlanRef):
     parent_plan_id: str | None = None
+    previous_plan_id: str | None = None
+    """Set when the plan continues the plan of the term before (kế thừa)."""
 
 
 class PlanRevisionStarted(PlanRef):

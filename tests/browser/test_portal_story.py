@@ -541,3 +541,37 @@ def test_a_city_revises_its_program_while_the_wards_keep_the_version_in_force(
     reads_well(city)
     city.context.close()
     ward.context.close()
+
+
+def test_a_drafter_starts_the_next_term_from_the_plan_in_force(
+    browser: Browser, portal_url: str
+) -> None:
+    city = signed_in(browser, portal_url, "drafter.hue")
+    city.locator("ul.plans a").first.click()
+    program_url = city.url
+    expect(city.locator("#plan-status")).to_have_text("Đã phê duyệt")
+    city.locator("#next-term summary").click()
+    expect(city.get_by_label("Năm bắt đầu nhiệm kỳ")).to_have_value("2032")
+    reads_well(city)
+    city.get_by_label("Tên kế hoạch").fill("Chương trình hành động của Thành ủy Huế nhiệm kỳ sau")
+    city.get_by_label("Năm bắt đầu nhiệm kỳ").fill("2031")  # overlaps this term: refused
+    city.locator("#start-next-term").click()
+    expect(city.locator(".problem, [role=alert]").first).to_contain_text("Năm bắt đầu nhiệm kỳ")
+    city.goto(program_url)
+    city.locator("#next-term summary").click()
+    city.get_by_label("Tên kế hoạch").fill("Chương trình hành động của Thành ủy Huế nhiệm kỳ sau")
+    city.locator("#start-next-term").click()
+
+    expect(city).not_to_have_url(program_url)
+    expect(city.locator("#plan-status")).to_have_text("Đang soạn")
+    expect(city.locator("#previous-term")).to_contain_text("Kế thừa từ")
+    program_path = program_url[program_url.index("/portal/") :]
+    expect(city.locator("#previous-term a")).to_have_attribute("href", program_path)
+    expect(city.locator(".carried-from").first).to_contain_text("kế thừa từ nhiệm vụ")
+    reads_well(city)
+
+    # The plan in force now links to the plan that continues it; no second one is offered.
+    city.goto(program_url)
+    expect(city.locator(".next-term-plan")).to_contain_text("Kế hoạch nhiệm kỳ sau")
+    expect(city.locator("#next-term")).to_have_count(0)
+    city.context.close()

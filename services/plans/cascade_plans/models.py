@@ -69,6 +69,8 @@ class Plan(PlansTable, table=True):
     drafter: str = Field(max_length=100)
     seed_key: str | None = Field(default=None, unique=True, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
+    previous_plan_id: str | None = Field(default=None, index=True, max_length=36)
+    """The plan of the term before, which this one continues (kế thừa)."""
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -132,10 +134,13 @@ class Task(PlansTable, table=True):
     product_unit: str | None = Field(default=None, max_length=50)
     parent_task_id: str | None = Field(default=None, index=True, max_length=36)
     kind: str = Field(default="task", max_length=20)
-    """``task``, or ``key_project`` (đề án, dự án, công trình trọng điểm)."""
+    """``task`` (nhiệm vụ), ``scheme`` (đề án), ``project`` (dự án) or ``key_project`` (dự án,
+    công trình trọng điểm)."""
     budget: float | None = None
     """Estimated cost in billion VND (tỷ đồng), where the task names one."""
     position: int = 0
+    carried_from_task_id: str | None = Field(default=None, max_length=36)
+    """The unfinished task of the term before that this one continues."""
 
 
 class RevisionRequest(PlansTable, table=True):

@@ -14,6 +14,10 @@ MAX_COOPERATING_UNITS = 30
 MAX_MILESTONES = 72
 """A milestone a month over a six-year term."""
 
+TaskKind = Literal["task", "scheme", "project", "key_project"]
+"""What an action plan lists: a task (nhiệm vụ), a scheme (đề án), a project (dự án), a key
+project (dự án, công trình trọng điểm)."""
+
 
 def one_unit(value: str | None) -> str | None:
     """A lead unit: exactly one directory code (``vn.hue.so-y-te``), never a list or a name.
@@ -86,8 +90,10 @@ class TaskIn(RequestBody):
     product_quantity: float | None = Field(default=None, gt=0)
     product_unit: str | None = Field(default=None, max_length=50)
     parent_task_id: str | None = Field(default=None, max_length=36)
-    kind: Literal["task", "key_project"] = Field(
-        default="task", description="task, or key project (đề án, dự án, công trình trọng điểm)"
+    kind: TaskKind = Field(
+        default="task",
+        description="task (nhiệm vụ), scheme (đề án), project (dự án), or key project "
+        "(dự án, công trình trọng điểm)",
     )
     budget: float | None = Field(default=None, ge=0, description="estimated cost, billion VND")
 
@@ -116,7 +122,7 @@ class TaskPatch(RequestBody):
     product_description: str | None = Field(default=None, max_length=1000)
     product_quantity: float | None = Field(default=None, gt=0)
     product_unit: str | None = Field(default=None, max_length=50)
-    kind: Literal["task", "key_project"] | None = None
+    kind: TaskKind | None = None
     budget: float | None = Field(default=None, ge=0)
 
     _always_set = field_validator("job", "cooperating_units", "kind", mode="before")(refuse_null)
@@ -183,6 +189,24 @@ class PlanFromParent(RequestBody):
         default=True,
         description="one placeholder task per parent task, linked, to make local and measurable",
     )
+
+
+class NextTermRequest(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=3, max_length=500)
+    term_start: int = Field(ge=2000, le=2100, description="after this plan's term ends")
+    term_end: int = Field(ge=2000, le=2100)
+    parent_plan_id: str | None = Field(
+        default=None,
+        max_length=36,
+        description="the next term's program of the unit above, in force, that the new plan "
+        "concretizes (its task groups are linked by code)",
+    )
+    resolution: str | None = Field(
+        default=None, max_length=500, description="default: the parent program's"
+    )
+
+    _title = field_validator("title")(not_blank)
 
 
 class UnitCoverage(BaseModel):
@@ -298,8 +322,11 @@ class TaskPublic(BaseModel):
     product_quantity: float | None = None
     product_unit: str | None = None
     parent_task_id: str | None = None
-    kind: Literal["task", "key_project"] = "task"
+    kind: TaskKind = "task"
     budget: float | None = None
+    carried_from_task_id: str | None = Field(
+        default=None, description="the unfinished task of the term before that this continues"
+    )
 
 
 class TaskGroupPublic(BaseModel):
@@ -336,6 +363,8 @@ class PlanSummary(BaseModel):
     working copy (a revision, when the plan is in force and not ``approved``)."""
     drafter: str
     note: str | None = None
+    previous_plan_id: str | None = None
+    """The plan of the term before, which this one continues (kế thừa)."""
     created_at: datetime
     updated_at: datetime
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from cascade_shared.service import ServiceDefinition
 
-from cascade_plans.api.routes import directory, lifecycle, plans, tables
+from cascade_plans.api.routes import directory, lifecycle, plans, tables, terms
 from cascade_plans.cascade import revision_chaser
 from cascade_plans.handlers import HANDLERS
 from cascade_plans.models import inbox, metadata, outbox
@@ -18,6 +18,7 @@ SERVICE = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routers=[
         plans.router,
+        terms.router,
         lifecycle.router,
         tables.router,
         directory.router,

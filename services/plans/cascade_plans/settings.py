@@ -24,3 +24,8 @@ class PlansSettings(BaseSettings):
     revision_chase_seconds: float = Field(
         default=300.0, gt=0, description="how often late revision requests are chased"
     )
+    results_url: str | None = Field(
+        default=None,
+        description="base URL of the results service, for which tasks a term finished when "
+        "the next term's plan is started (default: this app, when it embeds results)",
+    )

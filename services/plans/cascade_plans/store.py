@@ -90,6 +90,7 @@ def task_dict(task: Task, group_codes: dict[str, str]) -> dict[str, Any]:
         "parent_task_id": task.parent_task_id,
         "kind": task.kind,
         "budget": task.budget,
+        "carried_from_task_id": task.carried_from_task_id,
     }
 
 
@@ -199,6 +200,7 @@ async def restore_working_copy(session: AsyncSession, plan: Plan, content: dict[
                 kind=t.get("kind") or "task",
                 budget=t.get("budget"),
                 position=position,
+                carried_from_task_id=t.get("carried_from_task_id"),
             )
         )
     for field in ("title", "resolution", "term_start", "term_end"):

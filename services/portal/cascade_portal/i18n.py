@@ -136,6 +136,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Đã hủy bản sửa đổi; kế hoạch trở lại phiên bản đang có hiệu lực",
         "Revision discarded; the plan is back to the version in force",
     ),
+    "nextterm.start": ("Lập kế hoạch nhiệm kỳ sau", "Start the next term's plan"),
+    "nextterm.help": (
+        "Kế hoạch mới kế thừa các nhóm nhiệm vụ và các nhiệm vụ chưa hoàn thành của kế hoạch "
+        "này (nhiệm vụ đã hoàn thành không chuyển sang). Thời hạn và mốc của nhiệm vụ kế thừa "
+        "giữ nguyên: hãy điều chỉnh cho phù hợp nhiệm kỳ mới trước khi trình.",
+        "The new plan takes on this plan's task groups and its unfinished tasks (finished tasks "
+        "stay behind). The carried tasks keep their deadlines and milestones: fit them to the "
+        "new term before submitting.",
+    ),
+    "nextterm.title": ("Tên kế hoạch", "Title of the plan"),
+    "nextterm.term_start": ("Năm bắt đầu nhiệm kỳ", "First year of the term"),
+    "nextterm.term_end": ("Năm kết thúc nhiệm kỳ", "Last year of the term"),
+    "nextterm.program": ("Chương trình cấp trên nhiệm kỳ sau", "Next term's program above"),
+    "nextterm.no_program": ("Không theo chương trình cấp trên", "No program above"),
+    "nextterm.plan": ("Kế hoạch", "Plan"),
+    "nextterm.from": ("Kế thừa từ:", "Continues:"),
+    "nextterm.task_from": ("kế thừa từ nhiệm vụ", "continues task"),
+    "nextterm.followed_by": ("Kế hoạch nhiệm kỳ sau:", "Next term's plan:"),
     "plan.ack": ("Tôi đã đọc các cảnh báo", "I have read the warnings"),
     "plan.submitted": ("Đã trình phiên bản", "Submitted version"),
     "plan.import": ("Nhập từ tệp XLSX", "Import from an XLSX file"),
@@ -185,7 +203,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "task.task_group": ("Nhóm nhiệm vụ", "Task group"),
     "task.kind": ("Loại nhiệm vụ", "Kind of task"),
     "task.kind.task": ("Nhiệm vụ", "Task"),
-    "task.kind.key_project": ("Đề án, dự án, công trình trọng điểm", "Key project"),
+    "task.kind.scheme": ("Đề án", "Scheme"),
+    "task.kind.project": ("Dự án", "Project"),
+    "task.kind.key_project": ("Dự án, công trình trọng điểm", "Key project"),
     "task.budget": ("Kinh phí dự kiến (tỷ đồng)", "Estimated cost (billion VND)"),
     "task.parent_task_id": ("Nhiệm vụ cấp trên", "Task of the level above"),
     "task.units_hint": (

@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from cascade_portal.api import ApiError, body_of, checked, client_for
 from cascade_portal.chart import coverage_svg
-from cascade_portal.i18n import LANGUAGES, MESSAGES
+from cascade_portal.i18n import LANGUAGES, MESSAGES, translate
 from cascade_portal.names import Names
 from cascade_portal.official import (
     VIETNAM,
@@ -355,6 +355,47 @@ def typed_task(form: FormData) -> dict[str, str]:
     return {name: _text(form, name) or "" for name in TASK_FORM_FIELDS if name in form}
 
 
+async def previous_term(
+    page: Page, plan: dict[str, Any]
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The plan of the term before, when this one continues it (kế thừa), if the user may
+    read it, and the code of each task a task here continues (task id → code)."""
+    if not plan.get("previous_plan_id"):
+        return None, {}
+    try:
+        previous = await page.api.get(f"/api/plans/{plan['previous_plan_id']}")
+    except ApiError as exc:
+        if exc.status not in (403, 404):
+            raise
+        previous = None
+    codes = {t["id"]: t["code"] for t in (previous or {}).get("tasks", [])}
+    return previous, {
+        t["id"]: codes.get(t["carried_from_task_id"], t["code"])
+        for t in plan["tasks"]
+        if t.get("carried_from_task_id")
+    }
+
+
+async def next_term_choices(
+    page: Page, plan: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """For the drafters of a plan in force: the plans already continuing it, and the next
+    term's programs in force of the unit above (a term starting after this one ends)."""
+    mine = (await page.api.get("/api/plans", unit=plan["unit"], limit=500))["items"]
+    following = [
+        p for p in mine if p.get("previous_plan_id") == plan["id"] and p["status"] != "rejected"
+    ]
+    above = parent_unit(plan["unit"])
+    programs: list[dict[str, Any]] = []
+    if above:
+        programs = [
+            p
+            for p in (await page.api.get("/api/plans", unit=above, status="approved"))["items"]
+            if p["term_start"] > plan["term_end"]
+        ]
+    return following, programs
+
+
 async def plan_page(
     page: Page,
     plan_id: str,
@@ -405,6 +446,11 @@ async def plan_page(
         changes = await page.api.get(
             f"/api/plans/{plan_id}/diff", from_version=plan["in_force_version"]
         )
+    previous, carried = await previous_term(page, plan)
+    following: list[dict[str, Any]] = []
+    next_programs: list[dict[str, Any]] = []
+    if plan.get("in_force_version") and user.has("drafter") and plan["unit"] == user.unit:
+        following, next_programs = await next_term_choices(page, plan)
     groups = {g["code"]: g for g in plan["task_groups"]}
     people = {c.get("author") for c in comments} | {c.get("resolved_by") for c in comments}
     names = await deciders(page, plan_id, await page.names(), {p for p in people if p})
@@ -429,6 +475,10 @@ async def plan_page(
         item=item,
         changes=changes,
         asked=asked,
+        previous=previous,
+        carried=carried,
+        following=following,
+        next_programs=next_programs,
         flash=flash_of(page.request),
     )
 
@@ -625,6 +675,55 @@ async def revise(plan_id: str, request: Request, page: PageDep) -> Response:
         return await plan_page(page, plan_id, status_code=422, problem=view)
     checked(r)
     return redirect(f"{PREFIX}/plans/{plan_id}?done=revising")
+
+
+def _year(form: FormData, name: str) -> int | str | None:
+    """A year as typed: a number when it is one (the API names anything else)."""
+    value = (_text(form, name) or "").strip()
+    return int(value) if value.isdigit() else value or None
+
+
+@router.post("/plans/{plan_id}/next-term")
+async def next_term(plan_id: str, request: Request, page: PageDep) -> Response:
+    """Start the next term's plan from this plan in force (kế thừa), then show it."""
+    page.require_user()
+    form = await request.form()
+    r = await page.api.send(
+        "POST",
+        f"/api/plans/{plan_id}/next-term",
+        json={
+            "title": (_text(form, "title") or "").strip(),
+            "term_start": _year(form, "term_start"),
+            "term_end": _year(form, "term_end"),
+            "parent_plan_id": _text(form, "parent_plan_id") or None,
+        },
+    )
+    if r.status_code in (409, 422):
+        body = body_of(r)
+        if isinstance(body, dict) and isinstance(body.get("errors"), list):
+            labels = {
+                f: translate(f"nextterm.{key}", page.lang)
+                for f, key in (
+                    ("title", "title"),
+                    ("body.title", "title"),
+                    ("term_start", "term_start"),
+                    ("body.term_start", "term_start"),
+                    ("term_end", "term_end"),
+                    ("body.term_end", "term_end"),
+                    ("parent_plan_id", "program"),
+                    ("plan_id", "plan"),
+                )
+            }
+            body["errors"] = [
+                {**e, "field": labels.get(str(e.get("field")), e.get("field"))}
+                if isinstance(e, dict)
+                else e
+                for e in body["errors"]
+            ]
+        view = problem_view(r.status_code, body, page.lang)
+        return await plan_page(page, plan_id, status_code=r.status_code, problem=view)
+    new = checked(r).json()
+    return redirect(f"{PREFIX}/plans/{new['id']}")
 
 
 @router.post("/plans/{plan_id}/discard-revision")
