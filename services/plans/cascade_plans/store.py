@@ -148,6 +148,41 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def task_from_content(
+    t: dict[str, Any],
+    plan_id: str,
+    group_ids: dict[str, str],
+    position: int,
+    *,
+    task_id: str | None = None,
+) -> Task:
+    """A task row of ``plan_id`` from a task of a frozen version's content (``task_dict``'s
+    shape), in the group of the same code; with ``task_id``, keeping that id."""
+    task = Task(
+        plan_id=plan_id,
+        task_group_id=group_ids.get(t.get("task_group") or ""),
+        code=t["code"],
+        job=t.get("job") or "",
+        lead_unit=t.get("lead_unit"),
+        cooperating_units=list(t.get("cooperating_units") or []),
+        responsible_person=t.get("responsible_person"),
+        start=_day(t.get("start")),
+        deadline=_day(t.get("deadline")),
+        milestones=list(t.get("milestones") or []),
+        product_description=t.get("product_description"),
+        product_quantity=t.get("product_quantity"),
+        product_unit=t.get("product_unit"),
+        parent_task_id=t.get("parent_task_id"),
+        kind=t.get("kind") or "task",
+        budget=t.get("budget"),
+        position=position,
+        carried_from_task_id=t.get("carried_from_task_id"),
+    )
+    if task_id is not None:
+        task.id = task_id
+    return task
+
+
 async def restore_working_copy(session: AsyncSession, plan: Plan, content: dict[str, Any]) -> None:
     """Make the plan's task groups, indicators and tasks exactly ``content`` (a frozen
     version's), with their ids: the links the units below hold to them stay valid."""
@@ -180,29 +215,7 @@ async def restore_working_copy(session: AsyncSession, plan: Plan, content: dict[
             )
         )
     for position, t in enumerate(content.get("tasks", [])):
-        session.add(
-            Task(
-                id=t["id"],
-                plan_id=plan.id,
-                task_group_id=group_ids.get(t.get("task_group") or ""),
-                code=t["code"],
-                job=t.get("job") or "",
-                lead_unit=t.get("lead_unit"),
-                cooperating_units=list(t.get("cooperating_units") or []),
-                responsible_person=t.get("responsible_person"),
-                start=_day(t.get("start")),
-                deadline=_day(t.get("deadline")),
-                milestones=list(t.get("milestones") or []),
-                product_description=t.get("product_description"),
-                product_quantity=t.get("product_quantity"),
-                product_unit=t.get("product_unit"),
-                parent_task_id=t.get("parent_task_id"),
-                kind=t.get("kind") or "task",
-                budget=t.get("budget"),
-                position=position,
-                carried_from_task_id=t.get("carried_from_task_id"),
-            )
-        )
+        session.add(task_from_content(t, plan.id, group_ids, position, task_id=t["id"]))
     for field in ("title", "resolution", "term_start", "term_end"):
         if field in content:
             setattr(plan, field, content[field])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import httpx
@@ -23,15 +22,11 @@ from cascade_plans.domain.terms import (
     finished_task_ids,
     term_problem,
 )
-from cascade_plans.models import Plan, Task, TaskGroup
+from cascade_plans.models import Plan, TaskGroup
 from cascade_plans.schemas import NextTermRequest, PlanPublic
 from cascade_plans.settings import PlansSettings
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])
-
-
-def _day(value: Any) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 async def results_tasks(request: Request, unit: str) -> list[dict[str, Any]]:
@@ -119,28 +114,7 @@ async def start_next_term(
     for i, t in enumerate(
         carried_tasks(in_force.get("tasks", []), finished, old_parent_codes, parent_tasks)
     ):
-        session.add(
-            Task(
-                plan_id=plan.id,
-                task_group_id=group_ids.get(t.get("task_group") or ""),
-                code=t["code"],
-                job=t.get("job") or "",
-                lead_unit=t.get("lead_unit"),
-                cooperating_units=list(t.get("cooperating_units") or []),
-                responsible_person=t.get("responsible_person"),
-                start=_day(t.get("start")),
-                deadline=_day(t.get("deadline")),
-                milestones=list(t.get("milestones") or []),
-                product_description=t.get("product_description"),
-                product_quantity=t.get("product_quantity"),
-                product_unit=t.get("product_unit"),
-                parent_task_id=t["parent_task_id"],
-                kind=t.get("kind") or "task",
-                budget=t.get("budget"),
-                position=i,
-                carried_from_task_id=t["carried_from_task_id"],
-            )
-        )
+        session.add(store.task_from_content(t, plan.id, group_ids, i))
     runtime.record(
         session,
         runtime.new_event(
