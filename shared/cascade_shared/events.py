@@ -91,12 +91,24 @@ class PlanRevisionRequested(PlanRef):
     escalated_to_unit: str | None = None
 
 
+class TaskGroupRef(Payload):
+    """A task group of a submitted version. ``approved_in_version`` is set on a group an
+    approver approved in a partial decision on an earlier version: it is frozen, and not under
+    review again."""
+
+    id: str
+    code: str
+    title: str = ""
+    approved_in_version: int | None = None
+
+
 class PlanSubmitted(PlanRef):
     parent_plan_id: str | None = None
     content_hash: str
     submitted_by: str
     task_count: int = 0
     acknowledged_warnings: list[str] = []
+    task_groups: list[TaskGroupRef] = []
 
 
 class ReviewComment(Payload):
@@ -110,7 +122,16 @@ class ReviewComment(Payload):
     status: Literal["open", "resolved"] = "open"
 
 
-class PlanDecided(PlanRef):
+class GroupsDecided(Payload):
+    """On a return, the task groups it settled: those that stand approved (frozen until the plan
+    is in force, by this partial decision or an earlier one) and those that go back to the
+    drafter. A partial decision has both; an approval or a rejection neither."""
+
+    approved_groups: list[TaskGroupRef] = []
+    returned_groups: list[TaskGroupRef] = []
+
+
+class PlanDecided(PlanRef, GroupsDecided):
     """plan.approved / plan.returned / plan.rejected / plan.withdrawn."""
 
     case_id: str | None = None
@@ -181,7 +202,7 @@ class StepAssigned(Payload):
     plan_unit: str | None = None
 
 
-class StepDecided(Payload):
+class StepDecided(GroupsDecided):
     case_id: str
     plan_id: str
     plan_version: int
@@ -231,7 +252,7 @@ class DelegationChanged(Payload):
     active: bool = True
 
 
-class CaseCompleted(Payload):
+class CaseCompleted(GroupsDecided):
     case_id: str
     plan_id: str
     plan_version: int
@@ -413,7 +434,8 @@ CATALOGUE: dict[str, EventSpec] = {
             version=1,
             payload=PlanDecided,
             producer="plans",
-            description="An approver returned the plan for revision.",
+            description="An approver returned the plan for revision: as a whole, or in part "
+            "(some task groups approved and frozen, the others returned).",
         ),
         EventSpec(
             type="plan.rejected",

@@ -2,8 +2,9 @@
 PostgreSQL and RabbitMQ, e-mail to a real SMTP server, webhooks to a receiver that fails three
 times per call - with Huế's program in force:
 
-- Hương An is refused for the "5 clear" rule, fixes it, is returned by the city with a comment
-  on its task, resubmits, and is approved;
+- Hương An is refused for the "5 clear" rule, fixes it, is approved in part by the city (its
+  task's group returned with a comment on the task, the other groups frozen), resubmits, and
+  is approved;
 - Phú Xuân is decided by a delegate of the absent city approver;
 - Phong Phú's sign-off goes overdue and is escalated to the head of the city;
 - Phong Quảng withdraws its plan; Vinh Lộc's plan is rejected.
@@ -178,10 +179,14 @@ async def test_the_whole_story_across_five_wards(
         r = await client.delete(f"/api/approvals/delegations/{delegation['id']}", headers=city)
         assert r.status_code == 200, r.text
 
-        # The city returns Hương An with a comment on its task, rejects Vinh Lộc, approves
-        # Phong Phú.
-        ha_task = (await client.get(f"/api/plans/{ha}", headers=ha_drafter)).json()["tasks"][0]
+        # The city decides Hương An in part: it approves the groups the ward marked not
+        # applicable and returns the task's group with a comment on the task. It rejects Vinh
+        # Lộc and approves Phong Phú.
+        ha_plan = (await client.get(f"/api/plans/{ha}", headers=ha_drafter)).json()
+        ha_task = ha_plan["tasks"][0]
+        kept = [g["id"] for g in ha_plan["task_groups"] if g["code"] != ha_task["task_group"]]
         item = await queue_item(client, city, ha)
+        assert item["partial"] is True
         r = await client.post(
             f"/api/approvals/cases/{item['case_id']}/steps/2/decision",
             json={
@@ -189,6 +194,7 @@ async def test_the_whole_story_across_five_wards(
                 "comment": "Cần nêu rõ địa điểm",
                 "comments": [{"task_id": ha_task["id"], "text": "Nêu rõ 12 điểm ở đâu"}],
                 "content_hash": item["content_hash"],
+                "approved_groups": kept,
             },
             headers=city,
         )
@@ -199,6 +205,14 @@ async def test_the_whole_story_across_five_wards(
         assert r.status_code == 200, r.text
 
         await _status(client, ha_drafter, ha, "returned")
+        groups = (await client.get(f"/api/plans/{ha}", headers=ha_drafter)).json()["task_groups"]
+        assert sorted(g["id"] for g in groups if g["approved_in_version"] == 1) == sorted(kept)
+        r = await client.patch(
+            f"/api/plans/{ha}/task-groups/{groups[-1]['code']}",
+            json={"title": "Đổi tên nhóm đã được phê duyệt"},
+            headers=ha_drafter,
+        )
+        assert r.status_code == 409, r.text
         r = await client.patch(
             f"/api/plans/{ha}/tasks/{ha_task['id']}",
             json={"job": ha_task["job"] + " tại các tổ dân phố 1 đến 12"},
@@ -209,6 +223,10 @@ async def test_the_whole_story_across_five_wards(
         assert r.status_code == 200 and r.json()["version"] == 2, r.text
         item = await queue_item(client, city, ha)
         assert item["plan_version"] == 2 and item["step_no"] == 2
+        case = (await client.get(f"/api/approvals/cases/{item['case_id']}", headers=city)).json()
+        assert sorted(g["id"] for g in case["task_groups"] if g["approved_in_version"]) == sorted(
+            kept
+        )
         assert (await decide(client, city, item)).status_code == 200
 
         outcomes = {

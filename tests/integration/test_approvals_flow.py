@@ -268,10 +268,10 @@ async def test_a_policy_change_applies_to_new_cases_only(client: httpx.AsyncClie
     old_item = await queue_item(client, head, open_plan)
 
     policy = (await client.get("/api/approvals/policy", headers=admin)).json()
-    assert policy["version"] == "2026.1"
+    assert policy["version"] == "2026.2"
     new = {
         **policy,
-        "version": "2026.2",
+        "version": "2026.3",
         "chains": {
             **policy["chains"],
             "ward": {
@@ -286,7 +286,7 @@ async def test_a_policy_change_applies_to_new_cases_only(client: httpx.AsyncClie
     assert (
         await client.put("/api/approvals/policy", json=new, headers=city_admin)
     ).status_code == 403
-    bad = {**new, "version": "2026.3", "chains": {"ward": {"steps": [{"unit": "up"}]}}}
+    bad = {**new, "version": "2026.4", "chains": {"ward": {"steps": [{"unit": "up"}]}}}
     r = await client.put("/api/approvals/policy", json=bad, headers=admin)
     assert r.status_code == 422 and r.json()["errors"], r.text
     r = await client.put("/api/approvals/policy", json=new, headers=admin)
@@ -294,7 +294,7 @@ async def test_a_policy_change_applies_to_new_cases_only(client: httpx.AsyncClie
     r = await client.put("/api/approvals/policy", json=new, headers=admin)
     assert r.status_code == 409
     versions = (await client.get("/api/approvals/policy/versions", headers=admin)).json()
-    assert [v["version"] for v in versions] == ["2026.2", "2026.1"]
+    assert [v["version"] for v in versions] == ["2026.3", "2026.2"]
 
     new_plan, drafter = await _submitted_plan(client, "Kế hoạch phường Phú Xuân", "phu-xuan")
     new_head = await token(client, "head.phu-xuan")
@@ -303,8 +303,8 @@ async def test_a_policy_change_applies_to_new_cases_only(client: httpx.AsyncClie
     for item, who in ((old_item, head), (new_item, new_head)):
         r = await client.get(f"/api/approvals/cases/{item['case_id']}", headers=who)
         cases[item["plan_id"]] = r.json()
-    assert cases[open_plan]["policy_version"] == "2026.1"
-    assert cases[new_plan]["policy_version"] == "2026.2"
+    assert cases[open_plan]["policy_version"] == "2026.2"
+    assert cases[new_plan]["policy_version"] == "2026.3"
     assert cases[new_plan]["steps"][1]["mode"] == "all"
 
     # "all": both of Huế's approvers must approve before the plan is in force.

@@ -20,10 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cascade_approvals.domain.case import (
     DECISION_TO_STATUS,
     ActiveDelegation,
+    CaseGroup,
+    GroupSplit,
     Mandate,
     after_decision,
     comment_required,
     mandate_for,
+    partial_problem,
+    split_groups,
 )
 from cascade_approvals.models import ApprovalCase, ApprovalStep, ReviewComment, StepDecision
 from cascade_approvals.schemas import DecisionIn
@@ -41,6 +45,36 @@ async def _current_state(session: AsyncSession, case_id: str) -> dict[str, Any]:
     case = await session.get(ApprovalCase, case_id)
     assert case is not None
     return jsonable_encoder(await load_case_public(session, case))
+
+
+def case_groups(case: ApprovalCase) -> list[CaseGroup]:
+    """The task groups of the version under decision, as plan.submitted announced them."""
+    return [
+        CaseGroup(
+            id=str(g["id"]),
+            code=str(g.get("code", "")),
+            title=str(g.get("title", "")),
+            approved_in_version=g.get("approved_in_version"),
+        )
+        for g in case.task_groups or []
+    ]
+
+
+def groups_payload(settled: GroupSplit) -> dict[str, list[dict[str, Any]]]:
+    """The groups a return settled, as the events carry them."""
+
+    def ref(g: CaseGroup) -> dict[str, Any]:
+        return {
+            "id": g.id,
+            "code": g.code,
+            "title": g.title,
+            "approved_in_version": g.approved_in_version,
+        }
+
+    return {
+        "approved_groups": [ref(g) for g in settled.approved],
+        "returned_groups": [ref(g) for g in settled.returned],
+    }
 
 
 async def mandate_on_step(
@@ -138,6 +172,11 @@ async def decide_step(
         (body.comment or "").strip() or any(c.text.strip() for c in body.comments)
     ):
         raise invalid("comment", f"required to {body.decision}")
+    groups = case_groups(case)
+    problem = partial_problem(body.decision, step_no, step.partial, groups, body.approved_groups)
+    if problem is not None:
+        raise invalid(*problem)
+    settled = split_groups(body.decision, groups, body.approved_groups)
 
     now = utcnow()
     if body.decision == "approve":
@@ -236,6 +275,7 @@ async def decide_step(
         for c in comments
     ]
     event = runtime.new_event
+    settled_payload = groups_payload(settled) if body.decision == "return" else {}
     runtime.record(
         session,
         event(
@@ -253,6 +293,7 @@ async def decide_step(
                 "content_hash": case.content_hash,
                 "comment": body.comment,
                 "comments": comment_payload,
+                **settled_payload,
             },
             actor=user.username,
             org_unit=step.unit,
@@ -306,6 +347,7 @@ async def decide_step(
                     "comment": body.comment,
                     "comments": comment_payload,
                     "returned_at_step": returned_at_step,
+                    **settled_payload,
                 },
                 actor=user.username,
                 org_unit=case.plan_unit,

@@ -96,6 +96,7 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
         policy_version=policy.version,
         plan_level=submitted.unit_level,
         facts=facts,
+        task_groups=[g.model_dump() for g in submitted.task_groups],
         started_at_step=start,
     )
     session.add(case)
@@ -109,6 +110,7 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
             mode=s.mode,
             k=s.k,
             deadline_days=s.deadline_days,
+            partial=s.partial,
             status="carried_over" if s.step_no < start else "waiting",
         )
         for s in plan_steps

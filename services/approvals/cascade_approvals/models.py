@@ -41,6 +41,11 @@ class ApprovalCase(ApprovalsTable, table=True):
     policy_version: str = Field(max_length=50)
     plan_level: str = Field(default="ward", max_length=20)
     facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    task_groups: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    """The version's task groups as plan.submitted announced them (id, code, title, and
+    ``approved_in_version`` for a group an earlier partial decision froze)."""
     status: str = Field(default="open", index=True, max_length=20)
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
@@ -62,6 +67,8 @@ class ApprovalStep(ApprovalsTable, table=True):
     k: int | None = None
     required_approvals: int = 1
     approvals: int = 0
+    partial: bool = False
+    """The routing policy lets this step approve some task groups and return the others."""
     status: str = Field(default="waiting", index=True, max_length=20)
     deadline_days: int = 10
     assigned_at: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cascade_shared.params import INTEGER_MAX, RequestBody, StoredTime
+from cascade_shared.params import INTEGER_MAX, Id, RequestBody, StoredTime
 from pydantic import BaseModel, ConfigDict, Field
 
 from cascade_approvals.domain.case import Decision
@@ -33,6 +33,13 @@ class DecisionIn(RequestBody):
         "version under decision",
     )
     plan_version: int | None = Field(default=None, ge=1, le=INTEGER_MAX)
+    approved_groups: list[Id] | None = Field(
+        default=None,
+        max_length=500,
+        description="a partial decision: with a return, the ids of the task groups that stand "
+        "approved (they freeze); every other group goes back to the drafter. Only on a step "
+        "the routing policy lets decide in part.",
+    )
 
 
 class DecisionPublic(BaseModel):
@@ -54,6 +61,7 @@ class StepPublic(BaseModel):
     unit: str
     role: str
     mode: str
+    partial: bool = False
     required_approvals: int
     approvals: int
     status: str
@@ -70,6 +78,17 @@ class StepPublic(BaseModel):
     decisions: list[DecisionPublic] = []
 
 
+class CaseGroupPublic(BaseModel):
+    id: str
+    code: str
+    title: str = ""
+    approved_in_version: int | None = Field(
+        default=None,
+        description="the version in which an approver approved this group: it is frozen and "
+        "not under review again",
+    )
+
+
 class CasePublic(BaseModel):
     id: str
     plan_id: str
@@ -82,6 +101,7 @@ class CasePublic(BaseModel):
     content_hash: str
     policy_version: str
     facts: dict[str, Any]
+    task_groups: list[CaseGroupPublic] = []
     status: str
     started_at_step: int
     returned_at_step: int | None
@@ -104,6 +124,10 @@ class QueueItem(BaseModel):
     due_at: datetime | None
     overdue: bool
     on_behalf_of: str | None = Field(description="the absent approver you decide for, if any")
+    partial: bool = Field(
+        default=False,
+        description="the step may approve some task groups and return the others",
+    )
 
 
 class Queue(BaseModel):

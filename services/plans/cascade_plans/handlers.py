@@ -8,7 +8,12 @@ from cascade_shared.service import HandlerContext
 
 from cascade_plans import store
 from cascade_plans.cascade import close_requests, request_revisions
-from cascade_plans.domain.plan import in_force, in_force_after_case, status_after_case
+from cascade_plans.domain.plan import (
+    frozen_after_case,
+    in_force,
+    in_force_after_case,
+    status_after_case,
+)
 from cascade_plans.models import Plan, PlanVersion
 from cascade_plans.payloads import plan_ref
 
@@ -35,6 +40,19 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
     if version is not None:
         version.outcome = case.outcome
         session.add(version)
+    groups, _, _ = await store.children_of(session, plan.id)
+    after = frozen_after_case(
+        case.outcome,
+        case.plan_version,
+        {g.id: g.approved_in_version for g in groups},
+        [g.id for g in case.approved_groups],
+        [g.id for g in case.returned_groups],
+    )
+    for g in groups:
+        if after.get(g.id) != g.approved_in_version:
+            g.approved_in_version = after.get(g.id)
+            g.approved_by = case.decided_by if g.approved_in_version is not None else None
+            session.add(g)
     if case.outcome == "rejected" and revision_of is not None:
         # The revision is refused; the version in force stays, and so does its content.
         kept = await store.in_force_content(session, plan)
@@ -53,6 +71,8 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
             "comments": [c.model_dump() for c in case.comments],
             "parent_plan_id": plan.parent_plan_id,
             "decided_by": case.decided_by,
+            "approved_groups": [g.model_dump() for g in case.approved_groups],
+            "returned_groups": [g.model_dump() for g in case.returned_groups],
         },
         actor=case.decided_by or envelope.actor,
         org_unit=plan.unit,

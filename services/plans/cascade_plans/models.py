@@ -98,6 +98,11 @@ class TaskGroup(PlansTable, table=True):
     parent_task_group_id: str | None = Field(default=None, max_length=36)
     not_applicable_reason: str | None = Field(default=None, max_length=1000)
     position: int = 0
+    approved_in_version: int | None = None
+    """Set when an approver approved this group in a partial decision on that version and
+    returned others: the group is frozen (its drafters cannot change it or its tasks) until
+    the plan is decided as a whole."""
+    approved_by: str | None = Field(default=None, max_length=100)
 
 
 class Indicator(PlansTable, table=True):

@@ -335,6 +335,12 @@ class TaskGroupPublic(BaseModel):
     title: str
     parent_task_group_id: str | None = None
     not_applicable_reason: str | None = None
+    approved_in_version: int | None = Field(
+        default=None,
+        description="the version in which an approver approved this group and returned "
+        "others (a partial decision): it is frozen until the plan is decided as a whole",
+    )
+    approved_by: str | None = None
 
 
 class IndicatorPublic(BaseModel):

@@ -52,6 +52,16 @@ async def children_of(
     return list(groups), list(indicators), list(tasks)
 
 
+async def frozen_groups(session: AsyncSession, plan_id: str) -> dict[str, TaskGroup]:
+    """The plan's task groups an approver approved in a partial decision: id -> group."""
+    rows = await session.exec(
+        select(TaskGroup).where(
+            TaskGroup.plan_id == plan_id, col(TaskGroup.approved_in_version).is_not(None)
+        )
+    )
+    return {g.id: g for g in rows.all()}
+
+
 def task_content(task: Task, group_codes: dict[str, str]) -> TaskContent:
     return TaskContent(
         code=task.code,
@@ -104,6 +114,15 @@ def group_dict(group: TaskGroup) -> dict[str, Any]:
     }
 
 
+def group_public(group: TaskGroup) -> dict[str, Any]:
+    """A task group of the working copy as its unit sees it: with whether it is frozen."""
+    return {
+        **group_dict(group),
+        "approved_in_version": group.approved_in_version,
+        "approved_by": group.approved_by,
+    }
+
+
 def indicator_dict(ind: Indicator) -> dict[str, Any]:
     return {
         "id": ind.id,
@@ -117,8 +136,14 @@ def indicator_dict(ind: Indicator) -> dict[str, Any]:
     }
 
 
-async def plan_content(session: AsyncSession, plan: Plan) -> tuple[PlanContent, list[TaskContent]]:
-    groups, indicators, tasks = await children_of(session, plan.id)
+Children = tuple[list[TaskGroup], list[Indicator], list[Task]]
+
+
+async def plan_content(
+    session: AsyncSession, plan: Plan, children: Children | None = None
+) -> tuple[PlanContent, list[TaskContent]]:
+    """The working copy's content (``children``: its rows, when the caller has read them)."""
+    groups, indicators, tasks = children or await children_of(session, plan.id)
     codes = {g.id: g.code for g in groups}
     content = PlanContent(
         title=plan.title,
@@ -248,10 +273,13 @@ async def plan_as_seen(session: AsyncSession, plan: Plan, own: bool) -> dict[str
 
 
 async def plan_public(session: AsyncSession, plan: Plan) -> dict[str, Any]:
-    content, _ = await plan_content(session, plan)
+    """The working copy, its task groups showing which a partial decision froze."""
+    children = await children_of(session, plan.id)
+    content, _ = await plan_content(session, plan, children)
     return public_from_content(plan, content.as_dict()) | {
         "status": plan.status,
         "version": plan.version,
+        "task_groups": [group_public(g) for g in children[0]],
     }
 
 

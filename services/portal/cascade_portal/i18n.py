@@ -317,6 +317,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "decision.approve": ("Phê duyệt", "Approve"),
     "decision.return": ("Trả lại để sửa", "Return for changes"),
     "decision.reject": ("Từ chối", "Reject"),
+    "decision.partial": (
+        "Phê duyệt một phần: phê duyệt các nhóm đã chọn, trả lại các nhóm còn lại",
+        "Approve in part: approve the groups ticked, return the others",
+    ),
+    "decision.partial_groups": (
+        "Nhóm nhiệm vụ được phê duyệt",
+        "Task groups approved",
+    ),
+    "decision.partial_help": (
+        "Khi phê duyệt một phần, các nhóm được chọn giữ nguyên (đơn vị không sửa được nữa); "
+        "các nhóm không chọn được trả lại kèm ý kiến của đồng chí.",
+        "With a partial decision the groups ticked stay as they are (the unit can no longer "
+        "edit them); the others go back with your comments.",
+    ),
+    "decision.approved_groups": ("Nhóm nhiệm vụ được phê duyệt", "Task groups approved"),
+    "partial.banner": (
+        "Kế hoạch đã được phê duyệt một phần. Các nhóm nhiệm vụ sau đã được phê duyệt:",
+        "The plan was approved in part. These task groups are approved:",
+    ),
+    "partial.approved_in": ("phê duyệt ở phiên bản {version}", "approved in version {version}"),
+    "partial.badge": ("Đã phê duyệt · giữ nguyên", "Approved · frozen"),
+    "partial.help_drafter": (
+        "Các nhóm này và nhiệm vụ của chúng giữ nguyên, không chỉnh sửa được; đề nghị chỉnh "
+        "sửa các nhóm bị trả lại theo ý kiến và trình lại.",
+        "These groups and their tasks stay as approved and cannot be edited; revise the "
+        "returned groups as commented and submit again.",
+    ),
+    "partial.help_approver": (
+        "Các nhóm này đã được phê duyệt ở lần trình trước nên không hiển thị bên dưới; chỉ "
+        "các nhóm bị trả lại cần xem xét.",
+        "These groups were approved at an earlier submission and are not shown below; only "
+        "the returned groups need your review.",
+    ),
+    "partial.show_tasks": ("Xem nhiệm vụ của các nhóm đã phê duyệt", "Show their tasks"),
     "decision.comment": (
         "Ý kiến chung (khi trả lại hoặc từ chối: ý kiến chung hoặc ý kiến về nhiệm vụ)",
         "General comment (to return or reject: this or a comment on a task)",
@@ -474,9 +508,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{who} phê duyệt {plan} (phiên bản {version}); kế hoạch có hiệu lực",
         "{who} approved {plan} (version {version}); it is in force",
     ),
+    "trail.groups": (
+        ", phê duyệt một phần: đã phê duyệt nhóm {approved}; trả lại nhóm {returned}",
+        ", in part: task groups {approved} approved; {returned} returned",
+    ),
     "says.plan.returned": (
-        "{who} trả lại {plan} (phiên bản {version}) để sửa",
-        "{who} returned {plan} (version {version}) for changes",
+        "{who} trả lại {plan} (phiên bản {version}) để sửa{groups}",
+        "{who} returned {plan} (version {version}) for changes{groups}",
     ),
     "says.plan.rejected": (
         "{who} từ chối {plan} (phiên bản {version})",
@@ -495,8 +533,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{plan} (version {version}) went to {step}, due {due}",
     ),
     "says.approval.step_decided": (
-        "{who}{behalf} {decision} {plan} (phiên bản {version}) ở {step}",
-        "{who}{behalf} {decision} {plan} (version {version}) at {step}",
+        "{who}{behalf} {decision} {plan} (phiên bản {version}) ở {step}{groups}",
+        "{who}{behalf} {decision} {plan} (version {version}) at {step}{groups}",
     ),
     "says.approval.step_reminded": (
         "Nhắc hạn {step} đối với {plan} (hạn {due})",
@@ -519,8 +557,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{who} revoked the delegation to {delegate}",
     ),
     "says.approval.case_completed": (
-        "Hồ sơ phê duyệt {plan} (phiên bản {version}) kết thúc: {outcome}",
-        "The approval case of {plan} (version {version}) ended: {outcome}",
+        "Hồ sơ phê duyệt {plan} (phiên bản {version}) kết thúc: {outcome}{groups}",
+        "The approval case of {plan} (version {version}) ended: {outcome}{groups}",
     ),
     "says.notification.announced": (
         "{who} gửi thông báo \u201c{title}\u201d tới {unit}",
@@ -814,6 +852,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 # The API's reasons (English), translated where we know them; anything else is shown raw.
 REASONS_VI: dict[str, str] = {
+    "only a return approves some task groups and returns the others": (
+        "chỉ khi trả lại mới phê duyệt được một phần nhóm nhiệm vụ"
+    ),
+    "every task group would stand approved: approve the plan instead": (
+        "tất cả các nhóm đều được chọn: đề nghị phê duyệt toàn bộ kế hoạch"
+    ),
     "describe the job concretely (at least 3 words)": "mô tả công việc cụ thể (ít nhất 3 từ)",
     "name the responsible official": "ghi rõ cán bộ chịu trách nhiệm",
     "name exactly one lead unit": "ghi đúng một đơn vị chủ trì",

@@ -116,6 +116,18 @@ _REASONS_VI: tuple[tuple[re.Pattern[str], Any], ...] = (
         lambda m: f"{m[1]} chưa có trong danh mục đơn vị; đề nghị đăng ký trước",
     ),
     (
+        re.compile(r"^step (\d+) decides the plan as a whole under the routing policy$"),
+        lambda m: f"bước {m[1]} chỉ quyết định toàn bộ kế hoạch theo quy trình phê duyệt",
+    ),
+    (
+        re.compile(r"^the version under decision has no task group (.+)$"),
+        lambda m: f"phiên bản đang xem xét không có nhóm nhiệm vụ {m[1]}",
+    ),
+    (
+        re.compile(r"^task group (\S+) is approved and frozen$"),
+        lambda m: f"nhóm nhiệm vụ {m[1]} đã được phê duyệt nên giữ nguyên, không chỉnh sửa được",
+    ),
+    (
         re.compile(r"^the cooperating unit (\S+) is listed twice$"),
         lambda m: f"đơn vị phối hợp {m[1]} được ghi hai lần",
     ),

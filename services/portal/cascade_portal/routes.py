@@ -817,12 +817,16 @@ async def decide(plan_id: str, request: Request, page: PageDep) -> Response:
             )
     decision = _text(form, "decision") or "approve"
     comment = _text(form, "comment") or None
-    body = {
-        "decision": decision,
+    body: dict[str, Any] = {
+        "decision": "return" if decision == "partial" else decision,
         "comment": comment,
         "comments": comments,
         "content_hash": _text(form, "content_hash") or None,
     }
+    if decision == "partial":  # approve the ticked task groups, return the others
+        body["approved_groups"] = [
+            v for v in form.getlist("approved_groups") if isinstance(v, str) and v
+        ]
     case_id, step_no = _text(form, "case_id"), _text(form, "step_no")
     r = await page.api.send(
         "POST", f"/api/approvals/cases/{case_id}/steps/{step_no}/decision", json=body

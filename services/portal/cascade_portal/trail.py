@@ -91,6 +91,15 @@ def sentence(record: Mapping[str, Any], names: Names) -> str:
         if behalf
         else ""
     )
+    approved = [str(g.get("code")) for g in payload.get("approved_groups") or []]
+    returned = [str(g.get("code")) for g in payload.get("returned_groups") or []]
+    values["groups"] = (
+        names.t("trail.groups")
+        .replace("{approved}", ", ".join(approved))
+        .replace("{returned}", ", ".join(returned))
+        if approved and returned
+        else ""
+    )
     outcome = str(payload.get("outcome") or "")
     key = f"trail.outcome.{outcome}"
     values["outcome"] = names.t(key) if key in MESSAGES else outcome

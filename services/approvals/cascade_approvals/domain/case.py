@@ -49,6 +49,86 @@ def after_decision(
     return Outcome(step_done=True, next_step=None, case_outcome="approved")
 
 
+@dataclass(frozen=True)
+class CaseGroup:
+    """A task group of the version under decision, and whether an approver has approved it
+    already (in a partial decision on an earlier version): such a group is frozen."""
+
+    id: str
+    code: str
+    title: str = ""
+    approved_in_version: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupSplit:
+    """Which task groups stand approved after a decision and which go back to the drafter."""
+
+    approved: tuple[CaseGroup, ...]
+    returned: tuple[CaseGroup, ...]
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.approved) and bool(self.returned)
+
+
+def partial_problem(
+    decision: Decision,
+    step_no: int,
+    step_partial: bool,
+    groups: Sequence[CaseGroup],
+    approved_groups: Sequence[str] | None,
+) -> tuple[str, str] | None:
+    """Why a decision's ``approved_groups`` cannot stand, as (field, reason), or None.
+
+    Only a return names the groups it approves (an approval approves them all), only on a step
+    the routing policy lets decide in part, only groups of the version under decision, and at
+    least one group must go back (otherwise the plan is simply approved)."""
+    if approved_groups is None:
+        return None
+    if decision != "return":
+        return (
+            "approved_groups",
+            "only a return approves some task groups and returns the others",
+        )
+    if not step_partial:
+        return (
+            "approved_groups",
+            f"step {step_no} decides the plan as a whole under the routing policy",
+        )
+    known = {g.id for g in groups}
+    unknown = [g for g in approved_groups if g not in known]
+    if unknown:
+        return ("approved_groups", f"the version under decision has no task group {unknown[0]}")
+    if known and known <= set(approved_groups):
+        return (
+            "approved_groups",
+            "every task group would stand approved: approve the plan instead",
+        )
+    return None
+
+
+def split_groups(
+    decision: Decision, groups: Sequence[CaseGroup], approved_groups: Sequence[str] | None
+) -> GroupSplit:
+    """The task groups a decision approves and returns. An approval approves every group; a
+    return without ``approved_groups`` returns the groups under review and leaves those frozen
+    by an earlier partial decision approved; a return with ``approved_groups`` approves exactly
+    those (a frozen group left out goes back too). A rejection settles no group."""
+    if decision == "approve":
+        return GroupSplit(tuple(groups), ())
+    if decision == "reject":
+        return GroupSplit((), ())
+    if approved_groups is None:
+        chosen = {g.id for g in groups if g.approved_in_version is not None}
+    else:
+        chosen = set(approved_groups)
+    return GroupSplit(
+        tuple(g for g in groups if g.id in chosen),
+        tuple(g for g in groups if g.id not in chosen),
+    )
+
+
 def comment_required(decision: Decision) -> bool:
     """A return needs comments for the drafter; a rejection needs its reason."""
     return decision in ("return", "reject")

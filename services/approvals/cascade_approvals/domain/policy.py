@@ -64,6 +64,11 @@ class StepRule(BaseModel):
     when: list[Condition] = Field(
         default_factory=list, description="the step applies only when every condition holds"
     )
+    partial: bool = Field(
+        default=False,
+        description="the step may approve some task groups and return the others (a partial "
+        "decision); approved groups freeze until the plan is in force",
+    )
 
     @model_validator(mode="after")
     def _k_for_k_of_n(self) -> StepRule:
@@ -123,6 +128,7 @@ class StepPlan:
     mode: Mode
     k: int | None
     deadline_days: int
+    partial: bool = False
 
 
 def load_policy(path: Path) -> Policy:
@@ -158,6 +164,7 @@ def steps_for(
             mode=r.mode,
             k=r.k,
             deadline_days=r.deadline_days,
+            partial=r.partial,
         )
         for i, r in enumerate(rules, start=1)
     ]

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store
 from cascade_plans.domain.plan import can_edit
-from cascade_plans.models import Plan
+from cascade_plans.models import Plan, TaskGroup
 from cascade_plans.payloads import plan_ref
 
 __all__ = ["plan_ref"]  # the routes take it from here with the access checks
@@ -49,3 +49,19 @@ async def editable_plan(session: AsyncSession, user: Principal, plan_id: str) ->
     require_drafter_of(user, plan)
     require_editable(plan)
     return plan
+
+
+def refuse_frozen(frozen: dict[str, TaskGroup], group_id: str | None, field: str) -> None:
+    """A task group an approver approved in a partial decision stays as approved, its tasks
+    with it, until the plan is decided as a whole: a change to it is refused (409) naming
+    ``field``."""
+    group = frozen.get(group_id or "")
+    if group is None:
+        return
+    raise conflict(
+        f"task group {group.code} was approved in version {group.approved_in_version}"
+        + (f" by {group.approved_by}" if group.approved_by else "")
+        + ": it and its tasks stay as approved while the returned groups are revised",
+        errors=[{"field": field, "reason": f"task group {group.code} is approved and frozen"}],
+        task_group=group.code,
+    )

@@ -6,7 +6,7 @@ import calendar
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -324,6 +324,29 @@ def status_after_case(
     if outcome == "rejected" and in_force_version is not None:
         return "approved"
     return OUTCOME_TO_STATUS[outcome]
+
+
+def frozen_after_case(
+    outcome: str,
+    case_version: int,
+    frozen: Mapping[str, int | None],
+    approved: Iterable[str] = (),
+    returned: Iterable[str] = (),
+) -> dict[str, int | None]:
+    """Each task group's ``approved_in_version`` once a case ends (``frozen``: group id -> its
+    value now). A return freezes the groups it approves (keeping the version they were first
+    approved in) and thaws those it returns; any other outcome decides the plan as a whole, so
+    no group stays frozen (a withdrawal leaves them as they were)."""
+    if outcome == "withdrawn":
+        return dict(frozen)
+    if outcome != "returned":
+        return {g: None for g in frozen}
+    after = dict(frozen)
+    for g in approved:
+        after[g] = frozen.get(g) or case_version
+    for g in returned:
+        after[g] = None
+    return after
 
 
 # -- revisions: one plan in force per unit and parent program ------------------------------------

@@ -125,6 +125,7 @@ async def my_queue(
                 "due_at": step.due_at,
                 "overdue": overdue,
                 "on_behalf_of": for_whom,
+                "partial": step.partial,
             }
         )
     by_unit: dict[str, int] = {}

@@ -92,6 +92,7 @@ async def submit_plan(
         plan.version += 1
     data = result.content.as_dict()
     digest = content_hash(data)
+    frozen = await store.frozen_groups(session, plan.id)
     version = PlanVersion(
         plan_id=plan.id,
         version=plan.version,
@@ -115,6 +116,17 @@ async def submit_plan(
                 "task_count": len(result.tasks),
                 "facts": plan_facts(data),
                 "acknowledged_warnings": [w["field"] for w in result.warnings],
+                "task_groups": [
+                    {
+                        "id": g["id"],
+                        "code": g["code"],
+                        "title": g["title"],
+                        "approved_in_version": (
+                            frozen[g["id"]].approved_in_version if g["id"] in frozen else None
+                        ),
+                    }
+                    for g in data.get("task_groups", [])
+                ],
             },
             actor=user.username,
             org_unit=plan.unit,

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store
-from cascade_plans.api.access import editable_plan, plan_ref, visible_plan
+from cascade_plans.api.access import editable_plan, plan_ref, refuse_frozen, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.domain.plan import blocks_new_plan
 from cascade_plans.models import Indicator, OrgUnit, Plan, Task, TaskGroup
@@ -337,12 +337,13 @@ async def edit_task_group(
     ).first()
     if group is None:
         raise not_found("task group", code)
+    refuse_frozen({group.id: group} if group.approved_in_version else {}, group.id, "code")
     for key, value in body.model_dump(exclude_unset=True).items():
         setattr(group, key, value)
     session.add(group)
     _touch(session, plan)
     await session.commit()
-    return store.group_dict(group)
+    return store.group_public(group)
 
 
 @router.post("/{plan_id}/tasks", status_code=status.HTTP_201_CREATED, response_model=TaskPublic)
@@ -356,6 +357,11 @@ async def add_task(
         raise conflict(f"task {body.code} already exists in this plan")
     await refuse_unknown_units(session, body.lead_unit, body.cooperating_units)
     group_ids = await _group_ids(session, plan_id)
+    refuse_frozen(
+        await store.frozen_groups(session, plan_id),
+        group_ids.get(body.task_group or ""),
+        "task_group",
+    )
     position = await store.next_task_position(session, plan_id)
     task = task_from(body, plan_id, group_ids, position)
     session.add(task)
@@ -373,11 +379,14 @@ async def edit_task(
     if task is None or task.plan_id != plan_id:
         raise not_found("task", task_id)
     group_ids = await _group_ids(session, plan_id)
+    frozen = await store.frozen_groups(session, plan_id)
+    refuse_frozen(frozen, task.task_group_id, "task_id")
     changes = body.model_dump(exclude_unset=True)
     if "task_group" in changes:
         code = changes.pop("task_group")
         if code is not None and code not in group_ids:
             raise invalid("task_group", f"unknown task group {code}")
+        refuse_frozen(frozen, group_ids.get(code or ""), "task_group")
         task.task_group_id = group_ids.get(code or "")
     if "milestones" in changes:
         changes["milestones"] = [m.model_dump() for m in body.milestones or []]
@@ -400,6 +409,7 @@ async def delete_task(plan_id: Id, task_id: Id, user: CurrentUser, session: Sess
     task = await session.get(Task, task_id)
     if task is None or task.plan_id != plan_id:
         raise not_found("task", task_id)
+    refuse_frozen(await store.frozen_groups(session, plan_id), task.task_group_id, "task_id")
     await session.delete(task)
     _touch(session, plan)
     await session.commit()

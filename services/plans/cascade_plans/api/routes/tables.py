@@ -4,6 +4,7 @@ approved plan."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -115,6 +116,24 @@ def _unstorable(
     return errors
 
 
+def _frozen_content(
+    frozen: dict[str, TaskGroup], tasks: Iterable[Task]
+) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each frozen task group's content as the rows now hold it (code -> the group and its
+    tasks), to see whether an import would change it."""
+    codes = {g.id: g.code for g in frozen.values()}
+    return {
+        g.code: (
+            store.group_dict(g),
+            sorted(
+                (store.task_dict(t, codes) for t in tasks if t.task_group_id == g.id),
+                key=lambda d: str(d["code"]),
+            ),
+        )
+        for g in frozen.values()
+    }
+
+
 async def _parent_codes(session: SessionDep, plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
     """The parent plan's task groups and tasks, code -> id: its working copy and its version in
     force (which the plans below concretize; the working copy may be a revision's)."""
@@ -220,6 +239,11 @@ async def import_tables(
             type_="import",
             errors=errors,
         )
+    existing_tasks = {
+        t.code: t for t in (await session.exec(select(Task).where(Task.plan_id == plan_id))).all()
+    }
+    frozen = await store.frozen_groups(session, plan_id)
+    before = _frozen_content(frozen, existing_tasks.values())
     group_position = max((g.position for g in existing_groups.values()), default=-1) + 1
     groups = {code: g.id for code, g in existing_groups.items()}
     group_columns = parsed.columns.get(GROUPS_SHEET, set())
@@ -240,9 +264,6 @@ async def import_tables(
             group.parent_task_group_id = parent_groups.get(link or "")
         session.add(group)
         groups[g["code"]] = group.id
-    existing_tasks = {
-        t.code: t for t in (await session.exec(select(Task).where(Task.plan_id == plan_id))).all()
-    }
     position = await store.next_task_position(session, plan_id)
     task_columns = parsed.columns.get(TASKS_SHEET, set(TASK_HEADERS))
     for t in parsed.tasks:
@@ -250,6 +271,7 @@ async def import_tables(
         new = task is None
         if task is None:
             task = Task(plan_id=plan_id, code=t["code"], position=position)
+            existing_tasks[t["code"]] = task
             position += 1
         for key in TASK_FIELDS:
             # A column the file lacks (an older layout without the kind or the budget) leaves
@@ -260,6 +282,26 @@ async def import_tables(
         if t["parent_task_code"]:
             task.parent_task_id = parent_tasks[t["parent_task_code"]]
         session.add(task)
+    changed = [
+        code
+        for code, content in _frozen_content(frozen, existing_tasks.values()).items()
+        if content != before[code]
+    ]
+    if changed:
+        raise Problem(
+            409,
+            "Approved task groups cannot change",
+            f"the file changes task group(s) {', '.join(changed)}, approved while others were "
+            "returned; nothing was imported",
+            type_="conflict",
+            errors=[
+                {
+                    "field": f"{GROUPS_SHEET}:{code}",
+                    "reason": f"task group {code} is approved and frozen",
+                }
+                for code in changed
+            ],
+        )
     existing_inds = {
         i.code: i
         for i in (await session.exec(select(Indicator).where(Indicator.plan_id == plan_id))).all()
