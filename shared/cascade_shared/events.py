@@ -240,6 +240,25 @@ class StepEscalated(StepDeadline):
     escalated_to_role: str = "head"
 
 
+class RevisionDeadlines(Payload):
+    """How long a plan below has to follow its parent's approved revision, in calendar days:
+    ``days`` to revise, reminded ``remind_days_before`` that date, escalated to the heads of
+    the unit above ``escalate_days_after`` it."""
+
+    days: int = 30
+    remind_days_before: int = 5
+    escalate_days_after: int = 5
+
+
+class PolicyInstalled(Payload):
+    """approval.policy_installed: a routing policy version new cases start under, and the part
+    of it other services apply (the deadlines of revision requests, which plans keeps)."""
+
+    version: str
+    installed_by: str
+    revisions: RevisionDeadlines = RevisionDeadlines()
+
+
 class DelegationChanged(Payload):
     """approval.delegation_granted / approval.delegation_revoked."""
 
@@ -501,6 +520,14 @@ CATALOGUE: dict[str, EventSpec] = {
             description="An approver handed their decisions to a colleague for a period.",
         ),
         EventSpec(
+            type="approval.policy_installed",
+            version=1,
+            payload=PolicyInstalled,
+            producer="approvals",
+            description="A routing policy version was installed (at the first start, or by a "
+            "central administrator); plans takes the revision requests' deadlines from it.",
+        ),
+        EventSpec(
             type="approval.delegation_revoked",
             version=1,
             payload=DelegationChanged,
@@ -597,7 +624,7 @@ CATALOGUE: dict[str, EventSpec] = {
 # Which event types each consuming service's queue is bound to ("#" = every event): exactly
 # the types its handlers handle (a test holds the two equal).
 SUBSCRIPTIONS: dict[str, list[str]] = {
-    "plans": ["approval.case_completed"],
+    "plans": ["approval.case_completed", "approval.policy_installed"],
     "approvals": [
         "plan.submitted",
         "plan.withdrawn",

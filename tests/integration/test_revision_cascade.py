@@ -1,6 +1,6 @@
 """Revisions that cascade: a parent's approved revision asks exactly the plans below that
 concretize a task it changed or removed to revise, names the changes, gives a date, tells their
-people, is chased and escalated when late, and closes when their own revision is approved."""
+people, is chased and escalated when late (on the terms of the routing policy), and closes when their own revision is approved."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from cascade_plans.cascade import chase_revisions
+from cascade_plans.models import RevisionPolicy
 from cascade_shared.service import ServiceRuntime
 
 from tests.results_story import approved_ward_plan, inbox_types
@@ -101,20 +102,40 @@ async def test_a_late_request_is_reminded_then_chased_then_escalated_once_each(
     client: httpx.AsyncClient,
 ) -> None:
     plan_id = await approved_ward_plan(client, PHU_XUAN, 1)
+    runtime = plans_runtime(client)
+    # Central gives the units below 12 days, reminds them 2 days before and escalates 3 days
+    # after, in the routing policy; plans takes the terms from its announcement.
+    admin = await token(client, "admin")
+    policy = (await client.get("/api/approvals/policy", headers=admin)).json()
+    terms = {"days": 12, "remind_days_before": 2, "escalate_days_after": 3}
+    r = await client.put(
+        "/api/approvals/policy",
+        json={**policy, "version": "2026.12-revisions", "revisions": terms},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+
+    async def announced() -> bool:
+        async with runtime.sessionmaker() as session:
+            row = await session.get(RevisionPolicy, "current")
+            return row is not None and row.version == "2026.12-revisions"
+
+    await eventually(announced)
     await revise_city_program(client, {"product_quantity": 40}, task_index=1)
     ward = await token(client, "drafter.phu-xuan")
     (request,) = await revision_requests(client, ward, plan_id)
     due = date.fromisoformat(request["due"])
-    runtime = plans_runtime(client)
+    assert due == datetime.now(UTC).date() + timedelta(days=12)
 
     def at(day: date) -> datetime:
         return datetime.combine(day, time(9), tzinfo=UTC)
 
-    assert await chase_revisions(runtime, at(due - timedelta(days=10))) == 0
-    assert await chase_revisions(runtime, at(due - timedelta(days=3))) == 1  # reminded
-    assert await chase_revisions(runtime, at(due - timedelta(days=2))) == 0
+    assert await chase_revisions(runtime, at(due - timedelta(days=3))) == 0
+    assert await chase_revisions(runtime, at(due - timedelta(days=2))) == 1  # reminded
+    assert await chase_revisions(runtime, at(due - timedelta(days=1))) == 0
     assert await chase_revisions(runtime, at(due + timedelta(days=1))) == 1  # overdue
-    assert await chase_revisions(runtime, at(due + timedelta(days=6))) == 1  # escalated
+    assert await chase_revisions(runtime, at(due + timedelta(days=3))) == 0
+    assert await chase_revisions(runtime, at(due + timedelta(days=4))) == 1  # escalated
     assert await chase_revisions(runtime, at(due + timedelta(days=30))) == 0
     (chased,) = await revision_requests(client, ward, plan_id)
     assert chased["reminded_at"] and chased["overdue_at"] and chased["escalated_at"]

@@ -20,7 +20,9 @@ async def on_start(runtime: ServiceRuntime) -> None:
     async with runtime.sessionmaker() as session, session.begin():
         await serialize(session, "cascade-approvals:policy")  # replicas starting at once
         if await policy_count(session) == 0:
-            await install_policy(session, load_policy(POLICY_FILE), "policy.json")
+            await install_policy(
+                session, runtime, load_policy(POLICY_FILE), "policy.json", actor=None
+            )
 
 
 SERVICE = ServiceDefinition(

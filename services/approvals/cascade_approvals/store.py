@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cascade_shared.envelope import as_utc, utcnow
+from cascade_shared.service import ServiceRuntime
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -160,11 +161,28 @@ async def current_policy(session: AsyncSession) -> Policy:
     return Policy.model_validate(row.document)
 
 
-async def install_policy(session: AsyncSession, policy: Policy, by: str) -> RoutingPolicy:
+async def install_policy(
+    session: AsyncSession, runtime: ServiceRuntime, policy: Policy, by: str, *, actor: str | None
+) -> RoutingPolicy:
+    """Keep ``policy`` as the version new cases start under (``by``: who or what installed
+    it), and announce it (``approval.policy_installed``, by ``actor``; None for the service
+    itself): plans applies its revision deadlines."""
     row = RoutingPolicy(
         version=policy.version, document=policy.model_dump(mode="json"), created_by=by
     )
     session.add(row)
+    runtime.record(
+        session,
+        runtime.new_event(
+            "approval.policy_installed",
+            {
+                "version": policy.version,
+                "installed_by": by,
+                "revisions": policy.revisions.model_dump(),
+            },
+            actor=actor,
+        ),
+    )
     return row
 
 

@@ -19,14 +19,29 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cascade_plans import store
 from cascade_plans.domain.plan import blocks_new_plan
 from cascade_plans.domain.revision import (
+    RevisionTerms,
     affecting,
     chase_stages,
     parent_changes,
     request_due,
 )
-from cascade_plans.models import Plan, PlanVersion, RevisionRequest, Task
+from cascade_plans.models import Plan, PlanVersion, RevisionPolicy, RevisionRequest, Task
 from cascade_plans.payloads import plan_ref
 from cascade_plans.settings import PlansSettings
+
+
+async def revision_terms(session: AsyncSession) -> RevisionTerms:
+    """The revision deadlines of the routing policy in force (``approval.policy_installed``);
+    plans' settings until approvals has announced one."""
+    policy = await session.get(RevisionPolicy, "current")
+    if policy is not None:
+        return RevisionTerms(policy.days, policy.remind_days_before, policy.escalate_days_after)
+    settings = PlansSettings()
+    return RevisionTerms(
+        settings.revision_days,
+        settings.revision_remind_days_before,
+        settings.revision_escalate_days_after,
+    )
 
 
 def request_payload(plan: Plan, parent: Plan, request: RevisionRequest) -> dict[str, Any]:
@@ -73,7 +88,7 @@ async def request_revisions(
             select(Plan).where(Plan.parent_plan_id == parent.id).order_by(col(Plan.unit))
         )
     ).all()
-    days = PlansSettings().revision_days
+    days = (await revision_terms(session)).days
     made = []
     for child in children:
         if not blocks_new_plan(child.status, child.in_force_version):
@@ -146,17 +161,16 @@ async def chase_revisions(runtime: ServiceRuntime, now: datetime | None = None) 
     compare-and-set on its column, so two replicas never send one twice."""
     now = now or utcnow()
     today = now.date()
-    settings = PlansSettings()
     sent = 0
     async with runtime.sessionmaker() as session, session.begin():
+        terms = await revision_terms(session)
         rows = (
             await session.exec(
                 select(RevisionRequest, Plan)
                 .join(Plan, col(Plan.id) == col(RevisionRequest.plan_id))
                 .where(
                     RevisionRequest.status == "open",
-                    col(RevisionRequest.due)
-                    <= today + timedelta(days=settings.revision_remind_days_before),
+                    col(RevisionRequest.due) <= today + timedelta(days=terms.remind_days_before),
                 )
                 .order_by(col(RevisionRequest.due))
             )
@@ -165,8 +179,8 @@ async def chase_revisions(runtime: ServiceRuntime, now: datetime | None = None) 
             stages = chase_stages(
                 today,
                 request.due,
-                settings.revision_remind_days_before,
-                settings.revision_escalate_days_after,
+                terms.remind_days_before,
+                terms.escalate_days_after,
                 reminded=request.reminded_at is not None,
                 overdue=request.overdue_at is not None,
                 escalated=request.escalated_at is not None,

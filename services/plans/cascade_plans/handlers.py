@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.events import CaseCompleted
+from cascade_shared.events import CaseCompleted, PolicyInstalled
+from cascade_shared.projector import project_latest
 from cascade_shared.service import HandlerContext
 
 from cascade_plans import store
@@ -14,7 +15,7 @@ from cascade_plans.domain.plan import (
     in_force_after_case,
     status_after_case,
 )
-from cascade_plans.models import Plan, PlanVersion
+from cascade_plans.models import Plan, PlanVersion, RevisionPolicy
 from cascade_plans.payloads import plan_ref
 
 
@@ -87,4 +88,19 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
             )
 
 
-HANDLERS = {"approval.case_completed": on_case_completed}
+async def on_policy_installed(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Keep the revision deadlines of the newest routing policy (a late, older announcement
+    changes nothing)."""
+    installed = PolicyInstalled.model_validate(envelope.payload)
+    fresh = {
+        "key": "current",
+        "version": installed.version,
+        **installed.revisions.model_dump(),
+    }
+    await project_latest(ctx.session, RevisionPolicy, fresh, envelope.occurred_at)
+
+
+HANDLERS = {
+    "approval.case_completed": on_case_completed,
+    "approval.policy_installed": on_policy_installed,
+}

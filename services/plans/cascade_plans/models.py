@@ -170,3 +170,17 @@ class RevisionRequest(PlansTable, table=True):
     escalated_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by_version: int | None = None
+
+
+class RevisionPolicy(PlansTable, table=True):
+    """The revision deadlines of the routing policy in force, as approvals announced them
+    (``approval.policy_installed``); one row, the latest policy wins. Until one is announced,
+    plans' own settings apply."""
+
+    __tablename__ = "revision_policy"
+    key: str = Field(default="current", primary_key=True, max_length=20)
+    version: str = Field(max_length=50)
+    days: int
+    remind_days_before: int
+    escalate_days_after: int
+    changed_at: datetime | None = None

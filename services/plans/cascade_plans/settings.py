@@ -13,7 +13,8 @@ class PlansSettings(BaseSettings):
         default=30,
         ge=1,
         le=365,
-        description="days a plan below has to follow its parent's approved revision",
+        description="days a plan below has to follow its parent's approved revision, until "
+        "approvals announces a routing policy (its ``revisions`` then apply)",
     )
     revision_remind_days_before: int = Field(
         default=5, ge=0, le=60, description="days before that date its unit is reminded"

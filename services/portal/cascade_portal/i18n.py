@@ -556,6 +556,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{who} thu hồi ủy quyền phê duyệt đã giao cho {delegate}",
         "{who} revoked the delegation to {delegate}",
     ),
+    "says.approval.policy_installed": (
+        "{who} ban hành quy trình phê duyệt phiên bản {version}",
+        "{who} installed the routing policy version {version}",
+    ),
     "says.approval.case_completed": (
         "Hồ sơ phê duyệt {plan} (phiên bản {version}) kết thúc: {outcome}{groups}",
         "The approval case of {plan} (version {version}) ended: {outcome}{groups}",
@@ -609,6 +613,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.directory.user_changed": ("Cập nhật tài khoản", "Account updated"),
     "event.plan.created": ("Lập kế hoạch", "Plan started"),
     "event.plan.submitted": ("Trình kế hoạch", "Plan submitted"),
+    "event.approval.policy_installed": (
+        "Ban hành quy trình phê duyệt",
+        "Routing policy installed",
+    ),
     "event.plan.revision_requested": ("Đề nghị sửa đổi theo cấp trên", "Revision requested"),
     "event.plan.revision_request_due_soon": ("Nhắc hạn sửa đổi", "Revision due soon"),
     "event.plan.revision_request_overdue": ("Quá hạn sửa đổi", "Revision overdue"),

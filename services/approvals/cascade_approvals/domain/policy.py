@@ -97,12 +97,30 @@ class Deadlines(BaseModel):
     )
 
 
+class RevisionDeadlines(BaseModel):
+    """How long a plan below has to follow its parent's approved revision (calendar days);
+    the plans service asks for the revisions and chases them on these terms."""
+
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(default=30, ge=1, le=365, description="days to revise")
+    remind_days_before: int = Field(
+        default=5, ge=0, le=60, description="the unit is reminded this many days before"
+    )
+    escalate_days_after: int = Field(
+        default=5,
+        ge=0,
+        le=60,
+        description="the heads of the unit above are told this many days after",
+    )
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: str = Field(min_length=1, max_length=50)
     description: str = ""
     chains: dict[Level, Chain]
     deadlines: Deadlines = Deadlines()
+    revisions: RevisionDeadlines = RevisionDeadlines()
 
     @model_validator(mode="before")
     @classmethod

@@ -71,6 +71,16 @@ def affecting(
     return [c for tid, c in changes.items() if tid in linked]
 
 
+@dataclass(frozen=True)
+class RevisionTerms:
+    """How long a plan below has to follow its parent's revision (calendar days), from the
+    routing policy in force."""
+
+    days: int
+    remind_days_before: int
+    escalate_days_after: int
+
+
 def request_due(approved_on: date, days: int) -> date:
     """The day the child's revision is due: ``days`` after the parent's revision was approved."""
     return approved_on + timedelta(days=days)

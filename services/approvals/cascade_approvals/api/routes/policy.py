@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from cascade_approvals.api.deps import CurrentUser, SessionDep
+from cascade_approvals.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_approvals.domain.policy import Policy
 from cascade_approvals.models import RoutingPolicy
 from cascade_approvals.store import current_policy, install_policy
@@ -47,8 +47,11 @@ async def policy_version(
 
 
 @router.put("", response_model=Policy)
-async def replace_policy(body: dict[str, Any], user: CurrentUser, session: SessionDep) -> Policy:
-    """Install a new version (central administrators only). The version must be new."""
+async def replace_policy(
+    body: dict[str, Any], user: CurrentUser, session: SessionDep, runtime: Runtime
+) -> Policy:
+    """Install a new version (central administrators only). The version must be new. Its
+    ``revisions`` deadlines apply to the revision requests plans makes from then on."""
     user.require_role("admin")
     if "." in user.unit:
         raise forbidden("only a central administrator replaces the routing policy")
@@ -70,6 +73,6 @@ async def replace_policy(body: dict[str, Any], user: CurrentUser, session: Sessi
         ) from exc
     if await session.get(RoutingPolicy, policy.version) is not None:
         raise conflict(f"policy version {policy.version} exists; give the new one a new version")
-    await install_policy(session, policy, user.username)
+    await install_policy(session, runtime, policy, user.username, actor=user.username)
     await session.commit()
     return policy
