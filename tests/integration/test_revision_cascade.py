@@ -1,6 +1,7 @@
 """Revisions that cascade: a parent's approved revision asks exactly the plans below that
 concretize a task it changed or removed to revise, names the changes, gives a date, tells their
-people, is chased and escalated when late (on the terms of the routing policy), and closes when their own revision is approved."""
+people, is chased and escalated when late (on the terms of the routing policy), and closes when
+their own revision is approved."""
 
 from __future__ import annotations
 
