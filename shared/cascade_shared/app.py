@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 
 from fastapi import FastAPI
 
+from cascade_shared import tracing
 from cascade_shared.auth import TokenVerifier, dev_secret
 from cascade_shared.bus import EventBus, make_bus
 from cascade_shared.dead_letters import dead_letters_router
@@ -56,8 +57,11 @@ def create_app(
     migrate: bool = False,
     title: str = "Cascade",
 ) -> FastAPI:
-    """An app serving ``definitions``. ``migrate`` upgrades each database first (embedded)."""
+    """An app serving ``definitions``. ``migrate`` upgrades each database first (embedded).
+    When tracing is configured (:mod:`cascade_shared.tracing`), it is set up for the process
+    and every request of the app is traced."""
     single = definitions[0].name if len(definitions) == 1 else None
+    tracing.configure(settings, single or "embedded")
     the_bus = bus or make_bus(settings)
     metrics = Metrics()
     secret = dev_secret(settings) if (settings.dev_tokens and not settings.jwks_url) else None
@@ -86,6 +90,7 @@ def create_app(
             await the_bus.close()
             for runtime in runtimes.values():
                 await runtime.stop()
+            tracing.flush()
 
     app = FastAPI(
         title=f"Cascade {single}" if single else title,
@@ -105,6 +110,7 @@ def create_app(
     app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     install_problem_handlers(app)
     install_outage_handlers(app)
+    tracing.instrument_app(app)
     for definition in definitions:
         # Before the service's own routes, so /api/plans/health is not taken for a plan id.
         app.include_router(health_router(definition.name))
@@ -125,4 +131,7 @@ def serve(name: str) -> None:
     configure_logging(settings.log_level, settings.log_format)
     port = settings.port if "port" in settings.model_fields_set else definition.default_port
     app = create_app([definition], settings)
-    uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False)
+    try:
+        uvicorn.run(app, host=settings.host, port=port, log_config=None, access_log=False)
+    finally:
+        tracing.shutdown()  # the spans still buffered go out

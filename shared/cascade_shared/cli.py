@@ -92,6 +92,19 @@ def _password_of(folder: Path, service: str) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _password_in(template: str, service: str) -> str:
+    """The service's broker password, read from its file (``template`` with ``{service}``),
+    typically a secret mounted from the operator's store: never made here."""
+    path = Path(template.format(service=service))
+    try:
+        password = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        _refuse(f"the broker password of {service}: cannot read {path} ({exc})")
+    if not password:
+        _refuse(f"the broker password of {service}: {path} is empty")
+    return password
+
+
 def _broker_users(args: argparse.Namespace) -> None:
     """Print or apply one broker user per service with the rights its events need."""
     settings = Settings()
@@ -100,14 +113,24 @@ def _broker_users(args: argparse.Namespace) -> None:
         for line in broker_users.rabbitmqctl_commands(users, args.vhost, "CHANGE-ME"):
             print(line)
         return
+    if args.password_files and "{service}" not in args.password_files:
+        _refuse("--password-files must name each service's file with {service}")
     admin_user, _, admin_password = args.admin.partition(":")
+    passwords = {
+        u.service: (
+            _password_in(args.password_files, u.service)
+            if args.password_files
+            else _password_of(args.passwords, u.service)
+        )
+        for u in users
+    }
     asyncio.run(
         broker_users.apply(
             users,
             management_url=args.apply,
             admin=(admin_user, admin_password),
             vhost=args.vhost,
-            passwords={u.service: _password_of(args.passwords, u.service) for u in users},
+            passwords=passwords,
             namespace=settings.namespace,
             delivery_limit=settings.delivery_limit,
         )
@@ -165,11 +188,18 @@ def admin_main(argv: list[str] | None = None) -> None:
     p.add_argument("--vhost", default="/")
     p.add_argument("--apply", metavar="MANAGEMENT_URL", help="e.g. http://127.0.0.1:15672")
     p.add_argument("--admin", default="guest:guest", help="management API user:password")
-    p.add_argument(
+    passwords = p.add_mutually_exclusive_group()
+    passwords.add_argument(
         "--passwords",
         type=Path,
         default=Path("broker-passwords"),
         help="folder of one password file per service, made when missing (with --apply)",
+    )
+    passwords.add_argument(
+        "--password-files",
+        metavar="TEMPLATE",
+        help="each service's password file, e.g. /run/secrets/broker-{service}: read, never "
+        "made (with --apply; the secrets Compose mounts)",
     )
     args = parser.parse_args(argv)
     if args.command == "token":

@@ -1,4 +1,5 @@
-"""Structured logs that carry the correlation id of the request or event being handled."""
+"""Structured logs that carry the correlation id of the request or event being handled, and
+its trace and span ids when tracing is on (:mod:`cascade_shared.tracing`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 from contextvars import ContextVar
 
 import structlog
+from opentelemetry import trace
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,6 +25,18 @@ def _add_correlation_id(
     cid = correlation_id.get()
     if cid and "correlation_id" not in event_dict:
         event_dict["correlation_id"] = cid
+    return event_dict
+
+
+def _add_trace_ids(
+    _logger: object, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """The current span's trace and span ids (W3C hex), so a log line leads to its trace. None
+    while tracing is off: no span is ever current then."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid and "trace_id" not in event_dict:
+        event_dict["trace_id"] = format(context.trace_id, "032x")
+        event_dict["span_id"] = format(context.span_id, "016x")
     return event_dict
 
 
@@ -42,6 +56,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_correlation_id,
+        _add_trace_ids,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

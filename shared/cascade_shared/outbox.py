@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
+from cascade_shared import tracing
 from cascade_shared.bus.base import EventBus
 from cascade_shared.envelope import Envelope, utcnow
 
@@ -81,14 +82,20 @@ def record_event(
     ``session`` is an ORM session (sync or async). The rows are written in one batch just before
     the session commits, inside the same transaction as the state change; ``wake`` is called once
     the commit succeeded, so the relay publishes within milliseconds instead of at its next poll.
+    When tracing is on, the current trace context is kept beside the envelope's fields
+    (:data:`cascade_shared.tracing.HEADERS_KEY`), for the relay to publish the event in it.
     """
     sync_session: Session = getattr(session, "sync_session", session)
     pending: dict[Table, list[dict[str, Any]]] = sync_session.info.setdefault(_PENDING_KEY, {})
+    stored = envelope.to_dict()
+    headers = tracing.current_headers()
+    if headers:
+        stored[tracing.HEADERS_KEY] = headers
     pending.setdefault(table, []).append(
         {
             "event_id": str(envelope.id),
             "event_type": envelope.type,
-            "envelope": envelope.to_dict(),
+            "envelope": stored,
             "occurred_at": envelope.occurred_at,
             "available_at": utcnow(),
             "attempts": 0,
@@ -286,7 +293,12 @@ class OutboxRelay:
 
     async def _publish(self, rows: Sequence[Any]) -> list[BaseException | None]:
         envelopes = [Envelope.model_validate(r.envelope) for r in rows]
-        results = await self.bus.publish(envelopes)
+        # The trace context each event was recorded in (only ever there when tracing is on).
+        headers = [r.envelope.get(tracing.HEADERS_KEY) or {} for r in rows]
+        if any(headers):
+            results = await self.bus.publish(envelopes, headers=headers)
+        else:
+            results = await self.bus.publish(envelopes)
         if self.on_confirmed is not None:
             ok = [e for e, err in zip(envelopes, results, strict=True) if err is None]
             maybe = self.on_confirmed(ok)

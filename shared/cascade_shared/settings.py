@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     bus: Literal["inprocess", "rabbitmq"] = "inprocess"
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    broker_password_file: Path | None = Field(
+        default=None,
+        description="a file holding the broker user's password (a mounted secret), used in "
+        "place of any password in amqp_url, which then names only the user",
+    )
     namespace: str = Field(default="cascade", description="prefix of exchange and queue names")
     db_pool_size: int = Field(
         default=10,
@@ -77,6 +83,11 @@ class Settings(BaseSettings):
 
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
+    otel_enabled: bool = Field(
+        default=False,
+        description="trace with OpenTelemetry (W3C trace context over HTTP and AMQP), exporting "
+        "over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT; setting that variable alone turns it on",
+    )
     seed_demo: bool = Field(
         default=False,
         description="seed the demo directory, users and programs into an empty plans database "
@@ -87,6 +98,29 @@ class Settings(BaseSettings):
         description="also seed approved plans of four Huế wards and months of their progress "
         "reports (the demo of make run; never in production)",
     )
+
+    def broker_url(self) -> str:
+        """``amqp_url`` with the password of ``broker_password_file`` when one is given, so the
+        password never has to sit in an environment variable. Read when the bus is made: a
+        process that never connects to the broker (a migration) does not need the file."""
+        if self.broker_password_file is None:
+            return self.amqp_url
+        parts = urlsplit(self.amqp_url)
+        userinfo, at, hostport = parts.netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        if not at or not user:
+            raise ValueError(
+                "CASCADE_BROKER_PASSWORD_FILE is set, but CASCADE_AMQP_URL names no user: "
+                "give it as amqp://USER@host:5672/"
+            )
+        try:
+            password = self.broker_password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ValueError(f"CASCADE_BROKER_PASSWORD_FILE: cannot read it ({exc})") from exc
+        if not password:
+            raise ValueError(f"CASCADE_BROKER_PASSWORD_FILE {self.broker_password_file} is empty")
+        netloc = f"{user}:{quote(password, safe='')}@{hostport}"
+        return urlunsplit(parts._replace(netloc=netloc))
 
     def database_url_for(self, service: str) -> str:
         """The database of ``service``: the configured URL, or a SQLite file in ``data_dir``."""

@@ -1,21 +1,24 @@
 """Static checks of the distributed-mode deployment files.
 
 These read docker-compose.yml, deploy/Dockerfile, deploy/gateway/nginx.conf,
-deploy/postgres/init-databases.sql and .dockerignore and check that they agree with each
-other and with the services in the workspace. No Docker engine is needed; the one test that
-asks `docker compose` to validate the file is skipped when the compose plugin is missing.
+deploy/postgres/init-databases.sql, deploy/make-secrets.sh and .dockerignore and check that
+they agree with each other and with the services in the workspace. No Docker engine is needed;
+the one test that asks `docker compose` to validate the file is skipped when the compose plugin
+is missing.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from cascade_shared import broker_users
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -23,6 +26,8 @@ DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 NGINX_CONF = ROOT / "deploy" / "gateway" / "nginx.conf"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init-databases.sql"
 DOCKERIGNORE = ROOT / ".dockerignore"
+MAKE_SECRETS = ROOT / "deploy" / "make-secrets.sh"
+SECRETS_DIR = ROOT / "deploy" / "secrets"
 
 # The documented services, their default ports and the path prefixes each one owns.
 KNOWN_SERVICES = {
@@ -82,6 +87,17 @@ def depends_on(service: dict) -> dict[str, str]:
 
 def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
+
+
+def secret_paths(service: dict) -> dict[str, str]:
+    """secret name -> where Compose mounts it in the service's containers."""
+    mounted: dict[str, str] = {}
+    for entry in service.get("secrets") or []:
+        if isinstance(entry, str):
+            entry = {"source": entry}
+        target = str(entry.get("target") or entry["source"])
+        mounted[entry["source"]] = target if target.startswith("/") else f"/run/secrets/{target}"
+    return mounted
 
 
 def strip_nginx_comments(text: str) -> str:
@@ -215,6 +231,7 @@ def test_service_environment():
         assert env["CASCADE_JWKS_URL"].startswith("${CASCADE_JWKS_URL:-")
         amqp = urlsplit(env["CASCADE_AMQP_URL"])
         assert amqp.scheme == "amqp" and amqp.hostname == "rabbitmq"
+        assert amqp.password is None, f"{name}'s broker password is in its environment"
         db = urlsplit(env["CASCADE_DATABASE_URL"])
         assert db.scheme == "postgresql+asyncpg" and db.hostname == "postgres"
         databases[name] = database_name(env["CASCADE_DATABASE_URL"])
@@ -224,6 +241,78 @@ def test_service_environment():
             assert ports[name] == str(KNOWN_SERVICES[name])
     assert len(set(databases.values())) == len(databases), f"shared database: {databases}"
     assert len(set(ports.values())) == len(ports), f"shared port: {ports}"
+
+
+def test_every_service_connects_as_its_own_broker_user_with_a_secret_password():
+    compose = load_compose()
+    services, secrets = compose["services"], compose.get("secrets") or {}
+    users: dict[str, str] = {}
+    for name in expected_services():
+        env = environment(services[name])
+        # Its own user, the one the consumers expect its events from.
+        template = env["CASCADE_BROKER_USER_TEMPLATE"]
+        users[name] = urlsplit(env["CASCADE_AMQP_URL"]).username or ""
+        assert users[name] == template.format(service=name), (name, users[name])
+        # Its password: a file Compose mounts from a secret, never a literal.
+        mounted = secret_paths(services[name])
+        password_file = env["CASCADE_BROKER_PASSWORD_FILE"]
+        assert password_file in mounted.values(), f"{name}: {password_file} is not a secret"
+        (secret,) = [s for s, path in mounted.items() if path == password_file]
+        assert str(secrets[secret]["file"]).startswith("./deploy/secrets/"), secret
+        for key, value in env.items():
+            assert not re.search(r"PASS|SECRET", key) or key.endswith("_FILE"), (name, key)
+            assert not re.search(r"://[^/@:]+:[^/@]+@rabbitmq\b", value), (name, key)
+    assert len(set(users.values())) == len(users), f"shared broker user: {users}"
+    # Every service of the catalogue (producer or consumer) is one of them, with its user.
+    assert set(broker_users.services()) <= set(users), broker_users.services()
+
+
+def test_broker_users_are_made_from_the_same_secrets_before_any_service_starts():
+    services = load_compose()["services"]
+    job = services["broker-users"]
+    assert str(job["restart"]) == "no"
+    assert depends_on(job).get("rabbitmq") == "service_healthy"
+    command = job["command"]
+    assert command[:3] == ["cascade-admin", "broker-users", "--apply"], command
+    assert urlsplit(command[3]).hostname == "rabbitmq" and urlsplit(command[3]).port == 15672
+    option = dict(zip(command[4::2], command[5::2], strict=True))
+    assert set(option) == {"--admin", "--template", "--password-files"}, option
+    admin = option["--admin"].split(":", 1)[0]
+    assert admin == services["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_USER"]
+    assert environment(job)["CASCADE_NAMESPACE"] == "cascade"
+    mounted = secret_paths(job)
+    for name in expected_services():
+        env = environment(services[name])
+        assert option["--template"] == env["CASCADE_BROKER_USER_TEMPLATE"], name
+        # The job reads each service's password from the very file the service reads.
+        password_file = option["--password-files"].format(service=name)
+        assert password_file == env["CASCADE_BROKER_PASSWORD_FILE"], name
+        assert password_file in mounted.values(), name
+        assert depends_on(services[name]).get("broker-users") == (
+            "service_completed_successfully"
+        ), name
+    # The management API must answer before the job runs: the health check asks every
+    # listener, not just the node.
+    assert "check_port_connectivity" in services["rabbitmq"]["healthcheck"]["test"]
+
+
+def test_make_secrets_makes_every_secret_compose_mounts(tmp_path: Path):
+    secrets = load_compose().get("secrets") or {}
+    files = {Path(str(spec["file"])).name for spec in secrets.values()}
+    assert {Path(str(spec["file"])).parent for spec in secrets.values()} == {Path("deploy/secrets")}
+    folder = tmp_path / "secrets"
+    subprocess.run(["sh", str(MAKE_SECRETS), str(folder)], check=True, timeout=60)
+    made = {p.name: p.read_text() for p in folder.iterdir()}
+    assert set(made) == files
+    assert all(re.fullmatch(r"[0-9a-f]{48}", v) for v in made.values()), made
+    assert len(set(made.values())) == len(made), "two services share a password"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    # Run again, it keeps every password (users and services already have them).
+    subprocess.run(["sh", str(MAKE_SECRETS), str(folder)], check=True, timeout=60)
+    assert {p.name: p.read_text() for p in folder.iterdir()} == made
+    # The real folder's files are never committed, nor sent into an image.
+    ignored = (SECRETS_DIR / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "*" in ignored and "!.gitignore" in ignored
 
 
 def test_gateway_service():
@@ -387,7 +476,14 @@ def test_dockerignore_keeps_local_state_out_of_the_context():
         for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     }
-    for required in (".git", ".venv", "data", "**/__pycache__", "**/.pytest_cache"):
+    for required in (
+        ".git",
+        ".venv",
+        "data",
+        "**/__pycache__",
+        "**/.pytest_cache",
+        "deploy/secrets",
+    ):
         assert required in patterns, required
     # uv needs these in the build context.
     for needed in ("uv.lock", "pyproject.toml", "shared", "services"):

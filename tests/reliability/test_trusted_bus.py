@@ -1,7 +1,9 @@
 """A bus that only trusts who may speak, on the real RabbitMQ with one broker user per service.
 
 Anyone able to publish used to be able to add permanent, valid-looking audit records. Here each
-service connects as its own user (made by ``cascade-admin broker-users``), the broker validates
+service connects as its own user (made by ``cascade-admin broker-users --password-files``, as
+docker-compose.yml's broker-users job does, and read by the service from its password file, as
+Compose's secrets give it: ``CASCADE_BROKER_PASSWORD_FILE``), the broker validates
 ``user_id`` and the routing keys each user may publish, and consumers apply an event only when its
 producer's user sent it. Forged, mis-attributed and wrong-type events are each refused by the
 broker or parked, and none is chained by audit; the real story still runs end to end.
@@ -18,7 +20,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 import pytest
-from cascade_shared import broker_users
+from cascade_shared import broker_users, cli
 from cascade_shared.envelope import Envelope
 
 from tests import infra
@@ -31,29 +33,34 @@ ADMIN = ("guest", "guest")
 
 @pytest.fixture
 async def trusted(
-    pg_database: Any, namespace: str, tmp_path: Path
+    pg_database: Any, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[Cluster, dict[str, str]]]:
     _management_reachable()
     template = f"{namespace}-{{service}}"
     users = broker_users.broker_users(template, namespace)
+    # One password file per service, as deploy/make-secrets.sh makes them for Compose.
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
     passwords = {u.service: uuid.uuid4().hex for u in users}
-    await broker_users.apply(
-        users,
-        management_url=MGMT,
-        admin=ADMIN,
-        vhost="/",
-        passwords=passwords,
-        namespace=namespace,
-        delivery_limit=3,  # as tests/cluster.py configures the services
-    )
+    for service, password in passwords.items():
+        (secrets / f"broker-{service}").write_text(password + "\n", encoding="utf-8")
+    monkeypatch.setenv("CASCADE_NAMESPACE", namespace)
+    monkeypatch.setenv("CASCADE_DELIVERY_LIMIT", "3")  # as tests/cluster.py configures them
+    apply = ["broker-users", "--apply", MGMT, "--admin", ":".join(ADMIN)]
+    apply += ["--template", template, "--password-files", f"{secrets}/broker-{{service}}"]
+    await asyncio.to_thread(cli.admin_main, apply)
     host = infra.AMQP_URL.split("@", 1)[1]
     urls = {u.service: f"amqp://{u.name}:{passwords[u.service]}@{host}" for u in users}
-    cluster = await make_cluster(
-        pg_database, namespace, tmp_path, amqp_urls={s: urls[s] for s in SERVICES}
-    )
+    # The services' URLs name the user only: each reads its password from its file.
+    users_only = {s: f"amqp://{template.format(service=s)}@{host}" for s in SERVICES}
+    cluster = await make_cluster(pg_database, namespace, tmp_path, amqp_urls=users_only)
     cluster.extra_env["CASCADE_BROKER_USER_TEMPLATE"] = template
     try:
-        await cluster.start_all()
+        for service in SERVICES:
+            password_file = str(secrets / f"broker-{service}")
+            cluster.start(service, CASCADE_BROKER_PASSWORD_FILE=password_file)
+        for service in SERVICES:
+            await cluster.wait_healthy(service)
         yield cluster, urls
     finally:
         cluster.stop_all()

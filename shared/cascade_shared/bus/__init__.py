@@ -14,7 +14,7 @@ def make_bus(settings: Settings) -> EventBus:
         from cascade_shared.bus.rabbitmq import RabbitMQBus
 
         return RabbitMQBus(
-            settings.amqp_url,
+            settings.broker_url(),
             namespace=settings.namespace,
             prefetch=settings.prefetch,
             delivery_limit=settings.delivery_limit,

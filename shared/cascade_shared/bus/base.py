@@ -38,9 +38,15 @@ class EventBus(ABC):
         event published before its consumer first starts still waits in that consumer's queue."""
 
     @abstractmethod
-    async def publish(self, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
+    async def publish(
+        self,
+        envelopes: Sequence[Envelope],
+        headers: Sequence[Mapping[str, str]] | None = None,
+    ) -> list[BaseException | None]:
         """Publish a batch with many confirms in flight. For each envelope, ``None`` means the
-        broker confirmed it; an exception means it may not have been sent and must be retried."""
+        broker confirmed it; an exception means it may not have been sent and must be retried.
+        ``headers``, one mapping per envelope when given, is the trace context each was
+        recorded in (:mod:`cascade_shared.tracing`)."""
 
     @abstractmethod
     async def subscribe(self, service: str, handler: EventHandler) -> None:

@@ -80,7 +80,13 @@ class InProcessBus(EventBus):
             if service not in self._queues:
                 self._queues[service] = _ServiceQueue(patterns=list(patterns))
 
-    async def publish(self, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
+    async def publish(
+        self,
+        envelopes: Sequence[Envelope],
+        headers: Sequence[Mapping[str, str]] | None = None,
+    ) -> list[BaseException | None]:
+        """``headers`` are not carried: within one process, the spans of the HTTP request that
+        recorded an event are all the tracing embedded mode has."""
         loop = asyncio.get_running_loop()
         per_envelope: list[list[asyncio.Future[None]] | None] = []
         for envelope in envelopes:

@@ -15,6 +15,10 @@ consumer has its own channel with its prefetch set before consuming. ``connect_r
 the connection, channels, queues and consumers after the broker or the network drops, trying
 again every 0.5-1 s (jittered per process, so a fleet does not reconnect in step); callbacks
 given to :meth:`RabbitMQBus.on_reconnect` then run (the outbox relay publishes its backlog).
+
+When tracing is on (:mod:`cascade_shared.tracing`), each publish is a producer span whose W3C
+``traceparent`` travels in the message headers, and each delivery is handled in a consumer span
+that continues it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from opentelemetry.trace import Span
 
+from cascade_shared import tracing
 from cascade_shared.bus.base import EventBus, EventHandler
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import CATALOGUE
@@ -224,7 +230,11 @@ class RabbitMQBus(EventBus):
             )
 
     # -- publishing ---------------------------------------------------------------------------
-    def _message(self, envelope: Envelope) -> aio_pika.Message:
+    def _message(
+        self, envelope: Envelope, trace: Mapping[str, str] | None = None
+    ) -> aio_pika.Message:
+        """The AMQP message of ``envelope``; ``trace`` (``traceparent``, ``tracestate``) goes
+        in its headers when tracing is on."""
         return aio_pika.Message(
             body=envelope.to_json(),
             message_id=str(envelope.id),
@@ -237,26 +247,39 @@ class RabbitMQBus(EventBus):
             # RabbitMQ refuses a message whose user_id is not the connection's user, so the
             # consumers can trust it to say who sent it.
             user_id=self.user,
-            headers={"x-event-version": envelope.version, "x-producer": envelope.producer},
+            headers={
+                "x-event-version": envelope.version,
+                "x-producer": envelope.producer,
+                **(trace or {}),
+            },
         )
 
-    async def publish(self, envelopes: Sequence[Envelope]) -> list[BaseException | None]:
+    async def publish(
+        self,
+        envelopes: Sequence[Envelope],
+        headers: Sequence[Mapping[str, str]] | None = None,
+    ) -> list[BaseException | None]:
         if self._exchange is None:
             return [ConnectionError("bus not started") for _ in envelopes]
         exchange = self._exchange
+        recorded = list(headers) if headers is not None else [{} for _ in envelopes]
 
-        async def one(envelope: Envelope) -> None:
-            confirmation = await exchange.publish(
-                self._message(envelope),
-                routing_key=envelope.type,
-                mandatory=True,
-                timeout=self.publish_timeout,
-            )
-            # aio-pika returns the broker's answer; anything but Basic.Ack is not a confirm.
-            if confirmation is not None and type(confirmation).__name__ not in ("Ack",):
-                raise ConnectionError(f"broker did not confirm: {confirmation!r}")
+        async def one(envelope: Envelope, context: Mapping[str, str]) -> None:
+            with tracing.publishing(envelope, self.exchange_name, context) as trace:
+                confirmation = await exchange.publish(
+                    self._message(envelope, trace),
+                    routing_key=envelope.type,
+                    mandatory=True,
+                    timeout=self.publish_timeout,
+                )
+                # aio-pika returns the broker's answer; anything but Basic.Ack is not a confirm.
+                if confirmation is not None and type(confirmation).__name__ not in ("Ack",):
+                    raise ConnectionError(f"broker did not confirm: {confirmation!r}")
 
-        results = await asyncio.gather(*(one(e) for e in envelopes), return_exceptions=True)
+        results = await asyncio.gather(
+            *(one(e, c) for e, c in zip(envelopes, recorded, strict=True)),
+            return_exceptions=True,
+        )
         return [r if isinstance(r, BaseException) else None for r in results]
 
     # -- consuming ----------------------------------------------------------------------------
@@ -281,34 +304,48 @@ class RabbitMQBus(EventBus):
                 log.exception("unreadable message %s parked", message.message_id)
                 await self._settle(message.reject(requeue=False))
                 return
-            refusal = self.refusal(envelope, message.user_id, message.headers or {})
-            if refusal is not None:
-                log.error(
-                    "refused %s %s, parked without applying it: %s",
-                    envelope.type,
-                    envelope.id,
-                    refusal,
-                )
-                await self._settle(message.reject(requeue=False))
-                return
-            try:
-                await handler(envelope)
-            except Exception:
-                deliveries = int((message.headers or {}).get("x-delivery-count", 0) or 0) + 1
-                log.exception(
-                    "handler failed for %s %s (delivery %d of %d)",
-                    envelope.type,
-                    envelope.id,
-                    deliveries,
-                    self.delivery_limit + 1,
-                )
-                await asyncio.sleep(min(self.retry_delay * deliveries, 2.0))
-                # The quorum queue counts redeliveries and dead-letters past x-delivery-limit.
-                await self._settle(message.nack(requeue=True))
-                return
-            await self._settle(message.ack())
+            headers = message.headers or {}
+            with tracing.handling(envelope, service, self.exchange_name, headers) as span:
+                await self._handle(message, envelope, handler, span)
 
         self._consumer_tags[service] = await queue.consume(on_message)
+
+    async def _handle(
+        self,
+        message: AbstractIncomingMessage,
+        envelope: Envelope,
+        handler: EventHandler,
+        span: Span | None,
+    ) -> None:
+        """Apply one readable delivery, or park it, or give it back; then settle it."""
+        refusal = self.refusal(envelope, message.user_id, message.headers or {})
+        if refusal is not None:
+            log.error(
+                "refused %s %s, parked without applying it: %s",
+                envelope.type,
+                envelope.id,
+                refusal,
+            )
+            tracing.refused(span, refusal)
+            await self._settle(message.reject(requeue=False))
+            return
+        try:
+            await handler(envelope)
+        except Exception as exc:
+            tracing.failed(span, exc)
+            deliveries = int((message.headers or {}).get("x-delivery-count", 0) or 0) + 1
+            log.exception(
+                "handler failed for %s %s (delivery %d of %d)",
+                envelope.type,
+                envelope.id,
+                deliveries,
+                self.delivery_limit + 1,
+            )
+            await asyncio.sleep(min(self.retry_delay * deliveries, 2.0))
+            # The quorum queue counts redeliveries and dead-letters past x-delivery-limit.
+            await self._settle(message.nack(requeue=True))
+            return
+        await self._settle(message.ack())
 
     def refusal(
         self, envelope: Envelope, sender: str | None, headers: Mapping[str, Any]
