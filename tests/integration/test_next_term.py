@@ -215,3 +215,101 @@ async def test_the_next_term_takes_on_what_is_not_finished(client: httpx.AsyncCl
     r = await client.get(f"/api/plans/{new['id']}/versions/1", headers=drafter)
     assert r.status_code == 200, r.text
     assert r.json()["content"]["tasks"][0]["carried_from_task_id"] == ids["HA-02"]
+
+
+async def _next_city_program(client: httpx.AsyncClient) -> tuple[str, dict[str, Any], Any]:
+    """Huế carries its program into the next term, moves the tasks' dates into it, and head and
+    central approve it: the new program (in force) and the old one."""
+    city = await token(client, "drafter.hue")
+    old_id, _ = await hue_program(client, city)
+    old = (await client.get(f"/api/plans/{old_id}", headers=city)).json()
+    start, end = old["term_end"] + 1, old["term_end"] + 5
+    r = await client.post(
+        f"/api/plans/{old_id}/next-term",
+        json={
+            "title": f"Chương trình hành động nhiệm kỳ {start}-{end}",
+            "term_start": start,
+            "term_end": end,
+        },
+        headers=city,
+    )
+    assert r.status_code == 201, r.text
+    new = r.json()
+    for task in new["tasks"]:
+        r = await client.patch(
+            f"/api/plans/{new['id']}/tasks/{task['id']}",
+            json={
+                "start": f"{start}-01-01",
+                "deadline": f"{start}-12-31",
+                "milestones": [{"period": f"{start}-Q2", "description": "nửa chặng đường"}],
+            },
+            headers=city,
+        )
+        assert r.status_code == 200, r.text
+    r = await client.post(
+        f"/api/plans/{new['id']}/submit", json={"acknowledge_warnings": True}, headers=city
+    )
+    assert r.status_code == 200, r.text
+    for who in ("head.hue", "approver.vn"):
+        headers = await token(client, who)
+        r = await decide(client, headers, await queue_item(client, headers, new["id"]))
+        assert r.status_code == 200, r.text
+
+    async def in_force() -> Any:
+        r = await client.get(f"/api/plans/{new['id']}", headers=city)
+        return r.json() if r.json()["status"] == "approved" else None
+
+    return new["id"], await eventually(in_force), old
+
+
+async def test_the_next_term_follows_the_next_terms_program_by_code(
+    client: httpx.AsyncClient,
+) -> None:
+    drafter = await token(client, "drafter.huong-an")
+    plan_id, ids = await ward_plan_with_two_tasks(client)
+    source = (await client.get(f"/api/plans/{plan_id}", headers=drafter)).json()
+    program_id, program, old_program = await _next_city_program(client)
+    old_codes = {t["id"]: t["code"] for t in old_program["tasks"]}
+    linked_code = old_codes[
+        next(t["parent_task_id"] for t in source["tasks"] if t["code"] == "HA-01")
+    ]
+
+    r = await client.post(
+        f"/api/plans/{plan_id}/next-term",
+        json={
+            "title": "Kế hoạch nhiệm kỳ sau của phường",
+            "term_start": program["term_start"],
+            "term_end": program["term_end"],
+            "parent_plan_id": program_id,
+        },
+        headers=drafter,
+    )
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert new["parent_plan_id"] == program_id and new["previous_plan_id"] == plan_id
+    # Groups and the linked task follow the new program's of the same code; nothing finished
+    # yet (results tracks nothing done), so both tasks come along.
+    new_groups = {g["code"]: g["id"] for g in program["task_groups"]}
+    assert {g["code"]: g["parent_task_group_id"] for g in new["task_groups"]} == {
+        g["code"]: new_groups[g["code"]] for g in source["task_groups"]
+    }
+    tasks = {t["code"]: t for t in new["tasks"]}
+    assert set(tasks) == {"HA-01", "HA-02"}
+    new_program_task = next(t for t in program["tasks"] if t["code"] == linked_code)
+    assert tasks["HA-01"]["parent_task_id"] == new_program_task["id"]
+    assert tasks["HA-01"]["carried_from_task_id"] == ids["HA-01"]
+    assert tasks["HA-02"]["parent_task_id"] is None
+    # The new program covers its groups through the carried ones: only dates are at fault.
+    r = await client.post(f"/api/plans/{new['id']}/check", headers=drafter)
+    assert r.status_code == 200, r.text
+    assert {e["field"] for e in r.json()["errors"]} == {
+        "tasks.HA-01.timeline",
+        "tasks.HA-02.timeline",
+    }, r.json()["errors"]
+    # The ward now has a plan under the new program: a second one is refused.
+    r = await client.post(
+        "/api/plans/from-parent",
+        json={"title": "Một kế hoạch khác", "parent_plan_id": program_id},
+        headers=drafter,
+    )
+    assert r.status_code == 409 and r.json()["existing_plan_id"] == new["id"], r.text
