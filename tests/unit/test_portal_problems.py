@@ -105,3 +105,22 @@ def test_numbers_read_as_officials_write_them() -> None:
     assert [number(v) for v in (12.0, 12.5, None, "", 3)] == ["12", "12.5", "", "", "3"]
     html = templates.from_string("{{ task.product_quantity | num }}").render(task={})
     assert html == ""
+
+
+def test_a_generic_job_warning_sits_by_the_job_in_both_languages() -> None:
+    from cascade_plans.domain.plan import TaskContent
+    from cascade_plans.domain.rules import check_generic_job
+
+    [warning] = [
+        f.as_error() for f in check_generic_job(TaskContent("HA-02", "Tuyên truyền nghị quyết"))
+    ]
+    vi = sort_findings([], [warning], "vi")
+    [message] = vi.tasks["HA-02"]["job"]
+    assert message.severity == "warning" and vi.warnings == 1
+    assert message.text.startswith("Việc chung chung: nhiệm vụ chỉ nêu hoạt động chung chung")
+    assert "đối tượng, địa bàn" in message.text
+    en = sort_findings([], [warning], "en")
+    assert en.tasks["HA-02"]["job"][0].text.startswith("Generic job: the job names only")
+    # the reason without its Vietnamese (an older API) is translated by the catalogue
+    bare = {k: v for k, v in warning.items() if k != "reason_vi"}
+    assert sort_findings([], [bare], "vi").tasks["HA-02"]["job"][0].text == message.text

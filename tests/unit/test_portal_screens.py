@@ -156,8 +156,13 @@ def test_the_plan_shows_each_finding_beside_its_field_and_in_english() -> None:
     assert 'aria-describedby="msg-person-t1"' in html
     assert "Person not clear: x" in html
     group = html.index('id="group-TG01"')
-    assert group < html.index("Not covered: y") < html.index('id="tasks"')
+    assert group < html.index("Not covered: y", group) < html.index('id="tasks"')
     assert "The plan was not submitted" in html
+    # ... and listed at the top, by task, each linking to its field
+    top = html.index('id="error-list"')
+    assert top < html.index('href="#task-t1">Task HA-01</a>') < group
+    assert top < html.index('href="#responsible_person-t1"') < group
+    assert top < html.index('href="#group-TG01"') < group
 
 
 def test_times_read_on_vietnams_clock() -> None:

@@ -20,6 +20,7 @@ from cascade_plans.domain.rules import (
     ParentTask,
     check_copying,
     check_coverage,
+    check_generic_job,
     check_indicator,
 )
 from cascade_plans.models import OrgUnit, Plan
@@ -107,14 +108,15 @@ def _candidates(
 async def review(session: AsyncSession, plan: Plan) -> Review:
     """Every rule on ``plan``'s working copy: "5 clear" (within the plan's term, lead and
     cooperating units from the directory), indicators, coverage of the parent's task groups
-    (errors), and mechanical copying of any task of the parent or the grandparent (warnings)."""
+    (errors); jobs that are only a generic activity, and mechanical copying of any task of the
+    parent or the grandparent (warnings)."""
     content, tasks = await store.plan_content(session, plan)
     directory = await _directory(session, plan, tasks)
     errors: list[dict[str, Any]] = [
         v.as_error()
         for v in check_plan(tasks, term=(plan.term_start, plan.term_end), directory=directory)
     ]
-    warnings: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = [f.as_error() for t in tasks for f in check_generic_job(t)]
     if not tasks:
         errors.append({"field": "tasks", "reason": "the plan has no tasks"})
     for ind in content.indicators:

@@ -101,9 +101,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan.errors_count": ("lỗi cần sửa", "error(s) to fix"),
     "plan.warnings_count": ("cảnh báo cần đọc", "warning(s) to read"),
     "plan.refused": (
-        "Kế hoạch chưa được trình: hãy sửa các lỗi ghi cạnh từng nhiệm vụ.",
-        "The plan was not submitted: fix the errors shown beside each task.",
+        "Kế hoạch chưa được trình: hãy sửa các lỗi dưới đây (bấm vào từng lỗi để mở đúng ô "
+        "cần sửa) và xác nhận đã đọc các cảnh báo.",
+        "The plan was not submitted: fix the errors below (each one opens its field) and "
+        "confirm you have read the warnings.",
     ),
+    "plan.errors_title": ("Lỗi cần sửa", "Errors to fix"),
+    "plan.warnings_title": ("Cảnh báo cần đọc và xác nhận", "Warnings to read and acknowledge"),
+    "plan.task_label": ("Nhiệm vụ", "Task"),
+    "plan.group_label": ("Nhóm nhiệm vụ", "Task group"),
+    "plan.indicator_label": ("Chỉ tiêu", "Indicator"),
+    "plan.general_label": ("Toàn kế hoạch", "The whole plan"),
+    "plan.import_refused": (
+        "Tệp chưa được nhập (không dòng nào được lưu): hãy sửa các lỗi dưới đây trong tệp rồi "
+        "nhập lại.",
+        "The file was not imported (no row was kept): fix the errors below in the file and "
+        "import it again.",
+    ),
+    "import.at_cell": (
+        "Trang “{sheet}”, dòng {row}, cột “{column}”",
+        "Sheet “{sheet}”, row {row}, column “{column}”",
+    ),
+    "import.at_row": ("Trang “{sheet}”, dòng {row}", "Sheet “{sheet}”, row {row}"),
+    "import.at_sheet": ("Trang “{sheet}”", "Sheet “{sheet}”"),
+    "import.at_file": ("Tệp", "The file"),
     "plan.submit": ("Trình phê duyệt", "Submit for approval"),
     "revision.start": ("Sửa đổi kế hoạch", "Revise the plan"),
     "revision.help": (
@@ -275,6 +296,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Sao chép máy móc số lượng",
         "Quantity copied from above",
     ),
+    "finding.generic-job": ("Việc chung chung", "Generic job"),
     "finding.indicator": ("Chỉ tiêu chưa hợp lệ", "Indicator not valid"),
     # statuses
     "status.none": ("Chưa có", "None"),
@@ -867,6 +889,11 @@ REASONS_VI: dict[str, str] = {
         "tất cả các nhóm đều được chọn: đề nghị phê duyệt toàn bộ kế hoạch"
     ),
     "describe the job concretely (at least 3 words)": "mô tả công việc cụ thể (ít nhất 3 từ)",
+    "the job names only a generic activity; say what is done to what or for whom, and where: "
+    "add the object, the place and the people concerned": (
+        "nhiệm vụ chỉ nêu hoạt động chung chung; ghi rõ làm gì, với đối tượng nào, ở đâu: thêm "
+        "đối tượng, địa bàn và những người, đơn vị liên quan"
+    ),
     "name the responsible official": "ghi rõ cán bộ chịu trách nhiệm",
     "name exactly one lead unit": "ghi đúng một đơn vị chủ trì",
     "the lead unit cannot also be a cooperating unit": (

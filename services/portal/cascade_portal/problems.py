@@ -29,6 +29,16 @@ AREA_OF_FIELD = {
     "product_unit": "product",
 }
 
+# The form field a finding of each element points at (its first field).
+FIELD_OF_ELEMENT = {
+    "job": "job",
+    "person": "responsible_person",
+    "responsibility": "lead_unit",
+    "timeline": "start",
+    "product": "product_description",
+}
+TASK_FIELDS = frozenset(AREA_OF_FIELD) - set(FIELD_OF_ELEMENT)
+
 _COPY = re.compile(r"\((\d+)% alike\)")
 
 
@@ -37,6 +47,23 @@ class Message:
     text: str
     severity: str = "error"  # error | warning
     raw: str = ""
+    field: str = ""
+    """For a task's finding: the name of the form field it points at (``job``, ``lead_unit``,
+    ``milestones``, ...); the page links to ``#<field>-<task id>``."""
+
+
+def form_field(finding: dict[str, Any]) -> str:
+    """The task form's field a finding concerns: the field it names when the form has it, else
+    the first field of its "5 clear" element (the milestones, for a milestone's timeline)."""
+    last = str(finding.get("element") or str(finding.get("field", "")).split(".")[-1])
+    if last in TASK_FIELDS:
+        return last
+    reason = str(finding.get("reason", ""))
+    if last == "timeline" and "milestone" in reason:
+        return "milestones"
+    if last == "product" and "quantity" in reason:
+        return "product_quantity"
+    return FIELD_OF_ELEMENT.get(last, "job")
 
 
 @dataclass
@@ -51,6 +78,11 @@ class Findings:
     general: list[Message] = field(default_factory=list)
     errors: int = 0
     warnings: int = 0
+    listed: dict[str, dict[str, list[Message]]] = field(
+        default_factory=lambda: {"error": defaultdict(list), "warning": defaultdict(list)}
+    )
+    """Every task's findings by severity, then task code, in the order found: the list at the
+    top of the page, each linking to its field."""
 
     def of_task(self, code: str) -> dict[str, list[Message]]:
         return self.tasks.get(code, {})
@@ -134,6 +166,99 @@ _REASONS_VI: tuple[tuple[re.Pattern[str], Any], ...] = (
 )
 
 
+_Q = r"['\"](.*)['\"]"  # a value as the importer quotes it (Python's repr)
+_IMPORT_REASONS_VI: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(rf"^{_Q} is required: the cell is empty$"), lambda m: "ô bắt buộc đang để trống"),
+    (re.compile(rf"^the required column {_Q} is missing$"), lambda m: f"thiếu cột “{m[1]}”"),
+    (re.compile(rf"^the column {_Q} appears twice$"), lambda m: f"cột “{m[1]}” bị lặp lại"),
+    (re.compile(r"^the (task|indicator|task group) has no code$"), lambda m: "dòng chưa có mã"),
+    (
+        re.compile(r"^the code (.+) already appears in row (\d+)$"),
+        lambda m: f"mã {m[1]} đã có ở dòng {m[2]}",
+    ),
+    (re.compile(rf"^{_Q} is not a number$"), lambda m: f"“{m[1]}” không phải là số"),
+    (re.compile(r"^not a finite number$"), lambda m: "không phải là số hợp lệ"),
+    (re.compile(rf"^{_Q} is not a year$"), lambda m: f"“{m[1]}” không phải là năm"),
+    (
+        re.compile(rf"^{_Q} is not a date(?:: write .*)?$"),
+        lambda m: f"“{m[1]}” không phải là ngày (ghi theo dạng 01/03/2026)",
+    ),
+    (
+        re.compile(rf"^{_Q} is not a date of the calendar$"),
+        lambda m: f"“{m[1]}” không phải là ngày có thật",
+    ),
+    (
+        re.compile(r"^longer than (\d+) characters$"),
+        lambda m: f"dài quá {m[1]} ký tự",
+    ),
+    (
+        re.compile(rf"^{_Q} is the name of several directory entries: give its code$"),
+        lambda m: f"“{m[1]}” là tên của nhiều đơn vị trong danh mục: ghi mã đơn vị",
+    ),
+    (
+        re.compile(rf"^{_Q} is not in the directory: give the code or the exact name .*$"),
+        lambda m: (
+            f"“{m[1]}” chưa có trong danh mục: ghi mã hoặc đúng tên đơn vị, cơ quan đã đăng ký"
+        ),
+    ),
+    (
+        re.compile(rf"^name exactly one lead unit: {_Q} looks like several units; .*$"),
+        lambda m: (
+            f"chỉ ghi một đơn vị chủ trì: “{m[1]}” ghi nhiều đơn vị; ghi các đơn vị còn lại ở "
+            "cột “Đơn vị phối hợp”"
+        ),
+    ),
+    (
+        re.compile(r"^unknown task group (.+): neither the plan nor the sheet .* has it$"),
+        lambda m: f"không có nhóm nhiệm vụ {m[1]} trong kế hoạch hay trang “Nhóm nhiệm vụ”",
+    ),
+    (
+        re.compile(r"^the parent plan has no task group (.+)$"),
+        lambda m: f"chương trình cấp trên không có nhóm nhiệm vụ {m[1]}",
+    ),
+    (
+        re.compile(r"^the parent plan has no task (.+)$"),
+        lambda m: f"chương trình cấp trên không có nhiệm vụ {m[1]}",
+    ),
+    (
+        re.compile(r"^the plan has no parent plan: leave the cell empty$"),
+        lambda m: "kế hoạch không có chương trình cấp trên: để trống ô này",
+    ),
+    (
+        re.compile(rf"^the workbook has no sheet {_Q}$"),
+        lambda m: f"tệp không có trang “{m[1]}”",
+    ),
+    (
+        re.compile(r"^not a readable XLSX workbook: .*$"),
+        lambda m: "không đọc được tệp XLSX",
+    ),
+    (
+        re.compile(r"^the file is not UTF-8 text: .*$"),
+        lambda m: "tệp không phải văn bản UTF-8: lưu lại dưới dạng “CSV UTF-8”",
+    ),
+)
+
+
+def import_where(error: dict[str, Any], lang: str) -> str:
+    """Where an import error is, as the user reads it: the sheet, the row, the column."""
+    sheet, row, column = error.get("sheet") or "", error.get("row") or 0, error.get("column")
+    if not sheet:
+        return translate("import.at_file", lang)
+    if not row:
+        key = "import.at_sheet"
+    else:
+        key = "import.at_cell" if column else "import.at_row"
+    return translate(key, lang).format(sheet=sheet, row=row, column=column or "")
+
+
+def import_reason_vi(reason: str) -> str:
+    for pattern, say in _IMPORT_REASONS_VI:
+        m = pattern.match(reason)
+        if m:
+            return str(say(m))
+    return reason_vi(reason)
+
+
 def reason_vi(reason: str) -> str:
     """A plan rule's reason in Vietnamese: the fixed ones from the catalogue, the ones that
     carry values (periods, days, units) by their pattern; raw when unknown."""
@@ -154,7 +279,8 @@ def finding_text(finding: dict[str, Any], lang: str) -> str:
     why = reason_vi(reason) if lang == "vi" else reason
     if "element" in finding:
         return f"{translate('element.' + str(finding['element']), lang)}: {why}"
-    if str(code).startswith("mechanical-copy") and lang == "vi" and finding.get("reason_vi"):
+    copy_or_generic = str(code).startswith("mechanical-copy") or code == "generic-job"
+    if copy_or_generic and lang == "vi" and finding.get("reason_vi"):
         return f"{translate('finding.' + str(code), lang)}: {finding['reason_vi']}"
     if code == "coverage" and lang == "vi":
         why = (
@@ -192,7 +318,9 @@ def sort_findings(
             if parts[0] == "tasks" and len(parts) >= 3:
                 code = f.get("task") or ".".join(parts[1:-1])
                 area = AREA_OF_FIELD.get(str(f.get("element") or parts[-1]), "job")
+                message = Message(message.text, severity, message.raw, form_field(f))
                 out.tasks[code][area].append(message)
+                out.listed[severity][code].append(message)
             elif parts[0] == "task_groups" and len(parts) >= 2:
                 out.groups[".".join(parts[1:])].append(message)
             elif parts[0] == "indicators" and len(parts) >= 3:
@@ -238,6 +366,11 @@ def problem_view(status: int, body: Any, lang: str) -> ProblemView:
     messages: list[Message] = []
     for e in body.get("errors") or []:
         if not isinstance(e, dict):
+            continue
+        if "sheet" in e or "row" in e:  # a row of an imported file
+            reason = str(e.get("reason", ""))
+            why = import_reason_vi(reason) if lang == "vi" else reason
+            messages.append(Message(f"{import_where(e, lang)}: {why}", "error", reason))
             continue
         if "element" in e or e.get("code"):
             messages.append(Message(finding_text(e, lang), "error", str(e.get("reason", ""))))

@@ -405,6 +405,7 @@ async def plan_page(
     problem: ProblemView | None = None,
     problem_task: str | None = None,
     typed: dict[str, str] | None = None,
+    submit_refused: bool = False,
 ) -> Response:
     user = page.require_user()
     plan = await page.api.get(f"/api/plans/{plan_id}")
@@ -467,7 +468,7 @@ async def plan_page(
         groups=groups,
         editable=editable,
         findings=findings,
-        refused=refused is not None,
+        refused=refused is not None or (submit_refused and editable),
         problem=problem,
         problem_task=problem_task,
         task_comments=task_comments,
@@ -484,8 +485,10 @@ async def plan_page(
 
 
 @router.get("/plans/{plan_id}")
-async def show_plan(plan_id: str, page: PageDep) -> Response:
-    return await plan_page(page, plan_id)
+async def show_plan(plan_id: str, page: PageDep, refused: int = 0) -> Response:
+    """The plan; ``?refused=1`` after a refused submission: the page says so above the list of
+    its errors and warnings (run again by the check)."""
+    return await plan_page(page, plan_id, submit_refused=bool(refused))
 
 
 def _text(form: FormData, name: str) -> str | None:
@@ -648,7 +651,12 @@ async def submit(plan_id: str, request: Request, page: PageDep) -> Response:
         json={"acknowledge_warnings": form.get("acknowledge_warnings") == "on"},
     )
     if r.status_code == 422:
-        return await plan_page(page, plan_id, status_code=422, refused=body_of(r))
+        body = body_of(r)
+        if isinstance(body, dict) and ("errors" in body or "warnings" in body):
+            # Post/redirect/get: the page checks the plan again and lists the same errors and
+            # warnings (the submission runs the check's rules), and a reload re-submits nothing.
+            return redirect(f"{PREFIX}/plans/{plan_id}?refused=1#refused")
+        return await plan_page(page, plan_id, status_code=422, refused=body)
     checked(r)
     return redirect(f"{PREFIX}/plans/{plan_id}?done=submitted")
 
@@ -747,6 +755,9 @@ async def import_file(plan_id: str, request: Request, page: PageDep) -> Response
     )
     if r.status_code in (413, 422):
         view = problem_view(r.status_code, body_of(r), page.lang)
+        if r.status_code == 422 and view.messages:
+            refused = page.t("plan.import_refused")
+            view = ProblemView(view.status, view.title, refused, view.messages)
         return await plan_page(page, plan_id, status_code=422, problem=view, problem_task="import")
     checked(r)
     return redirect(f"{PREFIX}/plans/{plan_id}?done=imported")

@@ -1,5 +1,6 @@
 """The rules a plan must pass beside "5 clear": it covers its parent's task groups, it does not
-copy its parent mechanically, and its indicators make sense."""
+copy its parent mechanically, its jobs are more than a generic activity, and its indicators make
+sense."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
-from cascade_plans.domain.plan import TaskContent
+from cascade_plans.domain.plan import MIN_JOB_WORDS, TaskContent
 
 Severity = Literal["error", "warning"]
 
@@ -364,6 +365,97 @@ def check_mechanical_copy(task: TaskContent, parent_job: str | None) -> list[Fin
         return []
     found = check_copying(task, [ParentTask(code="", plan_id="", job=parent_job)])
     return [f for f in found if f.code == "mechanical-copy"]
+
+
+# -- generic jobs (việc chung chung) ---------------------------------------------------------------
+GENERIC_MIN_CONTENT_WORDS = 2
+"""A job with fewer words than this outside :data:`GENERIC_PHRASES` and :data:`GENERIC_WORDS`,
+and no number, names only a generic activity: no object, no place, no people concerned."""
+
+GENERIC_PHRASES: frozenset[str] = frozenset(
+    # folded (lower case, no diacritics); each phrase is one Vietnamese word of one to three
+    # syllables that says how or that something is done, never what, where or for whom
+    (
+        "tuyen truyen|pho bien|quan triet|trien khai|thuc hien|to chuc|tang cuong|day manh|"
+        "nang cao|cong tac|lanh dao|chi dao|nhiem vu|nghi quyet|chi thi|ket luan|chu truong|"
+        "duong loi|chinh sach|phap luat|hieu qua|hieu luc|chat luong|nghiem tuc|kip thoi|"
+        "dong bo|quyet liet|thuong xuyen|tiep tuc|tap trung|chu trong|quan tam|doi moi|"
+        "phat huy|cung co|kiem tra|giam sat|don doc|theo doi|danh gia|so ket|tong ket|"
+        "hoan thanh|ke hoach|chuong trinh|hanh dong|noi dung|van ban|ngay cang|manh me|"
+        "tich cuc|sau rong|rong rai|nha nuoc|cap uy|chinh quyen|co quan|don vi|dia phuong|"
+        "dia ban|dai hoi|cap tren|nhiem ky|muc tieu|giai phap|de ra|ket qua|xay dung|"
+        "phat trien|hoc tap|lam theo|cac cap|cac nganh|toan dien|thiet thuc|trach nhiem|"
+        "vai tro|y thuc|nhan thuc|he thong chinh tri|quyet tam|tinh than|co hieu qua|"
+        "mot cach|hon nua|dung muc|cu the hoa|thuc chat"
+    ).split("|")
+)
+"""Generic activities and qualities ("tuyên truyền", "triển khai thực hiện", "tăng cường công
+tác lãnh đạo", "hiệu quả"), folded."""
+
+GENERIC_WORDS: frozenset[str] = frozenset(
+    "cac nhung moi toan viec cua va cho voi de ve theo trong tren tai su mot tot dung du cao "
+    "manh sau rong lai duoc da dang se can phai nham bang o tu den nay do the ca chung luon "
+    "hien nua them".split()
+)
+"""Single syllables that carry no object: function words and bare qualities, folded."""
+
+_GENERIC_LONGEST = max(len(p.split()) for p in GENERIC_PHRASES)
+
+
+def content_words(job: str) -> list[str]:
+    """The folded words of ``job`` that are not a generic activity or quality nor a function
+    word: what is left to say what the job acts on, where and for whom."""
+    words = fold_words(job).split()
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(_GENERIC_LONGEST, len(words) - i), 1, -1):
+            if " ".join(words[i : i + n]) in GENERIC_PHRASES:
+                i += n
+                break
+        else:
+            if words[i] not in GENERIC_WORDS:
+                out.append(words[i])
+            i += 1
+    return out
+
+
+def is_generic_job(job: str) -> bool:
+    """Whether ``job`` is only a generic activity ("Tuyên truyền nghị quyết", "Thực hiện tốt
+    nhiệm vụ", "Triển khai thực hiện"): no number, and fewer than
+    :data:`GENERIC_MIN_CONTENT_WORDS` words of its own (:func:`content_words`). A job under
+    :data:`~cascade_plans.domain.plan.MIN_JOB_WORDS` words is "5 clear"'s to refuse, not this
+    rule's."""
+    if len(job.split()) < MIN_JOB_WORDS or _NUMBER.search(job):
+        return False
+    return len(content_words(job)) < GENERIC_MIN_CONTENT_WORDS
+
+
+GENERIC_JOB_REASON = (
+    "the job names only a generic activity; say what is done to what or for whom, and where: "
+    "add the object, the place and the people concerned"
+)
+GENERIC_JOB_REASON_VI = (
+    "nhiệm vụ chỉ nêu hoạt động chung chung; ghi rõ làm gì, với đối tượng nào, ở đâu: thêm "
+    "đối tượng, địa bàn và những người, đơn vị liên quan"
+)
+
+
+def check_generic_job(task: TaskContent) -> list[Finding]:
+    """``generic-job`` (``tasks.<code>.job``): a warning the drafter must acknowledge, when the
+    job is only a generic activity (:func:`is_generic_job`)."""
+    if not is_generic_job(task.job):
+        return []
+    return [
+        Finding(
+            "generic-job",
+            "warning",
+            f"tasks.{task.code}.job",
+            GENERIC_JOB_REASON,
+            task.code,
+            reason_vi=GENERIC_JOB_REASON_VI,
+        )
+    ]
 
 
 # -- indicators --------------------------------------------------------------------------------
