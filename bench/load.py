@@ -65,11 +65,12 @@ async def until(probe: Any, timeout: float = 120.0) -> Any:
         await asyncio.sleep(POLL)
 
 
-async def make_wards(client: httpx.AsyncClient, count: int) -> list[str]:
-    """Synthetic wards under Huế, each with a drafter and a head (through the directory API)."""
+async def make_wards(client: httpx.AsyncClient, count: int, first: int = 0) -> list[str]:
+    """Synthetic wards under Huế, each with a drafter and a head (through the directory API),
+    numbered from ``first``."""
     admin = await token(client, "admin")
     wards = []
-    for i in range(count):
+    for i in range(first, first + count):
         code = f"{HUE}.bench-{i:03d}"
         r = await client.put(
             f"/api/directory/units/{code}",
@@ -124,18 +125,16 @@ async def queue_item(
     return dict(await until(probe))
 
 
-async def one_ward(
+async def draft(
     client: httpx.AsyncClient,
-    n: int,
+    drafter: dict[str, str],
     ward: str,
     program: str,
     groups: list[str],
-    city: dict[str, str],
-    timings: Timings,
+    n: int,
 ) -> str:
-    suffix = ward.rsplit(".", 1)[1]
-    drafter = await token(client, f"drafter.{suffix}")
-    head = await token(client, f"head.{suffix}")
+    """The ward's draft under Huế's program, with one "5 clear" task and the other groups not
+    applicable: ready to submit."""
     r = await client.post(
         "/api/plans/from-parent",
         json={
@@ -158,6 +157,22 @@ async def one_ward(
             headers=drafter,
         )
         r.raise_for_status()
+    return plan_id
+
+
+async def one_ward(
+    client: httpx.AsyncClient,
+    n: int,
+    ward: str,
+    program: str,
+    groups: list[str],
+    city: dict[str, str],
+    timings: Timings,
+) -> str:
+    suffix = ward.rsplit(".", 1)[1]
+    drafter = await token(client, f"drafter.{suffix}")
+    head = await token(client, f"head.{suffix}")
+    plan_id = await draft(client, drafter, ward, program, groups, n)
 
     t_submit = time.perf_counter()
     r = await client.post(
@@ -222,9 +237,12 @@ def _when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-async def server_hops(client: httpx.AsyncClient, plan_ids: list[str], timings: Timings) -> None:
+async def server_hops(
+    client: httpx.AsyncClient, plan_ids: list[str], timings: Timings, *, whole: bool = False
+) -> None:
     """Hop latencies from the events' own times in the audit trail (no polling in them), and
-    each event's way into the audit store."""
+    each event's way into the audit store; with ``whole``, the whole story from
+    ``plan.submitted`` to ``plan.approved`` too."""
     auditor = await token(client, "auditor.hue")
     for plan_id in plan_ids:
         r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
@@ -246,6 +264,16 @@ async def server_hops(client: httpx.AsyncClient, plan_ids: list[str], timings: T
             if a and b:
                 timings.add(
                     label, (_when(b["occurred_at"]) - _when(a["occurred_at"])).total_seconds()
+                )
+        if whole:
+            submitted = next((x for x in rows if x["event_type"] == "plan.submitted"), None)
+            approved = next((x for x in rows if x["event_type"] == "plan.approved"), None)
+            if submitted and approved:
+                timings.add(
+                    "whole story: plan.submitted -> plan.approved",
+                    (
+                        _when(approved["occurred_at"]) - _when(submitted["occurred_at"])
+                    ).total_seconds(),
                 )
         for row in rows:
             timings.add(

@@ -1,8 +1,10 @@
-"""``make bench``: the machine's ceilings, then the load generator against embedded mode (one
-process, SQLite) and distributed mode (a process per service, PostgreSQL, RabbitMQ), all in one
-run; prints the figures and writes ``bench/REPORT.md``.
+"""``make bench``: the machine's ceilings, then the open-loop load (``bench/open_loop.py``:
+stories started at fixed rates, bots told by webhook) and the older closed-loop load against
+embedded mode (one process, SQLite) and distributed mode (a process per service, PostgreSQL,
+RabbitMQ), all in one run; prints the figures and writes ``bench/REPORT.md``.
 
-    .venv/bin/python -m bench.run [--wards 60 --concurrency 20] [--quick]
+    .venv/bin/python -m bench.run [--rates 2,5,10,20,40 --duration 30]
+                                  [--wards 60 --concurrency 20] [--no-closed-loop] [--quick]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import httpx
 
 from bench import ceilings, load
+from bench import open_loop as open_loop_run
 from tests import infra, processes
 from tests.cluster import SERVICES, Cluster
 
@@ -32,16 +35,35 @@ EVENTS_PER_STORY = (
 )
 
 
-async def embedded(wards: int, concurrency: int) -> dict[str, Any]:
+async def embedded(
+    wards: int, concurrency: int, open_loop: tuple[list[float], float] | None = None
+) -> dict[str, Any]:
+    """The closed-loop run on a fresh embedded system, or with ``open_loop`` (rates, seconds
+    per rate) the open-loop run."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         processes.embedded(Path(tmp), CASCADE_LOG_LEVEL="WARNING") as system,
     ):
         async with httpx.AsyncClient(base_url=system.base, timeout=60) as client:
-            return await load.run(client, wards, concurrency)
+            if open_loop is None:
+                return await load.run(client, wards, concurrency)
+            rates, duration = open_loop
+            return await open_loop_run.run(
+                client,
+                rates,
+                duration,
+                {"embedded (all services)": system.pid},
+                [f"{system.base}/metrics"],
+                None,
+                log=_log,
+            )
 
 
-async def distributed(wards: int, concurrency: int) -> dict[str, Any]:
+async def distributed(
+    wards: int, concurrency: int, open_loop: tuple[list[float], float] | None = None
+) -> dict[str, Any]:
+    """The same on a fresh distributed system: a process per service on PostgreSQL and
+    RabbitMQ."""
     run = uuid.uuid4().hex[:6]
     names = {s: f"cascade_bench_{run}_{s}" for s in SERVICES}
     databases = {s: await infra.create_database(n) for s, n in names.items()}
@@ -53,12 +75,27 @@ async def distributed(wards: int, concurrency: int) -> dict[str, Any]:
             await cluster.start_all()
             async with cluster.client() as client:
                 client.timeout = httpx.Timeout(60)
-                return await load.run(client, wards, concurrency)
+                if open_loop is None:
+                    return await load.run(client, wards, concurrency)
+                rates, duration = open_loop
+                return await open_loop_run.run(
+                    client,
+                    rates,
+                    duration,
+                    {s: proc.pid for s, proc in cluster.processes.items()},
+                    [f"http://127.0.0.1:{port}/metrics" for port in cluster.ports.values()],
+                    namespace,
+                    log=_log,
+                )
         finally:
             cluster.stop_all()
             for name in names.values():
                 await infra.drop_database(name)
             await infra.delete_namespace(namespace, [*SERVICES])
+
+
+def _log(line: str) -> None:
+    print(line, flush=True)
 
 
 def _machine() -> dict[str, str]:
@@ -91,12 +128,14 @@ def render(
     machine: dict[str, str],
     raw: dict[str, Any],
     results: dict[str, dict[str, Any]],
+    opened: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     lines = [
         "# Benchmark report",
         "",
         f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
         f"`.venv/bin/python -m bench.run --wards {args.wards} --concurrency {args.concurrency}"
+        f" --rates {','.join(f'{r:g}' for r in args.rates)} --duration {args.duration:g}"
         f"{' --quick' if args.quick else ''}` (what `make bench` runs).",
         "",
         "## Machine",
@@ -113,6 +152,25 @@ def render(
         "as the services do.",
         "",
     ]
+    for mode, result in (opened or {}).items():
+        lines += [
+            f"## Open loop, {mode} mode",
+            "",
+            "Stories start on a fixed schedule whatever the system does; the bots act when a "
+            "webhook tells them (no polling). See `bench/open_loop.py` for what each column "
+            "means.",
+            "",
+            *open_loop_run.render(result, raw, mode),
+        ]
+    if results:
+        lines += [
+            "## Closed loop (for comparison with earlier reports)",
+            "",
+            "A fixed number of bots, each starting its next story when the last one ends and "
+            f"polling every {load.POLL * 1000:.0f} ms for its work: throughput here is bounded "
+            "by the bots as much as by the system.",
+            "",
+        ]
     for mode, result in results.items():
         eps = result["plans_per_s"] * EVENTS_PER_STORY
         ceiling = (
@@ -126,7 +184,7 @@ def render(
             else "RabbitMQ confirmed publishes in flight"
         )
         lines += [
-            f"## {mode.capitalize()} mode",
+            f"### {mode.capitalize()} mode, closed loop",
             "",
             f"{result['stories_completed']} of {result['wards']} ward plans went from submission "
             f"to the drafter's notification, {result['concurrency']} wards at a time, in "
@@ -147,7 +205,7 @@ def render(
         e, d = results["embedded"], results["distributed"]
         whole = "whole story: submit -> drafter told"
         lines += [
-            "## Embedded against distributed",
+            "### Embedded against distributed, closed loop",
             "",
             f"- throughput, distributed / embedded: {d['plans_per_s'] / e['plans_per_s']:.2f}x",
             f"- whole-story median, distributed / embedded: "
@@ -170,19 +228,37 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="small ceilings, few wards")
     parser.add_argument("--mode", choices=["both", "embedded", "distributed"], default="both")
+    parser.add_argument(
+        "--rates",
+        type=open_loop_run.parse_rates,
+        default=[2.0, 5.0, 10.0, 20.0, 40.0],
+        help="open loop: stories started per second, one window each (comma-separated)",
+    )
+    parser.add_argument("--duration", type=float, default=30.0, help="open loop: s per rate")
+    parser.add_argument("--no-closed-loop", action="store_true", help="only the open-loop tables")
     args = parser.parse_args()
     if args.quick:
         args.wards, args.concurrency = min(args.wards, 12), min(args.concurrency, 6)
+        args.rates, args.duration = [r for r in args.rates if r <= 5] or [2.0], 10.0
     machine = _machine()
     print("measuring ceilings ...", flush=True)
     raw = await ceilings.measure(quick=args.quick)
     for k, v in raw.items():
         print(f"  {k:55} {v:12,.0f}")
+    modes = ["embedded", "distributed"] if args.mode == "both" else [args.mode]
+    opened: dict[str, dict[str, Any]] = {}
+    for mode in modes:
+        rates = ", ".join(f"{r:g}" for r in args.rates)
+        print(f"{mode} mode, open loop at {rates} stories/s, {args.duration:g} s each ...")
+        run_mode = embedded if mode == "embedded" else distributed
+        opened[mode] = await run_mode(0, 0, open_loop=(args.rates, args.duration))
     results: dict[str, dict[str, Any]] = {}
-    if args.mode in ("both", "embedded"):
+    if args.no_closed_loop:
+        modes = []
+    if "embedded" in modes:
         print(f"embedded mode: {args.wards} wards, {args.concurrency} at a time ...", flush=True)
         results["embedded"] = await embedded(args.wards, args.concurrency)
-    if args.mode in ("both", "distributed"):
+    if "distributed" in modes:
         print(f"distributed mode: {args.wards} wards, {args.concurrency} at a time ...", flush=True)
         results["distributed"] = await distributed(args.wards, args.concurrency)
     for mode, result in results.items():
@@ -192,7 +268,7 @@ async def main() -> None:
         )
         for stage, s in result["stages"].items():
             print(f"  {stage:75} median {s['median_ms']:7.0f} ms  p99 {s['p99_ms']:7.0f} ms")
-    REPORT.write_text(render(args, machine, raw, results), encoding="utf-8")
+    REPORT.write_text(render(args, machine, raw, results, opened), encoding="utf-8")
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 

@@ -21,6 +21,8 @@ class Running:
     base: str
     log: Path
     env: dict[str, str]
+    pid: int = 0
+    """The process's id (the benchmarks read its CPU time)."""
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -60,7 +62,7 @@ def serve(
                 if time.monotonic() > deadline:
                     raise AssertionError(f"{script} did not start:\n{log_path.read_text()}")
                 time.sleep(0.2)
-            yield Running(base, log_path, env)
+            yield Running(base, log_path, env, server.pid)
         finally:
             server.terminate()
             try:
