@@ -85,7 +85,11 @@ async def mandate_on_step(
     delegations: Sequence[ActiveDelegation] | None = None,
 ) -> Mandate | None:
     """On what ground ``user`` decides ``step``: their own role in its unit, or an active
-    delegation from a holder of that role there (who has not decided it yet); None if neither."""
+    delegation from a holder of that role there (who has not decided it yet); None if neither.
+    The delegations are read only when the user's own role does not decide the step."""
+    own = mandate_for(user.username, user.unit, user.roles, step.unit, step.role, (), decided_for)
+    if own is not None:
+        return own
     if delegations is None:
         delegations = await active_delegations_to(session, user.username)
     return mandate_for(
