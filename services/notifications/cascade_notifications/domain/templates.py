@@ -97,6 +97,25 @@ def format_number(value: Any, language: str) -> str:
     return text.replace(".", ",") if language == "vi" else text
 
 
+ROLE_LABELS = {
+    "vi": {
+        "head": "người đứng đầu",
+        "approver": "người phê duyệt",
+        "drafter": "cán bộ soạn thảo",
+        "auditor": "cán bộ kiểm tra",
+        "admin": "quản trị hệ thống",
+    },
+    "en": {
+        "head": "head",
+        "approver": "approver",
+        "drafter": "drafter",
+        "auditor": "auditor",
+        "admin": "administrator",
+    },
+}
+"""The roles as a message names them (a step "waits on the approver of Thành phố Huế")."""
+
+
 def context_of(payload: dict[str, Any], language: str) -> dict[str, Any]:
     """The template variables of an event's payload, with the names templates use.
 
@@ -115,6 +134,16 @@ def context_of(payload: dict[str, Any], language: str) -> dict[str, Any]:
         "period": format_period(payload.get("period"), language),
         "score": format_number(payload.get("score"), language),
         "unit_name": payload.get("unit_name") or payload.get("unit") or "",
+        "plan_unit_name": (
+            payload.get("plan_unit_name")
+            or payload.get("plan_unit")
+            or payload.get("unit_name")
+            or payload.get("unit")
+            or ""
+        ),
+        "role_label": ROLE_LABELS.get(language, ROLE_LABELS["en"]).get(
+            str(payload.get("role") or ""), str(payload.get("role") or "")
+        ),
         "escalated_to_unit_name": (
             payload.get("escalated_to_unit_name") or payload.get("escalated_to_unit") or ""
         ),
