@@ -307,3 +307,21 @@ def test_spans_are_exported_over_otlp_to_the_configured_collector(
     assert b"submit plan" in body and b"cascade-plans" in body  # the span, service.name
     assert not tracing.enabled() and tracing.current_headers() == {}
     assert "trace_id" not in logs._add_trace_ids(None, "info", {"event": "no span"})
+
+
+async def test_the_portal_continues_the_callers_trace() -> None:
+    """A page of the portal is a server span in the caller's trace (the portal's own calls to
+    the APIs then carry it, as any httpx client of a tracing process does)."""
+    from cascade_portal.main import build_app
+    from cascade_portal.settings import PortalSettings
+
+    exporter = InMemorySpanExporter()
+    assert tracing.configure(Settings(), "portal", exporter=exporter)
+    app = build_app(PortalSettings(api_url="http://127.0.0.1:9"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:
+        r = await client.get("/", headers={"traceparent": TRACEPARENT})
+    assert r.status_code == 307
+    [span] = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert span.context is not None and format(span.context.trace_id, "032x") == TRACE_ID
+    assert span.parent is not None and format(span.parent.span_id, "016x") == CALLER_SPAN

@@ -4,6 +4,8 @@ at ``CASCADE_PORTAL_API_URL``."""
 from __future__ import annotations
 
 import uvicorn
+from cascade_shared import tracing
+from cascade_shared.settings import Settings
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
@@ -35,6 +37,9 @@ def build_app(settings: PortalSettings | None = None) -> FastAPI:
     async def live() -> dict[str, str]:
         return {"status": "live"}
 
+    # Each page's request continues or starts a trace, and its calls to the APIs carry it
+    # (when tracing is configured: CASCADE_OTEL_ENABLED or OTEL_EXPORTER_OTLP_ENDPOINT).
+    tracing.instrument_app(app)
     return app
 
 
@@ -47,4 +52,8 @@ def main() -> None:
         f"{settings.api_url})",
         flush=True,
     )
-    uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_config=None)
+    tracing.configure(Settings(), "portal")
+    try:
+        uvicorn.run(build_app(settings), host=settings.host, port=settings.port, log_config=None)
+    finally:
+        tracing.shutdown()
