@@ -1,6 +1,8 @@
 """Two replicas of every service behind the gateway, with one replica after another killed with
 SIGKILL and restarted while whole stories run: no event lost, none applied twice, each range of
-the audit chain sealed once, the chain whole and reconciled both ways.
+the audit chain sealed once, the chain whole and reconciled both ways; and a step left undecided
+past its deadline is marked overdue and escalated exactly once, by whichever replica's deadline
+scheduler gets there, while the kills go on.
 
 The test's own requests never cross a kill (a lock holds the kill until the request in flight is
 answered), so what is exercised is what the services do with each other: relays, consumers and
@@ -18,11 +20,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from tests.cluster import BIN, SERVICES
 from tests.replicas import ReplicatedCluster, make_replicated
-from tests.story import fresh_ward, run_story, token
+from tests.story import (
+    create_draft,
+    eventually,
+    fixed_and_submitted,
+    fresh_ward,
+    queue_item,
+    run_story,
+    token,
+)
 
 STORIES = 4
 SEED = 20261129
@@ -74,6 +85,27 @@ async def _chaos(
     await asyncio.gather(*restarting.values())
 
 
+async def _left_overdue(replicated: ReplicatedCluster, client: httpx.AsyncClient) -> str:
+    """A plan submitted in a ward of its own whose sign-off is left undecided, its deadline
+    moved four days back: the plan id."""
+    ward = await fresh_ward(client, "replica-late")
+    drafter = await token(client, f"drafter.{ward}")
+    plan_id = await create_draft(client, drafter, "Kế hoạch để quá hạn phê duyệt")
+    await fixed_and_submitted(client, drafter, plan_id)
+    item = await queue_item(client, await token(client, f"head.{ward}"), plan_id)
+    url = replicated.cluster.databases["approvals"].replace("+asyncpg", "")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "UPDATE approval_step SET due_at = now() - interval '4 days' "
+            "WHERE case_id = $1 AND status = 'active'",
+            item["case_id"],
+        )
+    finally:
+        await conn.close()
+    return plan_id
+
+
 async def test_two_replicas_of_every_service_survive_repeated_kills(
     pg_database: Any, namespace: str, tmp_path: Path
 ) -> None:
@@ -89,6 +121,8 @@ async def test_two_replicas_of_every_service_survive_repeated_kills(
             "CASCADE_AUDIT_SEAL_POLL_INTERVAL": "0.5",
             # Twelve processes on one PostgreSQL (max_connections 100, shared with the run).
             "CASCADE_DB_POOL_SIZE": "3",
+            # Both replicas' deadline schedulers race for every overdue step.
+            "CASCADE_APPROVALS_DEADLINE_POLL_SECONDS": "0.2",
         }
     )
     since = datetime.now(UTC) - timedelta(seconds=1)
@@ -111,6 +145,19 @@ async def test_two_replicas_of_every_service_survive_repeated_kills(
                     ward = await fresh_ward(client, f"replica-{len(plans) + 1}")
                     plans.append((await run_story(client, ward)).plan_id)
                     wards[plans[-1]] = ward
+                late = await _left_overdue(replicated, client)
+                city_head = await token(client, "head.hue")
+
+                async def escalated() -> list[Any]:
+                    r = await client.get("/api/notifications/inbox", headers=city_head)
+                    return [
+                        n
+                        for n in r.json()["items"]
+                        if n["plan_id"] == late and n["event_type"] == "approval.step_escalated"
+                    ]
+
+                await eventually(escalated, timeout=90)
+                await asyncio.sleep(2)  # more scans by both schedulers, kills going on
         finally:
             stop.set()
             await chaos
@@ -131,6 +178,24 @@ async def test_two_replicas_of_every_service_survive_repeated_kills(
                     if n["event_type"] == "plan.approved" and n["plan_id"] == plan_id
                 ]
             assert len(approved) == len(plans)
+
+            # The late step: marked overdue and escalated once each, told once.
+            async def deadline_events() -> list[str] | None:
+                r = await client.get(f"/api/audit/plans/{late}/events", headers=auditor)
+                kinds = [e["event_type"] for e in r.json()]
+                return kinds if "approval.step_escalated" in kinds else None
+
+            kinds = await eventually(deadline_events)
+            assert kinds.count("approval.step_overdue") == 1, kinds
+            assert kinds.count("approval.step_escalated") == 1, kinds
+            city_head = await token(client, "head.hue")
+            r = await client.get("/api/notifications/inbox", headers=city_head)
+            told = [
+                n
+                for n in r.json()["items"]
+                if n["plan_id"] == late and n["event_type"] == "approval.step_escalated"
+            ]
+            assert len(told) == 1, told
 
             r = await client.get("/api/audit/verify", headers=auditor)
             assert r.status_code == 200 and r.json()["ok"] is True, r.text
