@@ -77,6 +77,7 @@ def test_the_city_approves_in_part_and_decides_the_rest_later(
         "Nêu rõ các tuyến kiệt, hẻm được trồng cây"
     )
     reads_well(city)
+    city.locator("#decision-confirm").check()  # approving, even in part, is confirmed first
     city.locator("#send-decision").click()
     expect(city.locator(".flash")).to_be_visible()
 
@@ -109,6 +110,7 @@ def test_the_city_approves_in_part_and_decides_the_rest_later(
     expect(city.locator(f"#approve-group-{first}")).to_be_checked()
     reads_well(city)
     city.locator("#decision input[value=approve]").check()
+    city.locator("#decision-confirm").check()
     city.locator("#send-decision").click()
     expect(city.locator(".flash")).to_be_visible()
 

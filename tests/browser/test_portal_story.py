@@ -113,10 +113,19 @@ def decide_if_waiting(
     reads_well(page)  # the decision page: the step by its label, days day first
     if shot is not None:
         page.screenshot(path=str(shot), full_page=True)
+    expect(page.locator("#decision input[name=decision]:checked")).to_have_count(0)
     page.locator("#decision input[value=approve]").check()
+    page.locator("#decision-confirm").check()  # approving is confirmed first
     page.locator("#send-decision").click()
     expect(page.locator(".flash")).to_be_visible()
     return True
+
+
+def plan_option(auditor: Page) -> str:
+    """The audit search's choice of the story's plan, by its title (and unit)."""
+    option = auditor.locator("#f-plan_id option", has_text=WARD_TITLE)
+    expect(option).to_have_count(1)
+    return option.inner_text().strip()
 
 
 def test_the_whole_story_in_the_browser(
@@ -336,7 +345,7 @@ def test_the_whole_story_in_the_browser(
     auditor = signed_in(browser, portal_url, "auditor.hue")
     auditor.get_by_role("link", name="Kiểm tra").click()
     reads_well(auditor)
-    auditor.get_by_label("Mã kế hoạch").fill(plan_id)
+    auditor.get_by_label("Kế hoạch", exact=True).select_option(label=plan_option(auditor))
     auditor.get_by_role("button", name="Tìm").click()
     records = auditor.locator("#records")
     expect(records.locator("tr[data-event-type='plan.approved']").first).to_contain_text(
@@ -349,7 +358,7 @@ def test_the_whole_story_in_the_browser(
     expect(returned).to_contain_text("Đ/c Lãnh đạo Thành ủy Huế trả lại “")
     expect(returned).to_contain_text("ở bước 2 (Người phê duyệt - Thành phố Huế)")
     reads_well(auditor)
-    auditor.get_by_label("Mã kế hoạch").fill("")
+    auditor.get_by_label("Kế hoạch", exact=True).select_option("")
     auditor.get_by_label("Người thực hiện").select_option("approver.hue")
     auditor.get_by_label("Từ").fill("01/01/2020")
     auditor.get_by_role("button", name="Tìm").click()
@@ -364,7 +373,7 @@ def test_the_whole_story_in_the_browser(
     )
     auditor.get_by_label("Từ").fill("")
     auditor.get_by_label("Người thực hiện").select_option("")
-    auditor.get_by_label("Mã kế hoạch").fill(plan_id)
+    auditor.get_by_label("Kế hoạch", exact=True).select_option(plan_id)
     auditor.get_by_role("button", name="Tìm").click()
     with auditor.expect_download() as download:
         auditor.get_by_role("link", name="Xuất CSV").click()

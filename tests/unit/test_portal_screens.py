@@ -429,7 +429,8 @@ async def test_a_comment_from_the_level_above_names_its_unit_not_a_login() -> No
     ]
     r = await get_and_post(apis, DRAFTER, "/portal/plans/p1")
     text = " ".join(visible(r.text).split())
-    assert "Ý kiến của Cán bộ Thành phố Huế · v1 · 14:05 03/03/2026" in text
+    # who wrote it, on which version, and the day (day first, on Vietnam's clock)
+    assert "Ý kiến của Cán bộ Thành phố Huế · phiên bản 1 · ngày 03/03/2026 lúc 14:05" in text
     assert ("GET cases", "p1") in apis.sent  # asked once, because the author was unknown
     assert CODES.findall(text) == []
 

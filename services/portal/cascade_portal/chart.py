@@ -4,6 +4,7 @@ rendered on the server (no script, no library)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -174,3 +175,26 @@ def progress_svg(
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+_OPENING = re.compile(r'^<svg ([^>]*)viewBox="0 0 (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)"([^>]*)>')
+FONT = "Arial, Helvetica, sans-serif"
+
+
+def standalone(svg: str, scale: float = 2.0) -> str:
+    """A chart as a file to paste into a report (Word, LibreOffice, an e-mail): an XML
+    declaration, a size in pixels (``scale`` times the drawing's own), a font every office
+    machine has, and a white background instead of the page's."""
+    m = _OPENING.match(svg)
+    if m is None:
+        raise ValueError("not one of the portal's charts")
+    width, height = float(m.group(2)), float(m.group(3))
+    opening = (
+        f'<svg {m.group(1)}viewBox="0 0 {m.group(2)} {m.group(3)}"{m.group(4)} '
+        f'width="{width * scale:g}" height="{height * scale:g}" font-family="{FONT}">'
+    )
+    body = svg[m.end() :]
+    background = f'<rect x="0" y="0" width="{m.group(2)}" height="{m.group(3)}" fill="#fff"/>'
+    at = body.find("</desc>")  # after the title and description, which come first
+    at = at + len("</desc>") if at >= 0 else 0
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + opening + body[:at] + background + body[at:]

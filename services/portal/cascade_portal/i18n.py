@@ -380,6 +380,81 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "decision.task_comment": ("Ý kiến về nhiệm vụ này", "Comment on this task"),
     "decision.send": ("Gửi quyết định", "Send the decision"),
     "decision.done": ("Đã ghi nhận quyết định", "The decision is recorded"),
+    "decision.choose": (
+        "Chọn một quyết định: phê duyệt, trả lại để sửa hoặc từ chối",
+        "Choose a decision: approve, return for changes or reject",
+    ),
+    "decision.confirm": (
+        "Tôi đã xem kỹ kế hoạch và xác nhận quyết định này",
+        "I have read the plan and confirm this decision",
+    ),
+    "decision.confirm_needed": (
+        "Quyết định chưa được gửi. Đề nghị đánh dấu ô “Tôi đã xem kỹ kế hoạch và xác nhận "
+        "quyết định này” rồi bấm “Gửi quyết định” lần nữa.",
+        "The decision was not sent. Tick “I have read the plan and confirm this decision”, "
+        "then press “Send the decision” again.",
+    ),
+    "decision.confirm_approve": (
+        "Đồng chí sắp PHÊ DUYỆT kế hoạch này: sau khi phê duyệt, kế hoạch có hiệu lực.",
+        "You are about to APPROVE this plan: once approved, it is in force.",
+    ),
+    "decision.confirm_partial": (
+        "Đồng chí sắp PHÊ DUYỆT MỘT PHẦN kế hoạch này: các nhóm đã chọn được giữ nguyên.",
+        "You are about to APPROVE this plan IN PART: the groups ticked are frozen.",
+    ),
+    "decision.confirm_reject": (
+        "Đồng chí sắp TỪ CHỐI kế hoạch này: kế hoạch bị từ chối không trình lại được.",
+        "You are about to REJECT this plan: a rejected plan cannot be submitted again.",
+    ),
+    "decision.signed_title": ("Các bước đã ký", "Steps already signed"),
+    "decision.signed_none": (
+        "Đồng chí là người quyết định đầu tiên của lần trình này.",
+        "You are the first to decide on this submission.",
+    ),
+    "decision.signed_at": ("lúc", "at"),
+    # the tasks as one table, like a spreadsheet
+    "grid.link": ("Sửa dạng bảng (như Excel)", "Edit as a table (like Excel)"),
+    "grid.title": ("Bảng nhiệm vụ", "Tasks as a table"),
+    "grid.help": (
+        "Mỗi dòng là một nhiệm vụ, mỗi ô là một nội dung. Có thể sao chép một vùng ô trong "
+        "Excel rồi dán (Ctrl+V) vào một ô: các ô được điền sang phải và xuống dưới. Ngày viết "
+        "dd/mm/yyyy; mốc tiến độ “Quý II/2026: …”, cách nhau bằng dấu “;”. Bấm “Lưu bảng” để "
+        "lưu tất cả một lần: có lỗi thì không dòng nào được lưu.",
+        "One task a row, one field a cell. Copy a block of cells in Excel and paste it (Ctrl+V) "
+        "into a cell: the cells fill to the right and down. Days are dd/mm/yyyy; milestones "
+        "“Q2 2026: …” separated by “;”. “Save the table” saves everything at once: with an "
+        "error, no row is saved.",
+    ),
+    "grid.save": ("Lưu bảng", "Save the table"),
+    "grid.add_row": ("Thêm dòng", "Add a row"),
+    "grid.row": ("Dòng {n}", "Row {n}"),
+    "grid.back": ("Quay lại kế hoạch", "Back to the plan"),
+    "grid.refused": (
+        "Bảng chưa được lưu (không dòng nào được lưu): sửa các ô được đánh dấu rồi lưu lại.",
+        "The table was not saved (no row was kept): fix the cells marked, then save again.",
+    ),
+    "grid.pasted": ("Đã dán {n} dòng từ bảng tính", "Pasted {n} rows from the spreadsheet"),
+    # a plan printed for review on paper
+    "print.link": ("In bản dự thảo để góp ý", "Print the draft for review"),
+    "print.link_final": ("In kế hoạch", "Print the plan"),
+    "print.draft": ("BẢN DỰ THẢO", "DRAFT"),
+    "print.draft_note": (
+        "Bản dự thảo để xin ý kiến, chưa được phê duyệt, chưa có giá trị thi hành.",
+        "A draft for review: not approved, not in force.",
+    ),
+    "print.button": ("In trang này", "Print this page"),
+    "print.back": ("Quay lại kế hoạch", "Back to the plan"),
+    "print.printed_at": ("In lúc", "Printed at"),
+    "print.status": ("Tình trạng", "Status"),
+    "print.no": ("TT", "No."),
+    "print.lead": ("Chủ trì", "Lead"),
+    "print.person": ("Người chịu trách nhiệm", "Person responsible"),
+    "print.time": ("Thời gian", "Timeline"),
+    "print.product": ("Sản phẩm", "Product"),
+    "print.job": ("Nội dung công việc", "Job"),
+    "print.comments": ("Ý kiến góp ý", "Review comments"),
+    "comment.version": ("phiên bản {version}", "version {version}"),
+    "comment.on": ("ngày", "on"),
     "delegations.title": ("Ủy quyền phê duyệt", "Delegate your decisions"),
     "delegations.delegate": ("Đồng nghiệp nhận ủy quyền", "Colleague"),
     "delegations.ends_at": ("Đến ngày", "Until"),
@@ -456,7 +531,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "coverage.summary": ("Tổng hợp", "Summary"),
     # audit
     "audit.title": ("Tra cứu nhật ký kiểm tra", "Search the audit trail"),
-    "audit.plan": ("Mã kế hoạch", "Plan id"),
+    "audit.plan": ("Kế hoạch", "Plan"),
     "audit.actor": ("Người thực hiện", "Actor"),
     "audit.unit": ("Đơn vị (và cấp dưới)", "Unit (and below)"),
     "audit.type": ("Loại sự kiện", "Event type"),
@@ -468,13 +543,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "audit.verify_ok": ("Chuỗi toàn vẹn", "The chain is intact"),
     "audit.verify_broken": ("Chuỗi bị phá vỡ tại bản ghi", "The chain is broken at record"),
     "audit.checked": ("bản ghi đã kiểm tra", "records checked"),
-    "audit.seq": ("STT", "Seq"),
+    "audit.seq": ("STT", "No."),
     "audit.time": ("Thời điểm", "Time"),
     "audit.next": ("Trang sau", "Next page"),
     "audit.empty": ("Không có bản ghi phù hợp.", "No matching records."),
     "audit.any": ("Tất cả", "Any"),
     "audit.what": ("Diễn biến", "What happened"),
     "audit.records": ("Các bản ghi tìm thấy", "Records found"),
+    "audit.plan_any": ("Tất cả kế hoạch", "Every plan"),
+    "audit.plan_other": ("Kế hoạch khác", "Another plan"),
+    # charts to paste into a report
+    "chart.download_svg": ("Tải biểu đồ (SVG)", "Download the chart (SVG)"),
+    "chart.download_png": ("Tải biểu đồ (PNG)", "Download the chart (PNG)"),
+    "chart.print": ("In trang (khổ A4)", "Print the page (A4)"),
     # the audit trail as sentences: one per event type ({who} did what to {plan}, ...), the
     # time added after it; and a short label per type for the search form
     "trail.plan_titled": ("kế hoạch \u201c{title}\u201d", "the plan \u201c{title}\u201d"),

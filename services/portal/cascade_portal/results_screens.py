@@ -15,7 +15,7 @@ from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
 from cascade_portal.api import ApiError, body_of, checked
-from cascade_portal.chart import progress_svg
+from cascade_portal.chart import progress_svg, standalone
 from cascade_portal.i18n import reason_in, translate
 from cascade_portal.official import Unreadable, day, period_label, read_day, short_period
 from cascade_portal.problems import Message, ProblemView, problem_view
@@ -803,6 +803,18 @@ async def dashboard(page: PageDep, unit: str | None = None, period: str | None =
         statuses=TASK_STATUSES,
         up=parent_unit(unit) if unit != user.unit else None,
         period_label=period_label,
+    )
+
+
+@router.get("/dashboard/chart.svg")
+async def dashboard_chart(page: PageDep, unit: str | None = None) -> Response:
+    """The progress chart as an SVG file (the page makes the PNG from it in the browser)."""
+    user = page.require_user()
+    series = await page.api.get(f"{API}/units/{unit or user.unit}/progress")
+    return Response(
+        standalone(progress_svg(series, page.t, short_period)),
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": 'attachment; filename="bieu-do-tien-do.svg"'},
     )
 
 

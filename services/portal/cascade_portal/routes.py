@@ -19,14 +19,16 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
+from cascade_portal import grid
 from cascade_portal.api import ApiError, body_of, checked, client_for
-from cascade_portal.chart import coverage_svg
+from cascade_portal.chart import coverage_svg, standalone
 from cascade_portal.i18n import LANGUAGES, MESSAGES, translate
 from cascade_portal.names import Names
 from cascade_portal.official import (
     VIETNAM,
     Unreadable,
     day,
+    fold,
     milestone_period,
     period_label,
     read_day,
@@ -52,7 +54,19 @@ from cascade_portal.web import (
 
 router = APIRouter(prefix=PREFIX, route_class=PortalRoute, include_in_schema=False)
 
-EDITABLE = ("draft", "returned", "withdrawn")
+EDITABLE = grid.EDITABLE
+DECISIONS = ("approve", "return", "partial", "reject")
+CONFIRMED = ("approve", "partial", "reject")
+DECIDED = {
+    "approve": "approve",
+    "approved": "approve",
+    "return": "return",
+    "returned": "return",
+    "reject": "reject",
+    "rejected": "reject",
+}
+"""A step decision as the approvals API records it (a step's new status) and its words."""
+"""The decisions asked to be confirmed before they are sent (a return goes back for changes)."""
 STATIC = {"portal.css": "text/css", "portal.js": "text/javascript"}
 FLASHES = {
     "saved",
@@ -238,17 +252,77 @@ def comments_by_task(comments: list[dict[str, Any]], tasks: list[dict[str, Any]]
     return out, general
 
 
-async def deciders(page: Page, plan_id: str, names: Names, people: set[str]) -> Names:
+async def plan_cases(page: Page, plan_id: str) -> list[dict[str, Any]]:
+    """The approval cases of a plan (one per submitted version), none if they cannot be read."""
+    try:
+        return list(await page.api.get("/api/approvals/cases", plan_id=plan_id) or [])
+    except ApiError:
+        return []
+
+
+def signed_steps(
+    cases: list[dict[str, Any]], item: dict[str, Any], names: Names
+) -> list[dict[str, Any]]:
+    """The steps of the case under decision before the approver's own, each with who decided
+    it, how and when (every decision of a step that collects several)."""
+    case = next((c for c in cases if c.get("id") == item.get("case_id")), None)
+    out = []
+    for step in (case or {}).get("steps") or []:
+        if step.get("step_no", 0) >= item.get("step_no", 0):
+            continue
+        decisions = step.get("decisions") or []
+        if not decisions and step.get("decided_by"):
+            decisions = [
+                {
+                    "decision": step.get("status"),
+                    "decided_by": step["decided_by"],
+                    "on_behalf_of": step.get("on_behalf_of"),
+                    "decided_at": step.get("decided_at"),
+                }
+            ]
+        if not decisions:
+            continue  # skipped, or resumed past it: nobody signed it in this submission
+        out.append(
+            {
+                "step_no": step.get("step_no"),
+                "label": names.step(step.get("name"), step.get("unit"), step.get("role")),
+                "decisions": [
+                    {
+                        "who": names.person(d.get("decided_by"), step.get("unit")),
+                        "on_behalf_of": names.person(d.get("on_behalf_of"), step.get("unit"))
+                        if d.get("on_behalf_of")
+                        else "",
+                        "how": names.t(f"trail.decision.{DECIDED.get(d.get('decision'))}")
+                        if d.get("decision") in DECIDED
+                        else "",
+                        "when": d.get("decided_at"),
+                        "username": d.get("decided_by"),
+                    }
+                    for d in decisions
+                ],
+            }
+        )
+    return out
+
+
+async def deciders(
+    page: Page,
+    plan_id: str,
+    names: Names,
+    people: set[str],
+    cases: list[dict[str, Any]] | None = None,
+) -> Names:
     """Names that also know where the deciders of a plan act from (the steps they decided), so
     an approver of the level above, whom the directory does not show a ward, is named by their
-    unit: one call, only when someone is unknown."""
+    unit: one call, only when someone is unknown (none when the cases are already read)."""
     unknown = {p for p in people if p and p not in names.people}
     if not unknown:
         return names
-    try:
-        cases = await page.api.get("/api/approvals/cases", plan_id=plan_id)
-    except ApiError:
-        return names
+    if cases is None:
+        try:
+            cases = await page.api.get("/api/approvals/cases", plan_id=plan_id)
+        except ApiError:
+            return names
     where: dict[str, str] = {}
     for case in cases or []:
         for step in case.get("steps") or []:
@@ -406,6 +480,7 @@ async def plan_page(
     problem_task: str | None = None,
     typed: dict[str, str] | None = None,
     submit_refused: bool = False,
+    decided: dict[str, Any] | None = None,
 ) -> Response:
     user = page.require_user()
     plan = await page.api.get(f"/api/plans/{plan_id}")
@@ -454,7 +529,11 @@ async def plan_page(
         following, next_programs = await next_term_choices(page, plan)
     groups = {g["code"]: g for g in plan["task_groups"]}
     people = {c.get("author") for c in comments} | {c.get("resolved_by") for c in comments}
-    names = await deciders(page, plan_id, await page.names(), {p for p in people if p})
+    cases = None
+    if item is not None:  # the approver sees who signed the steps before theirs, and when
+        cases = await plan_cases(page, plan_id)
+    names = await deciders(page, plan_id, await page.names(), {p for p in people if p}, cases)
+    signed = signed_steps(cases or [], item, names) if item is not None else []
     forms = {t["id"]: task_form(t, names, plan["unit"]) for t in plan["tasks"]}
     forms["new"] = task_form({}, names, plan["unit"])
     if typed is not None and problem_task in forms:
@@ -480,6 +559,8 @@ async def plan_page(
         carried=carried,
         following=following,
         next_programs=next_programs,
+        signed=signed,
+        decided=decided or {},
         flash=flash_of(page.request),
     )
 
@@ -811,6 +892,26 @@ async def diff(
     )
 
 
+@router.get("/plans/{plan_id}/grid")
+async def task_grid(plan_id: str, page: PageDep) -> Response:
+    """The plan's tasks as one table, like a spreadsheet (``grid.py``)."""
+    return await grid.grid_page(page, plan_id)
+
+
+@router.post("/plans/{plan_id}/grid")
+async def save_task_grid(plan_id: str, request: Request, page: PageDep) -> Response:
+    return await grid.save_grid(plan_id, request, page)
+
+
+@router.get("/plans/{plan_id}/print")
+async def print_plan(plan_id: str, page: PageDep) -> Response:
+    """The plan as a document to print and annotate on paper: groups, tasks in a table, the
+    indicators; marked "BẢN DỰ THẢO" on every page while it is not approved."""
+    page.require_user()
+    plan = await page.api.get(f"/api/plans/{plan_id}")
+    return await page.render("plan_print.html", plan=plan, now=datetime.now(VIETNAM).isoformat())
+
+
 @router.post("/plans/{plan_id}/decision")
 async def decide(plan_id: str, request: Request, page: PageDep) -> Response:
     page.require_user()
@@ -826,8 +927,32 @@ async def decide(plan_id: str, request: Request, page: PageDep) -> Response:
                     "task_code": _text(form, f"task_code.{task_id}") or None,
                 }
             )
-    decision = _text(form, "decision") or "approve"
+    decision = _text(form, "decision") or ""
     comment = _text(form, "comment") or None
+    typed = {
+        "decision": decision,
+        "comment": comment or "",
+        "task_comments": {c["task_id"]: c["text"] for c in comments},
+        "approved_groups": [v for v in form.getlist("approved_groups") if isinstance(v, str)],
+        "confirmed": form.get("confirm") == "on",
+    }
+    # Nothing is chosen for the approver; approving or rejecting is confirmed first (a ticked
+    # box, sent again: no script needed; the page script asks before the first post).
+    if decision not in DECISIONS:
+        view = ProblemView(422, page.t("decision.choose"), "", [])
+        return await plan_page(
+            page, plan_id, status_code=422, problem=view, problem_task="decision", decided=typed
+        )
+    if decision in CONFIRMED and not typed["confirmed"]:
+        view = ProblemView(422, page.t("decision.confirm_needed"), "", [])
+        return await plan_page(
+            page,
+            plan_id,
+            status_code=422,
+            problem=view,
+            problem_task="decision",
+            decided={**typed, "confirm_needed": True},
+        )
     body: dict[str, Any] = {
         "decision": "return" if decision == "partial" else decision,
         "comment": comment,
@@ -845,7 +970,7 @@ async def decide(plan_id: str, request: Request, page: PageDep) -> Response:
     if r.status_code == 422:
         view = problem_view(422, body_of(r), page.lang)
         return await plan_page(
-            page, plan_id, status_code=422, problem=view, problem_task="decision"
+            page, plan_id, status_code=422, problem=view, problem_task="decision", decided=typed
         )
     checked(r)
     return redirect(f"{PREFIX}/queue?done=decided")
@@ -1010,6 +1135,23 @@ async def coverage(page: PageDep, plan_id: str | None = None) -> Response:
     )
 
 
+def svg_file(svg: str, filename: str) -> Response:
+    """A chart as a file to download and paste into a report."""
+    return Response(
+        standalone(svg),
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/coverage/chart.svg")
+async def coverage_chart(page: PageDep, plan_id: str) -> Response:
+    """The coverage chart as an SVG file (the page makes the PNG from it in the browser)."""
+    page.require_user()
+    report = await page.api.get(f"/api/plans/{plan_id}/coverage")
+    return svg_file(coverage_svg(report, page.t), "bieu-do-bao-phu.svg")
+
+
 # -- auditor ---------------------------------------------------------------------------------------
 AUDIT_FILTERS = ("plan_id", "actor", "unit", "event_type", "since", "until")
 AUDIT_TIMES = {"since": "audit.since", "until": "audit.until"}
@@ -1041,17 +1183,22 @@ async def audit_page(
     verified: dict[str, Any] | None = None,
     problem: ProblemView | None = None,
     status_code: int = 200,
+    first: int = 1,
 ) -> Response:
     """The search form (people, units and kinds of event by name) and the records found, each
     told as a sentence."""
     user = page.require_user()
     names = await page.names()
+    plans = await auditable_plans(page, user.unit, names)
     items = (records or {}).get("items") or []
-    titles = {
-        r["plan_id"]: r["payload"].get("title") or r["payload"].get("plan_title")
-        for r in items
-        if r.get("plan_id") and (r["payload"].get("title") or r["payload"].get("plan_title"))
-    }
+    titles = {p["id"]: p["title"] for p in plans}
+    titles.update(
+        {
+            r["plan_id"]: r["payload"].get("title") or r["payload"].get("plan_title")
+            for r in items
+            if r.get("plan_id") and (r["payload"].get("title") or r["payload"].get("plan_title"))
+        }
+    )
     rows = []
     for r in items:
         title = titles.get(r.get("plan_id"))
@@ -1071,12 +1218,36 @@ async def audit_page(
         kinds=kinds,
         verified=verified,
         problem=problem,
+        plans=plans,
+        first=first,
         query=urlencode({**filters, "search": "1"}) if filters or records is not None else "",
     )
 
 
+async def auditable_plans(page: Page, unit: str, names: Names) -> list[dict[str, Any]]:
+    """The plans of the auditor's unit and the units below, to pick one by its title (unit by
+    unit, then by title); none when they cannot be listed (the search still works)."""
+    try:
+        found = await page.api.get("/api/plans", unit=unit, subtree="true", limit=500)
+    except ApiError:
+        return []
+    rows = [
+        {
+            "id": p["id"],
+            "title": p.get("title") or "",
+            "unit": p.get("unit") or "",
+            "unit_name": names.unit(p.get("unit")),
+            "term": f"{p.get('term_start')}–{p.get('term_end')}",
+        }
+        for p in (found or {}).get("items") or []
+        if isinstance(p, dict) and p.get("id")
+    ]
+    return sorted(rows, key=lambda p: (p["unit"] != unit, fold(p["unit_name"]), fold(p["title"])))
+
+
 @router.get("/audit")
-async def audit(request: Request, page: PageDep, cursor: str | None = None) -> Response:
+async def audit(request: Request, page: PageDep, cursor: str | None = None, n: int = 1) -> Response:
+    """The search; ``n`` numbers the first row (a next page goes on from the last one)."""
     page.require_user()
     filters, refused = audit_params(request, page.lang)
     typed = {k: request.query_params[k] for k in AUDIT_FILTERS if request.query_params.get(k)}
@@ -1087,7 +1258,7 @@ async def audit(request: Request, page: PageDep, cursor: str | None = None) -> R
     records = None
     if filters or request.query_params.get("search") is not None:
         records = await page.api.get("/api/audit/records", cursor=cursor, limit=100, **filters)
-    return await audit_page(page, filters=typed, records=records)
+    return await audit_page(page, filters=typed, records=records, first=max(1, n))
 
 
 @router.get("/audit/export.csv")

@@ -48,3 +48,187 @@
   });
   if (location.hash.length > 1) reveal(decodeURIComponent(location.hash.slice(1)), true);
 })();
+
+// The decision: approving (wholly or in part) and rejecting ask to be confirmed. The page shows
+// what the decision will do beside the confirmation box once it is chosen, and a send without
+// the box ticked stays here, saying so (without script the portal asks the same on the server:
+// the box, ticked, sent again).
+(function () {
+  "use strict";
+  var form = document.getElementById("decision");
+  var box = document.getElementById("confirm-decision");
+  var confirm = document.getElementById("decision-confirm");
+  var what = document.getElementById("confirm-what");
+  if (!form || !box || !confirm || !what) return;
+  var ASKS = { approve: true, partial: true, reject: true };
+  function chosen() {
+    var radio = form.querySelector("input[name=decision]:checked");
+    return radio ? radio.value : "";
+  }
+  function show(asking) {
+    var decision = chosen();
+    box.hidden = !ASKS[decision];
+    var words = form.getAttribute("data-confirm-" + decision) || "";
+    if (asking) words += " " + (form.getAttribute("data-confirm-needed") || "");
+    if (ASKS[decision]) what.textContent = words;
+    box.classList.toggle("asking", !!asking);
+    if (asking) {
+      confirm.setAttribute("aria-invalid", "true");
+      confirm.setAttribute("aria-describedby", "confirm-what");
+    } else {
+      confirm.removeAttribute("aria-invalid");
+    }
+  }
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "decision") {
+      confirm.checked = false;
+      show(false);
+    } else if (event.target === confirm && confirm.checked) {
+      show(false);
+    }
+  });
+  form.addEventListener("submit", function (event) {
+    if (ASKS[chosen()] && !confirm.checked) {
+      event.preventDefault();
+      show(true);
+      confirm.focus();
+    }
+  });
+  show(box.classList.contains("asking"));
+})();
+
+// Print buttons (the pages print without them too, from the browser's menu).
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll(".js-print");
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].hidden = false;
+    buttons[i].addEventListener("click", function () { window.print(); });
+  }
+})();
+
+// A chart as a PNG to paste into a report: the chart's SVG drawn on a canvas at twice its size,
+// on white, in a font every office machine has. (The SVG link works without script.)
+(function () {
+  "use strict";
+  var buttons = document.querySelectorAll("button.chart-png");
+  if (!buttons.length || !window.XMLSerializer || !window.Blob) return;
+  function download(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+  function png(figure, name) {
+    var svg = figure && figure.querySelector("svg");
+    if (!svg) return;
+    var box = svg.viewBox && svg.viewBox.baseVal;
+    var width = box && box.width ? box.width : svg.clientWidth;
+    var height = box && box.height ? box.height : svg.clientHeight;
+    var scale = 2;
+    var copy = svg.cloneNode(true);
+    copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+    copy.setAttribute("width", String(width * scale));
+    copy.setAttribute("height", String(height * scale));
+    copy.setAttribute("font-family", "Arial, Helvetica, sans-serif");
+    var text = new XMLSerializer().serializeToString(copy);
+    var image = new Image();
+    image.onload = function () {
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(width * scale);
+      canvas.height = Math.round(height * scale);
+      var ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#fff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(function (blob) { if (blob) download(blob, name); }, "image/png");
+    };
+    image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(text);
+  }
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].hidden = false;
+    buttons[i].addEventListener("click", function (event) {
+      var button = event.currentTarget;
+      png(document.getElementById(button.getAttribute("data-figure")), button.getAttribute("data-filename"));
+    });
+  }
+})();
+
+// The tasks' table like a spreadsheet: a block copied from Excel (tab between cells, a new line
+// between rows) pasted into a cell fills the cells to its right and below, adding rows as
+// needed; "Thêm dòng" adds one. Without script the table is a plain form with empty rows.
+(function () {
+  "use strict";
+  var form = document.getElementById("grid-form");
+  var table = document.getElementById("task-grid");
+  var count = document.getElementById("grid-rows");
+  if (!form || !table || !count) return;
+  var body = table.tBodies[0];
+  var status = document.getElementById("grid-status");
+  var add = document.getElementById("grid-add");
+  var label = form.getAttribute("data-row-label") || "{n}";
+  function addRow() {
+    var last = body.rows[body.rows.length - 1];
+    var row = last.cloneNode(true);
+    var i = body.rows.length;
+    row.setAttribute("data-row", String(i));
+    row.removeAttribute("data-code");
+    row.cells[0].textContent = String(i + 1);
+    var inputs = row.querySelectorAll("input");
+    for (var k = 0; k < inputs.length; k++) {
+      var input = inputs[k];
+      var field = input.name.slice(input.name.indexOf(".") + 1);
+      input.name = "r" + i + "." + field;
+      input.id = "g-" + i + "-" + field;
+      input.value = "";
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      var words = input.getAttribute("aria-label") || "";
+      input.setAttribute("aria-label", label.replace("{n}", String(i + 1)) + words.slice(words.indexOf(":")));
+    }
+    var notes = row.querySelectorAll(".cell-findings");
+    for (var n = 0; n < notes.length; n++) notes[n].remove();
+    var cells = row.querySelectorAll("td.invalid");
+    for (var c = 0; c < cells.length; c++) cells[c].classList.remove("invalid");
+    body.appendChild(row);
+    count.value = String(body.rows.length);
+    return row;
+  }
+  function cellAt(r, c) {
+    while (body.rows.length <= r) addRow();
+    var cell = body.rows[r].cells[c + 1];
+    return cell ? cell.querySelector("input") : null;
+  }
+  table.addEventListener("paste", function (event) {
+    var input = event.target;
+    if (!input || input.tagName !== "INPUT") return;
+    var text = (event.clipboardData || window.clipboardData).getData("text");
+    if (!/[\t\n]/.test(text)) return; // one value: the browser pastes it
+    event.preventDefault();
+    var lines = text.replace(/\r\n?/g, "\n").replace(/\n$/, "").split("\n");
+    var td = input.closest("td");
+    var tr = td.parentElement;
+    var r0 = Array.prototype.indexOf.call(body.rows, tr);
+    var c0 = Array.prototype.indexOf.call(tr.cells, td) - 1;
+    for (var r = 0; r < lines.length; r++) {
+      var values = lines[r].split("\t");
+      for (var c = 0; c < values.length; c++) {
+        var target = cellAt(r0 + r, c0 + c);
+        if (target) target.value = values[c].trim();
+      }
+    }
+    if (status) status.textContent = (form.getAttribute("data-pasted") || "").replace("{n}", String(lines.length));
+  });
+  if (add) {
+    add.hidden = false;
+    add.addEventListener("click", function () {
+      var row = addRow();
+      var first = row.querySelector("input");
+      if (first) first.focus();
+    });
+  }
+})();
