@@ -93,6 +93,20 @@ FIX = {
 }
 
 
+def trees_task(group: str) -> dict[str, Any]:
+    """Hương An's second "5 clear" task, in ``group``: planting trees along its alleys."""
+    return {
+        **FIX,
+        "code": "HA-02",
+        "task_group": group,
+        "lead_unit": WARD,
+        "job": "Trồng mới 300 cây xanh trên các tuyến kiệt, hẻm của phường Hương An",
+        "product_description": "cây xanh được trồng mới",
+        "product_quantity": 300,
+        "product_unit": "cây",
+    }
+
+
 NOT_APPLICABLE = "Nội dung do cấp thành phố trực tiếp thực hiện trên địa bàn phường"
 
 

@@ -14,7 +14,7 @@ from tests.browser.readable import assert_reads_as_officials_write as reads_well
 from tests.browser.test_portal_results import in_a_thread
 from tests.browser.test_portal_story import signed_in, task_card, until_visible
 from tests.infra import IN_CI
-from tests.story import FIX, create_draft, decide, fixed_and_submitted, queue_item, token
+from tests.story import create_draft, decide, fixed_and_submitted, queue_item, token, trees_task
 
 if not IN_CI:
     pytest.importorskip("playwright", reason="Playwright is not installed")
@@ -36,16 +36,7 @@ async def _waiting_on_the_city(base: str) -> tuple[str, list[dict[str, Any]]]:
         groups = plan["task_groups"]
         r = await client.post(
             f"/api/plans/{plan_id}/tasks",
-            json={
-                **FIX,
-                "code": "HA-02",
-                "task_group": groups[1]["code"],
-                "lead_unit": "vn.hue.huong-an",
-                "job": "Trồng mới 300 cây xanh trên các tuyến kiệt, hẻm của phường Hương An",
-                "product_description": "cây xanh được trồng mới",
-                "product_quantity": 300,
-                "product_unit": "cây",
-            },
+            json=trees_task(groups[1]["code"]),
             headers=drafter,
         )
         assert r.status_code == 201, r.text

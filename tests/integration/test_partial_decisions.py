@@ -19,6 +19,7 @@ from tests.story import (
     fixed_and_submitted,
     queue_item,
     token,
+    trees_task,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,16 +37,7 @@ async def _two_group_plan(client: httpx.AsyncClient) -> tuple[str, dict[str, str
     drafter = await token(client, "drafter.huong-an")
     plan_id = await create_draft(client, drafter, "Kế hoạch phường Hương An (từng phần)")
     groups = (await _plan(client, drafter, plan_id))["task_groups"]
-    second = {
-        **FIX,
-        "code": "HA-02",
-        "task_group": groups[1]["code"],
-        "lead_unit": "vn.hue.huong-an",
-        "job": "Trồng mới 300 cây xanh trên các tuyến kiệt, hẻm của phường Hương An",
-        "product_description": "cây xanh được trồng mới",
-        "product_quantity": 300,
-        "product_unit": "cây",
-    }
+    second = trees_task(groups[1]["code"])
     r = await client.post(f"/api/plans/{plan_id}/tasks", json=second, headers=drafter)
     assert r.status_code == 201, r.text
     await fixed_and_submitted(client, drafter, plan_id)
