@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from tests.cluster import SERVICES, Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "bench" / "REPORT.md"
+WINDOWS = ROOT / "bench" / "open-loop-windows.json"
 EVENTS_PER_STORY = (
     9  # created, submitted, case opened, 2 x assigned, 2 x decided, completed, approved
 )
@@ -269,6 +272,13 @@ async def main() -> None:
         for stage, s in result["stages"].items():
             print(f"  {stage:75} median {s['median_ms']:7.0f} ms  p99 {s['p99_ms']:7.0f} ms")
     REPORT.write_text(render(args, machine, raw, results, opened), encoding="utf-8")
+    # Every window's raw figures, to read again or render otherwise.
+    WINDOWS.write_text(
+        json.dumps(
+            {mode: [asdict(w) for w in r["windows"]] for mode, r in opened.items()}, indent=1
+        ),
+        encoding="utf-8",
+    )
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 
