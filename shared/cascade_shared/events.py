@@ -119,7 +119,9 @@ class ReviewComment(Payload):
     task_code: str | None = None
     text: str
     author: str | None = None
-    status: Literal["open", "resolved"] = "open"
+    status: Literal["open", "resolved", "remark"] = "open"
+    """``open`` until answered (``resolved``); a ``remark`` made while approving needs no
+    answer."""
 
 
 class GroupsDecided(Payload):

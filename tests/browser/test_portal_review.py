@@ -121,6 +121,9 @@ def test_the_approver_sees_names_days_signatures_and_confirms(
     footer = comment.locator("footer")
     expect(footer).to_contain_text(f"Ý kiến của {person('head.phu-xuan')} · phiên bản 1 · ngày ")
     assert footer.locator("time.comment-date").inner_text() in days
+    # Said while approving, it is a remark: shown as such, with nothing to answer.
+    expect(footer.locator(".comment-status")).to_have_text("Nhận xét khi phê duyệt")
+    expect(comment).to_have_class(re.compile(r"\bremark\b"))
     # Who signed the step before, and when.
     signed = city.locator("#signed")
     expect(signed.locator("h3")).to_have_text("Các bước đã ký")

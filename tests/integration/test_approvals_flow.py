@@ -347,3 +347,47 @@ async def test_a_ward_plan_with_large_key_projects_also_goes_to_central(
         ("vn.hue", "approver"),
         ("vn", "approver"),
     ]
+
+
+async def test_what_an_approver_says_while_approving_is_a_remark(
+    client: httpx.AsyncClient,
+) -> None:
+    plan_id, drafter = await _submitted_plan(client, "Kế hoạch phường Vinh Lộc", "vinh-loc")
+    head = await token(client, "head.vinh-loc")
+    item = await queue_item(client, head, plan_id)
+    r = await client.post(
+        f"/api/approvals/cases/{item['case_id']}/steps/1/decision",
+        json={
+            "decision": "approve",
+            "comment": "Đồng ý; lưu ý bảo đảm tiến độ quý II",
+            "comments": [{"task_code": "HA-01", "text": "Nên nêu thêm địa điểm"}],
+        },
+        headers=head,
+    )
+    assert r.status_code == 200, r.text
+    city = await token(client, "approver.hue")
+    item = await queue_item(client, city, plan_id)
+    r = await decide(client, city, item, "return", "Cần lượng hóa rõ hơn")
+    assert r.status_code == 200, r.text
+
+    r = await client.get(f"/api/approvals/plans/{plan_id}/comments", headers=drafter)
+    assert r.status_code == 200, r.text
+    by_text = {c["text"]: c for c in r.json()}
+    assert by_text["Đồng ý; lưu ý bảo đảm tiến độ quý II"]["status"] == "remark"
+    assert by_text["Nên nêu thêm địa điểm"]["status"] == "remark"
+    assert by_text["Cần lượng hóa rõ hơn"]["status"] == "open"
+    remarks = await client.get(
+        f"/api/approvals/plans/{plan_id}/comments", params={"status": "remark"}, headers=drafter
+    )
+    assert len(remarks.json()) == 2
+    remark = by_text["Nên nêu thêm địa điểm"]
+    r = await client.post(
+        f"/api/approvals/comments/{remark['id']}/resolve", json={}, headers=drafter
+    )
+    assert r.status_code == 409 and "remark" in r.json()["detail"], r.text
+    r = await client.post(
+        f"/api/approvals/comments/{by_text['Cần lượng hóa rõ hơn']['id']}/resolve",
+        json={"resolution": "Đã lượng hóa"},
+        headers=drafter,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "resolved", r.text

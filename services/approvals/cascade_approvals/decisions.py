@@ -24,6 +24,7 @@ from cascade_approvals.domain.case import (
     GroupSplit,
     Mandate,
     after_decision,
+    comment_kind,
     comment_required,
     mandate_for,
     partial_problem,
@@ -234,6 +235,8 @@ async def decide_step(
             decided_at=now,
         )
     )
+    # What an approver says while approving is a remark: noted, with nothing to answer.
+    kind = comment_kind(body.decision)
     comments = [
         ReviewComment(
             plan_id=case.plan_id,
@@ -244,6 +247,7 @@ async def decide_step(
             text=c.text,
             author=user.username,
             on_behalf_of=mandate.on_behalf_of,
+            status=kind,
         )
         for c in body.comments
     ]
@@ -257,6 +261,7 @@ async def decide_step(
                 text=body.comment,
                 author=user.username,
                 on_behalf_of=mandate.on_behalf_of,
+                status=kind,
             ),
         )
     session.add_all(comments)

@@ -110,7 +110,9 @@ class ReviewComment(ApprovalsTable, table=True):
     """A comment in a plan's review thread, optionally anchored to a task (its stable id).
 
     Comments belong to the plan, not to one case, so they carry over to the next version with
-    their open or resolved state and a returned plan's comments are answered one by one."""
+    their open or resolved state and a returned plan's comments are answered one by one. What
+    an approver says while approving is a ``remark``: kept in the thread, with nothing to
+    answer."""
 
     __tablename__ = "review_comment"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

@@ -199,6 +199,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plan.cooperating": ("Đơn vị phối hợp", "Cooperating units"),
     "comment.open": ("Chưa giải quyết", "Open"),
     "comment.resolved": ("Đã giải quyết", "Resolved"),
+    "comment.remark": ("Nhận xét khi phê duyệt", "Remark made while approving"),
     "comment.resolve": ("Đánh dấu đã giải quyết", "Mark resolved"),
     "comment.resolution": ("Đã xử lý thế nào", "How it was addressed"),
     # task fields

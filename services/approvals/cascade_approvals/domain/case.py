@@ -129,6 +129,12 @@ def split_groups(
     )
 
 
+def comment_kind(decision: Decision) -> Literal["open", "remark"]:
+    """A comment made while approving is a remark (noted, nothing to answer); one made while
+    returning or rejecting is open until the drafters answer it."""
+    return "remark" if decision == "approve" else "open"
+
+
 def comment_required(decision: Decision) -> bool:
     """A return needs comments for the drafter; a rejection needs its reason."""
     return decision in ("return", "reject")

@@ -26,7 +26,7 @@ async def plan_comments(
     plan_id: Id,
     user: CurrentUser,
     session: SessionDep,
-    state: Annotated[str | None, Query(alias="status", pattern="^(open|resolved)$")] = None,
+    state: Annotated[str | None, Query(alias="status", pattern="^(open|resolved|remark)$")] = None,
 ) -> list[Any]:
     """Every comment on the plan across its versions, oldest first."""
     case = (
@@ -93,6 +93,11 @@ async def resolve_comment(
         raise forbidden("the plan's drafter or head, or the comment's author, resolves it")
     if comment.status == "resolved":
         raise conflict("the comment is already resolved", comment=comment.model_dump(mode="json"))
+    if comment.status == "remark":
+        raise conflict(
+            "a remark made while approving needs no answer",
+            comment=comment.model_dump(mode="json"),
+        )
     comment.status = "resolved"
     comment.resolved_by = user.username
     comment.resolved_at = utcnow()
