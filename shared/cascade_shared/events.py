@@ -221,6 +221,24 @@ class StepDecided(GroupsDecided):
     comments: list[ReviewComment] = []
 
 
+class StepCarriedOver(Payload):
+    """approval.step_carried_over: a resubmission resumed after this step (the policy resumes
+    at the step that returned the plan), so the approval given at ``approved_in_version``
+    stands for the new version; the step's people are told why they are not asked again."""
+
+    case_id: str
+    plan_id: str
+    plan_version: int
+    plan_title: str | None = None
+    plan_unit: str | None = None
+    step_no: int
+    unit: str
+    role: str
+    approved_in_version: int | None = None
+    approved_by: str | None = None
+    returned_at_step: int | None = None
+
+
 class StepDeadline(Payload):
     """approval.step_reminded (before it falls due), approval.step_overdue (after)."""
 
@@ -522,6 +540,14 @@ CATALOGUE: dict[str, EventSpec] = {
             description="An approver handed their decisions to a colleague for a period.",
         ),
         EventSpec(
+            type="approval.step_carried_over",
+            version=1,
+            payload=StepCarriedOver,
+            producer="approvals",
+            description="A resubmitted version resumed after this step: its earlier approval "
+            "stands, and its people are told why they are not asked again.",
+        ),
+        EventSpec(
             type="approval.policy_installed",
             version=1,
             payload=PolicyInstalled,
@@ -636,6 +662,7 @@ SUBSCRIPTIONS: dict[str, list[str]] = {
         "directory.unit_changed",
         "directory.user_changed",
         "approval.step_assigned",
+        "approval.step_carried_over",
         "approval.step_reminded",
         "approval.step_overdue",
         "approval.step_escalated",

@@ -117,6 +117,24 @@ async def test_returned_with_task_comments_then_resubmitted_resumes_at_the_city(
     assert item2["plan_version"] == 2 and item2["step_no"] == 2
     case2 = (await client.get(f"/api/approvals/cases/{item2['case_id']}", headers=city)).json()
     assert [s["status"] for s in case2["steps"]] == ["carried_over", "active"]
+    # The ward head is told why they are not asked again: their approval of version 1 stands.
+    ward_head = await token(client, "head.huong-an")
+
+    async def carried_over() -> list[Any]:
+        r = await client.get("/api/notifications/inbox", headers=ward_head)
+        return [
+            n
+            for n in r.json()["items"]
+            if n["plan_id"] == plan_id and n["event_type"] == "approval.step_carried_over"
+        ]
+
+    [notice] = await eventually(carried_over)
+    assert "giữ nguyên" in notice["title"] and "bước 2" in notice["body"]
+    auditor = await token(client, "auditor.hue")
+    r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
+    [record] = [e for e in r.json() if e["event_type"] == "approval.step_carried_over"]
+    assert record["payload"]["approved_by"] == "head.huong-an"
+    assert record["payload"]["approved_in_version"] == 1
 
     # The approver asks what changed since their last decision.
     r = await client.get(f"/api/approvals/plans/{plan_id}/changes-since-my-decision", headers=city)

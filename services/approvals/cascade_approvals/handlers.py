@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_approvals.domain.case import first_step
 from cascade_approvals.domain.policy import steps_for
-from cascade_approvals.models import ApprovalCase, ApprovalStep, DirectoryUser
+from cascade_approvals.models import ApprovalCase, ApprovalStep, DirectoryUser, StepDecision
 from cascade_approvals.store import (
     activate,
     current_policy,
@@ -53,6 +53,37 @@ def plan_facts(submitted: PlanSubmitted, envelope: Envelope) -> dict[str, float]
     facts = {k: float(v) for k, v in raw.items() if isinstance(v, int | float)}
     facts.setdefault("task_count", float(submitted.task_count))
     return facts
+
+
+async def carried_over_payload(
+    session: AsyncSession, case: ApprovalCase, step: ApprovalStep, previous: ApprovalCase | None
+) -> dict[str, Any]:
+    """What the people of a step the new case resumes after are told: who approved it, in
+    which version, and at which step the plan was returned."""
+    approval = (
+        await session.exec(
+            select(StepDecision)
+            .where(
+                StepDecision.plan_id == case.plan_id,
+                StepDecision.step_no == step.step_no,
+                StepDecision.decision == "approved",
+            )
+            .order_by(col(StepDecision.plan_version).desc(), col(StepDecision.decided_at).desc())
+        )
+    ).first()
+    return {
+        "case_id": case.id,
+        "plan_id": case.plan_id,
+        "plan_version": case.plan_version,
+        "plan_title": case.plan_title,
+        "plan_unit": case.plan_unit,
+        "step_no": step.step_no,
+        "unit": step.unit,
+        "role": step.role,
+        "approved_in_version": approval.plan_version if approval else None,
+        "approved_by": approval.decided_by if approval else None,
+        "returned_at_step": previous.returned_at_step if previous else None,
+    }
 
 
 async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
@@ -118,6 +149,13 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
     first = steps[start - 1]
     await activate(session, first, now)
     session.add_all(steps)
+    for step in steps[: start - 1]:
+        ctx.emit(
+            "approval.step_carried_over",
+            await carried_over_payload(session, case, step, previous),
+            org_unit=step.unit,
+            subject_id=case.plan_id,
+        )
     ctx.emit(
         "approval.case_opened",
         {

@@ -336,6 +336,7 @@ HANDLERS = {
     "approval.delegation_granted": on_delegation_changed,
     "approval.delegation_revoked": on_delegation_changed,
     "approval.step_assigned": on_event_for_people,
+    "approval.step_carried_over": on_event_for_people,
     "approval.step_reminded": on_event_for_people,
     "approval.step_overdue": on_event_for_people,
     "approval.step_escalated": on_event_for_people,

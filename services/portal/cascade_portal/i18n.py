@@ -660,6 +660,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{who} thu hồi ủy quyền phê duyệt đã giao cho {delegate}",
         "{who} revoked the delegation to {delegate}",
     ),
+    "says.approval.step_carried_over": (
+        "{step} giữ nguyên phê duyệt khi {plan} được trình lại (phiên bản {version})",
+        "{step} stood when {plan} was submitted again (version {version})",
+    ),
     "says.approval.policy_installed": (
         "{who} ban hành quy trình phê duyệt phiên bản {version}",
         "{who} installed the routing policy version {version}",
@@ -717,6 +721,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event.directory.user_changed": ("Cập nhật tài khoản", "Account updated"),
     "event.plan.created": ("Lập kế hoạch", "Plan started"),
     "event.plan.submitted": ("Trình kế hoạch", "Plan submitted"),
+    "event.approval.step_carried_over": (
+        "Giữ nguyên bước đã phê duyệt",
+        "Approved step carried over",
+    ),
     "event.approval.policy_installed": (
         "Ban hành quy trình phê duyệt",
         "Routing policy installed",

@@ -25,7 +25,12 @@ TO_CONCRETIZE = "plan.to_concretize"
 """The kind told to the units directly below a program that is now in force."""
 
 PLAN_OUTCOMES = ("plan.approved", "plan.returned", "plan.rejected", "plan.withdrawn")
-STEP_EVENTS = ("approval.step_assigned", "approval.step_reminded", "approval.step_overdue")
+STEP_EVENTS = (
+    "approval.step_assigned",
+    "approval.step_carried_over",
+    "approval.step_reminded",
+    "approval.step_overdue",
+)
 
 
 def parent_unit(code: str) -> str | None:
