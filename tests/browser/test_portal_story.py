@@ -250,8 +250,8 @@ def test_the_whole_story_in_the_browser(
     until_visible(drafter, plan_url, "#plan-status:has-text('Bị trả lại')")
     comment = task_card(drafter, "HA-01").locator("blockquote.comment")
     expect(comment).to_contain_text(RETURN_COMMENT)
-    # The city's approver is outside the ward's directory: named by their unit, not a login.
-    expect(comment.locator("footer")).to_contain_text("Cán bộ Thành phố Huế")
+    # The city's approver is outside the ward's directory: named as approvals knows them.
+    expect(comment.locator("footer")).to_contain_text("Lãnh đạo Thành ủy Huế")
     reads_well(drafter)
     shoot(drafter, screenshots, "05-returned-comment-beside-the-task")
     card = task_card(drafter, "HA-01")

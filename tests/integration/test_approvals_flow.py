@@ -394,6 +394,12 @@ async def test_what_an_approver_says_while_approving_is_a_remark(
     assert by_text["Đồng ý; lưu ý bảo đảm tiến độ quý II"]["status"] == "remark"
     assert by_text["Nên nêu thêm địa điểm"]["status"] == "remark"
     assert by_text["Cần lượng hóa rõ hơn"]["status"] == "open"
+    # Authors and deciders come with their names from the directory, for readers elsewhere
+    # (the ward's drafter does not see the city's people in their own directory).
+    assert by_text["Cần lượng hóa rõ hơn"]["author_name"] == "Lãnh đạo Thành ủy Huế"
+    case = (await client.get(f"/api/approvals/cases/{item['case_id']}", headers=drafter)).json()
+    assert case["steps"][1]["decided_by_name"] == "Lãnh đạo Thành ủy Huế"
+    assert case["steps"][1]["decisions"][0]["decided_by_name"] == "Lãnh đạo Thành ủy Huế"
     remarks = await client.get(
         f"/api/approvals/plans/{plan_id}/comments", params={"status": "remark"}, headers=drafter
     )

@@ -73,6 +73,10 @@ def test_units_and_people_by_name() -> None:
     assert names("en").comrade("drafter.huong-an") == "Nguyễn Thị Lan"
     # Someone the reader's directory does not show: by their unit, never by their login.
     assert vi.person("approver.hue", "vn.hue") == "Cán bộ Thành phố Huế"
+    # A name the API gives (approvals names deciders and comment authors) comes before the unit.
+    assert vi.person("approver.hue", "vn.hue", name="Lãnh đạo Thành ủy Huế") == (
+        "Lãnh đạo Thành ủy Huế"
+    )
     assert vi.knowing({"approver.hue": "vn.hue"}).person("approver.hue") == "Cán bộ Thành phố Huế"
     assert names("en").person("approver.hue", "vn.hue") == "An official of Thành phố Huế"
     assert vi.person("approver.vn") == "Cán bộ đơn vị khác"

@@ -47,6 +47,7 @@ class DecisionPublic(BaseModel):
     step_no: int
     decision: str
     decided_by: str
+    decided_by_name: str | None = Field(default=None, description="from the directory")
     on_behalf_of: str | None
     content_hash: str
     comment: str | None
@@ -72,6 +73,7 @@ class StepPublic(BaseModel):
     escalated_at: datetime | None
     escalated_to_unit: str | None
     decided_by: str | None
+    decided_by_name: str | None = Field(default=None, description="from the directory")
     on_behalf_of: str | None
     decided_at: datetime | None
     comment: str | None
@@ -146,6 +148,7 @@ class CommentPublic(BaseModel):
     task_code: str | None
     text: str
     author: str
+    author_name: str | None = Field(default=None, description="from the directory")
     on_behalf_of: str | None
     status: str
     created_at: datetime

@@ -81,15 +81,42 @@ def step_deadline_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, A
     }
 
 
+async def names_of(session: AsyncSession, usernames: set[str | None]) -> dict[str, str]:
+    """The full names the directory gives these users (read model), for the people who read a
+    case or a thread from another unit than the decider's."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    rows = await session.exec(
+        select(DirectoryUser.username, DirectoryUser.name).where(
+            col(DirectoryUser.username).in_(wanted)
+        )
+    )
+    return {username: name for username, name in rows.all() if name}
+
+
 def case_public(
-    case: ApprovalCase, steps: list[ApprovalStep], decisions: list[StepDecision] | None = None
+    case: ApprovalCase,
+    steps: list[ApprovalStep],
+    decisions: list[StepDecision] | None = None,
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    names = names or {}
     by_step: dict[int, list[dict[str, Any]]] = {}
     for d in decisions or []:
-        by_step.setdefault(d.step_no, []).append(d.model_dump())
+        by_step.setdefault(d.step_no, []).append(
+            {**d.model_dump(), "decided_by_name": names.get(d.decided_by)}
+        )
     return {
         **case.model_dump(),
-        "steps": [{**s.model_dump(), "decisions": by_step.get(s.step_no, [])} for s in steps],
+        "steps": [
+            {
+                **s.model_dump(),
+                "decided_by_name": names.get(s.decided_by or ""),
+                "decisions": by_step.get(s.step_no, []),
+            }
+            for s in steps
+        ],
     }
 
 
@@ -103,7 +130,10 @@ async def decisions_of(session: AsyncSession, case_id: str) -> list[StepDecision
 
 
 async def load_case_public(session: AsyncSession, case: ApprovalCase) -> dict[str, Any]:
-    return case_public(case, await steps_of(session, case.id), await decisions_of(session, case.id))
+    steps = await steps_of(session, case.id)
+    decisions = await decisions_of(session, case.id)
+    deciders = {s.decided_by for s in steps} | {d.decided_by for d in decisions}
+    return case_public(case, steps, decisions, await names_of(session, deciders))
 
 
 # -- delegations ------------------------------------------------------------------------------

@@ -87,9 +87,11 @@ class Names:
         return matches[0] if len(matches) == 1 else text
 
     # -- people ------------------------------------------------------------------------------
-    def person(self, username: Any, unit: str | None = None) -> str:
+    def person(self, username: Any, unit: str | None = None, name: str | None = None) -> str:
         """A person's full name (and title); someone the directory does not show this reader is
-        named by their unit ("Cán bộ Thành phố Huế"), the schedulers as the system."""
+        named by ``name`` when the API gave one (the approvals service names deciders and
+        comment authors), else by their unit ("Cán bộ Thành phố Huế"); the schedulers as the
+        system."""
         if _empty(username):
             return ""
         key = str(username)
@@ -99,6 +101,8 @@ class Names:
             return f"{found['name']}, {title}" if title else str(found["name"])
         if key in SYSTEM_ACTORS:
             return self.t("who.system")
+        if name:
+            return name
         where = unit or self.units_of_people.get(key)
         if where:
             return self.t("who.official_of").replace("{unit}", self.unit(where))

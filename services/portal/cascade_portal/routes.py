@@ -276,6 +276,7 @@ def signed_steps(
                 {
                     "decision": step.get("status"),
                     "decided_by": step["decided_by"],
+                    "decided_by_name": step.get("decided_by_name"),
                     "on_behalf_of": step.get("on_behalf_of"),
                     "decided_at": step.get("decided_at"),
                 }
@@ -288,7 +289,9 @@ def signed_steps(
                 "label": names.step(step.get("name"), step.get("unit"), step.get("role")),
                 "decisions": [
                     {
-                        "who": names.person(d.get("decided_by"), step.get("unit")),
+                        "who": names.person(
+                            d.get("decided_by"), step.get("unit"), name=d.get("decided_by_name")
+                        ),
                         "on_behalf_of": names.person(d.get("on_behalf_of"), step.get("unit"))
                         if d.get("on_behalf_of")
                         else "",

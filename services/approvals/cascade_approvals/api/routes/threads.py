@@ -16,7 +16,7 @@ from cascade_approvals.api.routes.cases import may_read, readable_case
 from cascade_approvals.decisions import comment_mandate
 from cascade_approvals.models import ApprovalCase, ReviewComment
 from cascade_approvals.schemas import CommentIn, CommentPublic, ResolveIn
-from cascade_approvals.store import steps_of
+from cascade_approvals.store import names_of, steps_of
 
 router = APIRouter(prefix="/api/approvals", tags=["review threads"])
 
@@ -43,7 +43,9 @@ async def plan_comments(
     )
     if state:
         query = query.where(ReviewComment.status == state)
-    return [c.model_dump() for c in (await session.exec(query)).all()]
+    comments = (await session.exec(query)).all()
+    names = await names_of(session, {c.author for c in comments})
+    return [{**c.model_dump(), "author_name": names.get(c.author)} for c in comments]
 
 
 @router.post(
