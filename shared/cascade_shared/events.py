@@ -221,10 +221,8 @@ class StepDecided(GroupsDecided):
     comments: list[ReviewComment] = []
 
 
-class StepCarriedOver(Payload):
-    """approval.step_carried_over: a resubmission resumed after this step (the policy resumes
-    at the step that returned the plan), so the approval given at ``approved_in_version``
-    stands for the new version; the step's people are told why they are not asked again."""
+class StepRef(Payload):
+    """An approval step of a case: whose plan, which step, which unit and role decide it."""
 
     case_id: str
     plan_id: str
@@ -234,22 +232,21 @@ class StepCarriedOver(Payload):
     step_no: int
     unit: str
     role: str
+
+
+class StepCarriedOver(StepRef):
+    """approval.step_carried_over: a resubmission resumed after this step (the policy resumes
+    at the step that returned the plan), so the approval given at ``approved_in_version``
+    stands for the new version; the step's people are told why they are not asked again."""
+
     approved_in_version: int | None = None
     approved_by: str | None = None
     returned_at_step: int | None = None
 
 
-class StepDeadline(Payload):
+class StepDeadline(StepRef):
     """approval.step_reminded (before it falls due), approval.step_overdue (after)."""
 
-    case_id: str
-    plan_id: str
-    plan_version: int
-    plan_title: str | None = None
-    plan_unit: str | None = None
-    step_no: int
-    unit: str
-    role: str
     due_at: datetime
 
 

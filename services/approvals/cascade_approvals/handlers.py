@@ -21,6 +21,7 @@ from cascade_approvals.store import (
     activate,
     current_policy,
     step_assigned_payload,
+    step_ref,
     steps_of,
 )
 
@@ -72,14 +73,7 @@ async def carried_over_payload(
         )
     ).first()
     return {
-        "case_id": case.id,
-        "plan_id": case.plan_id,
-        "plan_version": case.plan_version,
-        "plan_title": case.plan_title,
-        "plan_unit": case.plan_unit,
-        "step_no": step.step_no,
-        "unit": step.unit,
-        "role": step.role,
+        **step_ref(case, step),
         "approved_in_version": approval.plan_version if approval else None,
         "approved_by": approval.decided_by if approval else None,
         "returned_at_step": previous.returned_at_step if previous else None,

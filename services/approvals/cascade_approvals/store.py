@@ -66,8 +66,8 @@ def step_assigned_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, A
     }
 
 
-def step_deadline_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
-    assert step.due_at is not None
+def step_ref(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
+    """A step of a case as the events about it name it (``StepRef``)."""
     return {
         "case_id": case.id,
         "plan_id": case.plan_id,
@@ -77,8 +77,12 @@ def step_deadline_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, A
         "step_no": step.step_no,
         "unit": step.unit,
         "role": step.role,
-        "due_at": as_utc(step.due_at).isoformat(),
     }
+
+
+def step_deadline_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
+    assert step.due_at is not None
+    return {**step_ref(case, step), "due_at": as_utc(step.due_at).isoformat()}
 
 
 async def names_of(session: AsyncSession, usernames: set[str | None]) -> dict[str, str]:
