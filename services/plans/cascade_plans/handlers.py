@@ -6,6 +6,7 @@ from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.events import CaseCompleted, PolicyInstalled
 from cascade_shared.projector import project_latest
 from cascade_shared.service import HandlerContext
+from sqlmodel import select
 
 from cascade_plans import store
 from cascade_plans.cascade import close_requests, request_revisions
@@ -15,7 +16,7 @@ from cascade_plans.domain.plan import (
     in_force_after_case,
     status_after_case,
 )
-from cascade_plans.models import Plan, PlanVersion, RevisionPolicy
+from cascade_plans.models import Plan, PlanVersion, RevisionPolicy, TaskGroup
 from cascade_plans.payloads import plan_ref
 
 
@@ -41,7 +42,7 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
     if version is not None:
         version.outcome = case.outcome
         session.add(version)
-    groups, _, _ = await store.children_of(session, plan.id)
+    groups = (await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan.id))).all()
     after = frozen_after_case(
         case.outcome,
         case.plan_version,
