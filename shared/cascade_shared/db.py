@@ -5,10 +5,27 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Result, Table, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class, for statements that need no ORM objects.
+
+    SQLModel sets ``__table__`` when it makes the class; its type stubs do not declare it."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through a session matched (a compare-and-set
+    claimed its row when this is 1). The session types every statement's result as ``Result``;
+    for these statements it is a ``CursorResult``, which counts them."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def is_sqlite(url_or_engine: str | AsyncEngine) -> bool:
@@ -22,7 +39,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")

@@ -1,9 +1,14 @@
-"""The FastAPI dependencies every service's routes use, made once for each service."""
+"""The FastAPI dependencies every service's routes use, made once for each service.
+
+Each service's ``api/deps.py`` names them as ``Annotated`` types for route parameters::
+
+    Runtime = Annotated[ServiceRuntime, Depends(runtime_dependency("plans"))]
+    SessionDep = Annotated[AsyncSession, Depends(session_dependency("plans"))]
+"""
 
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,23 +19,21 @@ from cascade_shared.service import ServiceRuntime, runtime_of
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ServiceDeps:
-    """``Runtime`` (the service's runtime) and ``SessionDep`` (a session on its database, closed
-    after the request), as ``Annotated`` types for route parameters."""
+def runtime_dependency(service: str) -> Callable[[Request], ServiceRuntime]:
+    """The running ``service``'s runtime, for the request's app."""
 
-    Runtime: Any
-    SessionDep: Any
-
-
-def service_deps(service: str) -> ServiceDeps:
     def runtime(request: Request) -> ServiceRuntime:
         return runtime_of(request, service)
 
-    runtime_dep = Annotated[ServiceRuntime, Depends(runtime)]
+    return runtime
 
+
+def session_dependency(service: str) -> Callable[[ServiceRuntime], AsyncIterator[AsyncSession]]:
+    """A session on ``service``'s database, closed after the request."""
     # No "from __future__ import annotations" here: FastAPI reads this annotation at run time.
-    async def session(rt: runtime_dep) -> AsyncIterator[AsyncSession]:  # type: ignore[valid-type]
+    runtime = Annotated[ServiceRuntime, Depends(runtime_dependency(service))]
+
+    async def session(rt: runtime) -> AsyncIterator[AsyncSession]:
         s = rt.sessionmaker()
         try:
             yield s
@@ -44,4 +47,4 @@ def service_deps(service: str) -> ServiceDeps:
                     raise
                 log.warning("closing a session on a lost database connection: %s", exc)
 
-    return ServiceDeps(runtime_dep, Annotated[AsyncSession, Depends(session)])
+    return session

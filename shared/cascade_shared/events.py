@@ -7,6 +7,7 @@ to a payload gets a new ``version`` and consumers handle each version they know.
 
 from __future__ import annotations
 
+import builtins
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -375,7 +376,7 @@ class CheckpointSealed(Payload):
 class EventSpec(BaseModel):
     type: str
     version: int
-    payload: type[Payload]
+    payload: builtins.type[Payload]  # builtins: inside this class, ``type`` is the field
     producer: str
     description: str
 

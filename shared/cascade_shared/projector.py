@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cascade_shared.db import table_of
 from cascade_shared.envelope import as_utc
 
 
@@ -42,7 +43,7 @@ async def insert_ignoring_repeats(
 async def insert_or_lock(session: Any, model: Any, fresh: dict[str, Any]) -> Any | None:
     """Insert ``fresh`` if no row has its key (returns None: done), else return that row, locked
     for the rest of the transaction and read after any concurrent change."""
-    table = model.__table__
+    table = table_of(model)
     keys = [c.name for c in table.primary_key.columns]
     if await insert_ignoring_repeats(session, table, [fresh], keys):
         return None

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -68,7 +68,7 @@ class HandlerContext:
 
 
 EventHandlerFn = Callable[[HandlerContext, Envelope], Awaitable[None]]
-WorkerFn = Callable[["ServiceRuntime"], Awaitable[None]]
+WorkerFn = Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]
 """A long-running background loop of a service (deadline scheduler, webhook sender, ...).
 
 Started with the service and cancelled when it stops; it must survive its own errors (log and
@@ -86,7 +86,7 @@ class ServiceDefinition:
     inbox: Table
     migrations: Path
     routers: Sequence[APIRouter] = ()
-    handlers: dict[str, EventHandlerFn] = field(default_factory=dict)
+    handlers: Mapping[str, EventHandlerFn] = field(default_factory=dict)
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     workers: Sequence[WorkerFn] = ()
     default_port: int = 8000

@@ -168,14 +168,14 @@ def _withdrawn(plan_id: str) -> Any:
 
 
 def _slow_steps(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Widen the window between the handler finding the case open and writing it."""
-    real = handlers.steps_of
+    """Widen the window between the handler finding the case open and closing it."""
+    real = handlers.close_case
 
-    async def slow(session: Any, case_id: str) -> Any:
+    async def slow(*args: Any, **kwargs: Any) -> Any:
         await asyncio.sleep(0.3)
-        return await real(session, case_id)
+        return await real(*args, **kwargs)
 
-    monkeypatch.setattr(handlers, "steps_of", slow)
+    monkeypatch.setattr(handlers, "close_case", slow)
 
 
 async def _case_status(instance: Instance, plan_id: str, version: int = 1) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from cascade_audit.domain import merkle
 from cascade_audit.domain.checkpoint import load_public_key, signature_valid
+from cascade_shared.db import table_of
 
 from tests.story import EXPECTED_TRAIL, eventually, run_story, token
 
@@ -225,7 +226,7 @@ async def _rewrite_chain_from(tmp_path: Path, seq: int) -> None:
     from cascade_shared.envelope import Envelope  # noqa: F401
     from sqlalchemy import create_engine, select, text, update
 
-    table = AuditRecord.__table__  # type: ignore[attr-defined]
+    table = table_of(AuditRecord)
     engine = create_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER IF EXISTS audit_record_no_update"))

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from cascade_notifications.models import Delivery, new_id
 from cascade_notifications.workers import make_digests, send_due
+from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
 from sqlalchemy import insert
 
@@ -45,7 +46,7 @@ async def hold_for_digest(svc: Service, username: str, subjects: list[str], slot
         for n, subject in enumerate(subjects)
     ]
     async with svc.runtime.engine.begin() as conn:
-        await conn.execute(insert(Delivery.__table__), rows)  # type: ignore[attr-defined]
+        await conn.execute(insert(table_of(Delivery)), rows)
 
 
 def items(username: str, count: int, tag: str = "") -> list[str]:

@@ -5,9 +5,11 @@ tasks, and the events that follow - all in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from cascade_shared.auth import Principal
+from cascade_shared.db import rows_matched
 from cascade_shared.envelope import utcnow
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from cascade_shared.service import ServiceRuntime
@@ -35,6 +37,7 @@ from cascade_approvals.schemas import DecisionIn
 from cascade_approvals.store import (
     activate,
     active_delegations_to,
+    close_case,
     load_case_public,
     step_assigned_payload,
     steps_of,
@@ -133,50 +136,8 @@ async def decide_step(
     step = next((s for s in steps if s.step_no == step_no), None)
     if step is None:
         raise not_found("step", f"{case_id}/{step_no}")
-
-    decided_for = list(
-        (
-            await session.exec(
-                select(StepDecision.acting_for).where(StepDecision.step_id == step.id)
-            )
-        ).all()
-    )
-    mandate = await mandate_on_step(session, user, step, decided_for)
-    if mandate is None:
-        if user.username in decided_for:
-            raise conflict(
-                f"you have already decided step {step_no}",
-                case=await _current_state(session, case_id),
-            )
-        raise forbidden(
-            f"step {step_no} is decided by a {step.role} of {step.unit} or their delegate"
-        )
-    if case.status != "open":
-        reason = (
-            "a newer version of the plan was submitted"
-            if case.status == "superseded"
-            else f"the case is {case.status}"
-        )
-        raise conflict(
-            f"version {case.plan_version} can no longer be decided: {reason}",
-            case=await _current_state(session, case_id),
-        )
-    if body.plan_version is not None and body.plan_version != case.plan_version:
-        raise conflict(
-            f"you looked at version {body.plan_version}; this case decides version "
-            f"{case.plan_version}",
-            case=await _current_state(session, case_id),
-        )
-    if body.content_hash is not None and body.content_hash != case.content_hash:
-        raise conflict(
-            "the plan version you looked at is not the one under decision",
-            content_hash=case.content_hash,
-            case=await _current_state(session, case_id),
-        )
-    if comment_required(body.decision) and not (
-        (body.comment or "").strip() or any(c.text.strip() for c in body.comments)
-    ):
-        raise invalid("comment", f"required to {body.decision}")
+    mandate = await _mandate_or_refusal(session, user, case, step)
+    await _check_decidable(session, case, body)
     groups = case_groups(case)
     problem = partial_problem(body.decision, step_no, step.partial, groups, body.approved_groups)
     if problem is not None:
@@ -184,110 +145,31 @@ async def decide_step(
     settled = split_groups(body.decision, groups, body.approved_groups)
 
     now = utcnow()
-    if body.decision == "approve":
-        counted = await session.execute(
-            update(ApprovalStep)
-            .where(col(ApprovalStep.id) == step.id, col(ApprovalStep.status) == "active")
-            .values(approvals=ApprovalStep.approvals + 1)  # type: ignore[operator]
-            .returning(ApprovalStep.approvals)  # type: ignore[arg-type]
-        )
-        row = counted.first()
-        if row is None:
-            raise conflict(
-                f"step {step_no} is not waiting for a decision",
-                case=await _current_state(session, case_id),
-            )
-        approvals = int(row[0])
-    else:
-        approvals = 0
+    approvals = await _count_approval(session, case, step) if body.decision == "approve" else 0
     outcome = after_decision(step_no, len(steps), body.decision, approvals, step.required_approvals)
-    new_status = DECISION_TO_STATUS[body.decision]
     if outcome.step_done:
-        result = await session.execute(
-            update(ApprovalStep)
-            .where(col(ApprovalStep.id) == step.id, col(ApprovalStep.status) == "active")
-            .values(
-                status=new_status,
-                decided_by=user.username,
-                on_behalf_of=mandate.on_behalf_of,
-                decided_at=now,
-                comment=body.comment,
-            )
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise conflict(
-                f"step {step_no} is not waiting for a decision",
-                case=await _current_state(session, case_id),
-            )
-    session.add(
-        StepDecision(
-            case_id=case.id,
-            step_id=step.id,
-            step_no=step_no,
-            plan_id=case.plan_id,
-            plan_version=case.plan_version,
-            decision=new_status,
-            decided_by=user.username,
-            on_behalf_of=mandate.on_behalf_of,
-            acting_for=mandate.acting_for,
-            content_hash=case.content_hash,
-            comment=body.comment,
-            decided_at=now,
-        )
-    )
-    # What an approver says while approving is a remark: noted, with nothing to answer.
-    kind = comment_kind(body.decision)
-    comments = [
-        ReviewComment(
-            plan_id=case.plan_id,
-            case_id=case.id,
-            plan_version=case.plan_version,
-            task_id=c.task_id,
-            task_code=c.task_code,
-            text=c.text,
-            author=user.username,
-            on_behalf_of=mandate.on_behalf_of,
-            status=kind,
-        )
-        for c in body.comments
-    ]
-    if body.comment and body.comment.strip():
-        comments.insert(
-            0,
-            ReviewComment(
-                plan_id=case.plan_id,
-                case_id=case.id,
-                plan_version=case.plan_version,
-                text=body.comment,
-                author=user.username,
-                on_behalf_of=mandate.on_behalf_of,
-                status=kind,
-            ),
-        )
-    session.add_all(comments)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise conflict(
-            f"step {step_no} was already decided for {mandate.acting_for}",
-            case=await _current_state(session, case_id),
-        ) from exc
-    comment_payload = [
-        {
-            "comment_id": c.id,
-            "task_id": c.task_id,
-            "task_code": c.task_code,
-            "text": c.text,
-            "author": c.author,
-            "status": c.status,
-        }
-        for c in comments
-    ]
-    event = runtime.new_event
-    settled_payload = groups_payload(settled) if body.decision == "return" else {}
+        await _close_step(session, case, step, user, mandate, body, now)
+    comments = await _record_decision(session, case, step, user, mandate, body, now)
+    said = {
+        "decided_by": user.username,
+        "on_behalf_of": mandate.on_behalf_of,
+        "comment": body.comment,
+        "comments": [
+            {
+                "comment_id": c.id,
+                "task_id": c.task_id,
+                "task_code": c.task_code,
+                "text": c.text,
+                "author": c.author,
+                "status": c.status,
+            }
+            for c in comments
+        ],
+        **(groups_payload(settled) if body.decision == "return" else {}),
+    }
     runtime.record(
         session,
-        event(
+        runtime.new_event(
             "approval.step_decided",
             {
                 "case_id": case.id,
@@ -296,13 +178,9 @@ async def decide_step(
                 "step_no": step_no,
                 "unit": step.unit,
                 "role": step.role,
-                "decision": new_status,
-                "decided_by": user.username,
-                "on_behalf_of": mandate.on_behalf_of,
+                "decision": DECISION_TO_STATUS[body.decision],
                 "content_hash": case.content_hash,
-                "comment": body.comment,
-                "comments": comment_payload,
-                **settled_payload,
+                **said,
             },
             actor=user.username,
             org_unit=step.unit,
@@ -314,7 +192,7 @@ async def decide_step(
         await activate(session, nxt, now)
         runtime.record(
             session,
-            event(
+            runtime.new_event(
                 "approval.step_assigned",
                 step_assigned_payload(case, nxt),
                 actor=user.username,
@@ -324,39 +202,24 @@ async def decide_step(
         )
     elif outcome.case_outcome is not None:
         returned_at_step = step_no if outcome.case_outcome == "returned" else None
-        closed = await session.execute(
-            update(ApprovalCase)
-            .where(col(ApprovalCase.id) == case.id, col(ApprovalCase.status) == "open")
-            .values(
-                status=outcome.case_outcome,
-                closed_at=now,
-                returned_at_step=returned_at_step,
-            )
-        )
-        if closed.rowcount != 1:  # type: ignore[attr-defined]
+        if not await close_case(
+            session, case, outcome.case_outcome, now, returned_at_step=returned_at_step
+        ):
             raise conflict(
                 f"version {case.plan_version} can no longer be decided: the case was closed",
-                case=await _current_state(session, case_id),
+                case=await _current_state(session, case.id),
             )
-        for s in steps:
-            if s.status == "waiting":
-                s.status = "cancelled"
-                session.add(s)
         runtime.record(
             session,
-            event(
+            runtime.new_event(
                 "approval.case_completed",
                 {
                     "case_id": case.id,
                     "plan_id": case.plan_id,
                     "plan_version": case.plan_version,
                     "outcome": outcome.case_outcome,
-                    "decided_by": user.username,
-                    "on_behalf_of": mandate.on_behalf_of,
-                    "comment": body.comment,
-                    "comments": comment_payload,
                     "returned_at_step": returned_at_step,
-                    **settled_payload,
+                    **said,
                 },
                 actor=user.username,
                 org_unit=case.plan_unit,
@@ -365,6 +228,164 @@ async def decide_step(
         )
     await session.flush()
     session.expire_all()
-    case = await session.get(ApprovalCase, case_id)
-    assert case is not None
-    return jsonable_encoder(await load_case_public(session, case))
+    decided = await session.get(ApprovalCase, case_id)
+    assert decided is not None
+    return jsonable_encoder(await load_case_public(session, decided))
+
+
+async def _mandate_or_refusal(
+    session: AsyncSession, user: Principal, case: ApprovalCase, step: ApprovalStep
+) -> Mandate:
+    """On what ground ``user`` decides ``step``; 409 when they already did, 403 when they may
+    not at all."""
+    decided_for = list(
+        (
+            await session.exec(
+                select(StepDecision.acting_for).where(StepDecision.step_id == step.id)
+            )
+        ).all()
+    )
+    mandate = await mandate_on_step(session, user, step, decided_for)
+    if mandate is not None:
+        return mandate
+    if user.username in decided_for:
+        raise conflict(
+            f"you have already decided step {step.step_no}",
+            case=await _current_state(session, case.id),
+        )
+    raise forbidden(
+        f"step {step.step_no} is decided by a {step.role} of {step.unit} or their delegate"
+    )
+
+
+async def _check_decidable(session: AsyncSession, case: ApprovalCase, body: DecisionIn) -> None:
+    """409 unless the case is open on the very version the decider looked at; 422 when a
+    decision that needs a reason comes without one."""
+    if case.status != "open":
+        reason = (
+            "a newer version of the plan was submitted"
+            if case.status == "superseded"
+            else f"the case is {case.status}"
+        )
+        raise conflict(
+            f"version {case.plan_version} can no longer be decided: {reason}",
+            case=await _current_state(session, case.id),
+        )
+    if body.plan_version is not None and body.plan_version != case.plan_version:
+        raise conflict(
+            f"you looked at version {body.plan_version}; this case decides version "
+            f"{case.plan_version}",
+            case=await _current_state(session, case.id),
+        )
+    if body.content_hash is not None and body.content_hash != case.content_hash:
+        raise conflict(
+            "the plan version you looked at is not the one under decision",
+            content_hash=case.content_hash,
+            case=await _current_state(session, case.id),
+        )
+    if comment_required(body.decision) and not (
+        (body.comment or "").strip() or any(c.text.strip() for c in body.comments)
+    ):
+        raise invalid("comment", f"required to {body.decision}")
+
+
+async def _count_approval(session: AsyncSession, case: ApprovalCase, step: ApprovalStep) -> int:
+    """Count one more approval on the active step (atomically); the step's approvals so far."""
+    counted = await session.execute(
+        update(ApprovalStep)
+        .where(col(ApprovalStep.id) == step.id, col(ApprovalStep.status) == "active")
+        .values(approvals=col(ApprovalStep.approvals) + 1)
+        .returning(col(ApprovalStep.approvals))
+    )
+    row = counted.first()
+    if row is None:
+        raise conflict(
+            f"step {step.step_no} is not waiting for a decision",
+            case=await _current_state(session, case.id),
+        )
+    return int(row[0])
+
+
+async def _close_step(
+    session: AsyncSession,
+    case: ApprovalCase,
+    step: ApprovalStep,
+    user: Principal,
+    mandate: Mandate,
+    body: DecisionIn,
+    now: datetime,
+) -> None:
+    """The step is decided: a compare-and-set from ``active``, so two deciders cannot both."""
+    result = await session.execute(
+        update(ApprovalStep)
+        .where(col(ApprovalStep.id) == step.id, col(ApprovalStep.status) == "active")
+        .values(
+            status=DECISION_TO_STATUS[body.decision],
+            decided_by=user.username,
+            on_behalf_of=mandate.on_behalf_of,
+            decided_at=now,
+            comment=body.comment,
+        )
+    )
+    if rows_matched(result) != 1:
+        raise conflict(
+            f"step {step.step_no} is not waiting for a decision",
+            case=await _current_state(session, case.id),
+        )
+
+
+async def _record_decision(
+    session: AsyncSession,
+    case: ApprovalCase,
+    step: ApprovalStep,
+    user: Principal,
+    mandate: Mandate,
+    body: DecisionIn,
+    now: datetime,
+) -> list[ReviewComment]:
+    """The decision of one person on one mandate (unique, so a repeat is a 409) and what they
+    said with it, the general comment first; the comments, with their ids."""
+    session.add(
+        StepDecision(
+            case_id=case.id,
+            step_id=step.id,
+            step_no=step.step_no,
+            plan_id=case.plan_id,
+            plan_version=case.plan_version,
+            decision=DECISION_TO_STATUS[body.decision],
+            decided_by=user.username,
+            on_behalf_of=mandate.on_behalf_of,
+            acting_for=mandate.acting_for,
+            content_hash=case.content_hash,
+            comment=body.comment,
+            decided_at=now,
+        )
+    )
+    # What an approver says while approving is a remark: noted, with nothing to answer.
+    kind = comment_kind(body.decision)
+    said = [(c.task_id, c.task_code, c.text) for c in body.comments]
+    if body.comment and body.comment.strip():
+        said.insert(0, (None, None, body.comment))
+    comments = [
+        ReviewComment(
+            plan_id=case.plan_id,
+            case_id=case.id,
+            plan_version=case.plan_version,
+            task_id=task_id,
+            task_code=task_code,
+            text=text,
+            author=user.username,
+            on_behalf_of=mandate.on_behalf_of,
+            status=kind,
+        )
+        for task_id, task_code, text in said
+    ]
+    session.add_all(comments)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise conflict(
+            f"step {step.step_no} was already decided for {mandate.acting_for}",
+            case=await _current_state(session, case.id),
+        ) from exc
+    return comments

@@ -3,14 +3,12 @@ directory changes keep the read model of who holds which role where."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.events import PlanDecided, PlanSubmitted, UserChanged
 from cascade_shared.projector import project_latest
 from cascade_shared.service import HandlerContext
-from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,33 +17,11 @@ from cascade_approvals.domain.policy import steps_for
 from cascade_approvals.models import ApprovalCase, ApprovalStep, DirectoryUser, StepDecision
 from cascade_approvals.store import (
     activate,
+    close_case,
     current_policy,
     step_assigned_payload,
     step_ref,
-    steps_of,
 )
-
-
-async def close_open_case(
-    session: AsyncSession, case: ApprovalCase, status: str, now: datetime
-) -> bool:
-    """Move ``case`` out of ``open`` with a compare-and-set on its row and cancel its pending
-    steps; False (and nothing done) when a decision or another event closed it first.
-
-    The row lock the update takes is held until commit, so a concurrent decision (which locks the
-    case first) waits and then finds the case closed."""
-    closed = await session.execute(
-        update(ApprovalCase)
-        .where(col(ApprovalCase.id) == case.id, col(ApprovalCase.status) == "open")
-        .values(status=status, closed_at=now)
-    )
-    if closed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    for step in await steps_of(session, case.id):
-        if step.status in ("waiting", "active"):
-            step.status = "cancelled"
-            session.add(step)
-    return True
 
 
 def plan_facts(submitted: PlanSubmitted, envelope: Envelope) -> dict[str, float]:
@@ -109,7 +85,7 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
     now = utcnow()
     for old in earlier:
         if old.status == "open":
-            await close_open_case(session, old, "superseded", now)
+            await close_case(session, old, "superseded", now)
     case = ApprovalCase(
         plan_id=submitted.plan_id,
         plan_version=submitted.version,
@@ -193,7 +169,7 @@ async def on_plan_withdrawn(ctx: HandlerContext, envelope: Envelope) -> None:
             )
         )
     ).first()
-    if case is None or not await close_open_case(session, case, "withdrawn", utcnow()):
+    if case is None or not await close_case(session, case, "withdrawn", utcnow()):
         return  # not open, or a final decision closed it meanwhile: it has its outcome
     ctx.emit(
         "approval.case_completed",

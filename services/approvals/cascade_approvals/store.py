@@ -4,17 +4,18 @@ plus the payloads of the events they announce."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from cascade_shared.db import rows_matched
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.service import ServiceRuntime
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_approvals.domain.case import ActiveDelegation, add_working_days
-from cascade_approvals.domain.policy import Policy, required_approvals
+from cascade_approvals.domain.policy import Mode, Policy, required_approvals
 from cascade_approvals.models import (
     ApprovalCase,
     ApprovalStep,
@@ -23,6 +24,39 @@ from cascade_approvals.models import (
     RoutingPolicy,
     StepDecision,
 )
+
+
+async def close_case(
+    session: AsyncSession,
+    case: ApprovalCase,
+    status: str,
+    now: datetime,
+    *,
+    returned_at_step: int | None = None,
+) -> bool:
+    """Move ``case`` out of ``open`` (a decision's outcome, a withdrawal, a newer version) with a
+    compare-and-set on its row and cancel its steps still pending; False (and nothing done)
+    when something else closed it first.
+
+    The row lock the update takes is held until commit, so a concurrent decision (which locks the
+    case first) waits and then finds the case closed."""
+    closed = await session.execute(
+        update(ApprovalCase)
+        .where(col(ApprovalCase.id) == case.id, col(ApprovalCase.status) == "open")
+        .values(status=status, closed_at=now, returned_at_step=returned_at_step)
+    )
+    if rows_matched(closed) != 1:
+        return False
+    await session.execute(
+        update(ApprovalStep)
+        .where(
+            col(ApprovalStep.case_id) == case.id,
+            col(ApprovalStep.status).in_(("waiting", "active")),
+        )
+        .values(status="cancelled")
+        .execution_options(synchronize_session="fetch")
+    )
+    return True
 
 
 async def steps_of(session: AsyncSession, case_id: str) -> list[ApprovalStep]:
@@ -48,7 +82,8 @@ async def activate(session: AsyncSession, step: ApprovalStep, now: datetime | No
     step.assigned_at = now
     step.due_at = add_working_days(now, step.deadline_days)
     holders = await role_holders(session, step.unit, step.role) if step.mode == "all" else []
-    step.required_approvals = required_approvals(step.mode, step.k, len(holders))  # type: ignore[arg-type]
+    mode = cast("Mode", step.mode)  # the column holds a mode the policy was checked for
+    step.required_approvals = required_approvals(mode, step.k, len(holders))
     session.add(step)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cascade_shared.auth import parent_unit
+from cascade_shared.db import rows_matched
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.service import ServiceRuntime
 from cascade_shared.workers import periodic
@@ -127,7 +128,7 @@ async def _due_batch(
             )
         )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=ApprovalStep)  # type: ignore[arg-type]
+        query = query.with_for_update(skip_locked=True, of=ApprovalStep)
     return [(step, case) for step, case in (await session.exec(query)).all()]
 
 
@@ -166,7 +167,7 @@ async def _send_notices(
                 )
                 .values(**values)
             )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if rows_matched(claimed) != 1:
                 continue
             payload = step_deadline_payload(case, step)
             if stage == "escalate":

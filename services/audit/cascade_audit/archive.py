@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
+from cascade_shared.db import table_of
 from cascade_shared.service import ServiceRuntime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
@@ -32,8 +33,8 @@ from cascade_audit.sealing import seal_due
 from cascade_audit.verification import checkpoint_public, seq_range_of
 
 FORMAT = "cascade-audit-archive/1"
-records = AuditRecord.__table__  # type: ignore[attr-defined]
-checkpoints = AuditCheckpoint.__table__  # type: ignore[attr-defined]
+records = table_of(AuditRecord)
+checkpoints = table_of(AuditCheckpoint)
 
 
 def _json_default(value: Any) -> Any:
@@ -149,7 +150,7 @@ async def export_period(
 ) -> Export | None:
     """The records that arrived in [since, until) as a signed archive, after sealing whatever of
     them no checkpoint covers yet; None when none arrived then."""
-    head = CheckpointHead.__table__  # type: ignore[attr-defined]
+    head = table_of(CheckpointHead)
     async with runtime.engine.connect() as conn:
         first, last = await seq_range_of(conn, since, until)
         if first is None or last is None or last < first:

@@ -85,15 +85,15 @@ async def _run(args: argparse.Namespace) -> int:
         if args.command == "reconcile":
             until = _when(args.until) if args.until else datetime.now(UTC) - timedelta(seconds=5)
             since = _when(args.since)
-            result = await reconcile(
+            reconciliation = await reconcile(
                 runtime.engine,
                 runtime.state["audit_settings"],
                 since=since,
                 until=until,
                 authorization=f"Bearer {args.token}" if args.token else None,
             )
-            _print(report(result, since, until))
-            return 0 if result.complete else 1
+            _print(report(reconciliation, since, until))
+            return 0 if reconciliation.complete else 1
         if args.command == "export":
             since, until = _when(args.since), _when(args.until)
             if until > datetime.now(UTC):

@@ -6,6 +6,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from cascade_shared.db import table_of
 from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.service import HandlerContext
 from sqlalchemy import insert, select, update
@@ -15,8 +16,8 @@ from cascade_audit.domain.chain import GENESIS, record_hash
 from cascade_audit.models import AuditRecord, ChainHead, chained_fields
 
 _append_lock = asyncio.Lock()
-records = AuditRecord.__table__  # type: ignore[attr-defined]
-heads = ChainHead.__table__  # type: ignore[attr-defined]
+records = table_of(AuditRecord)
+heads = table_of(ChainHead)
 
 
 def plan_of(envelope: Envelope) -> str | None:

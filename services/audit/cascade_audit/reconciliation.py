@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from cascade_shared.db import table_of
 from cascade_shared.reconcile import published_events
 from cascade_shared.service import ServiceRuntime
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from cascade_audit.domain.reconcile import Published, Reconciliation, Unexplaine
 from cascade_audit.models import AuditRecord
 from cascade_audit.settings import AuditSettings
 
-records = AuditRecord.__table__  # type: ignore[attr-defined]
+records = table_of(AuditRecord)
 PRODUCERS = ("plans", "approvals", "notifications", "results", "audit")
 LOOKUP_CHUNK = 1000
 

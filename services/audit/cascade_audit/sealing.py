@@ -7,6 +7,7 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
+from cascade_shared.db import table_of
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.events import CheckpointSealed
 from cascade_shared.service import ServiceRuntime
@@ -29,10 +30,10 @@ from cascade_audit.settings import AuditSettings
 
 log = logging.getLogger(__name__)
 
-records = AuditRecord.__table__  # type: ignore[attr-defined]
-checkpoints = AuditCheckpoint.__table__  # type: ignore[attr-defined]
-chain_head = ChainHead.__table__  # type: ignore[attr-defined]
-checkpoint_head = CheckpointHead.__table__  # type: ignore[attr-defined]
+records = table_of(AuditRecord)
+checkpoints = table_of(AuditCheckpoint)
+chain_head = table_of(ChainHead)
+checkpoint_head = table_of(CheckpointHead)
 
 
 def audit_settings(runtime: ServiceRuntime) -> AuditSettings:

@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from cascade_shared.auth import Principal
+from cascade_shared.db import table_of
 from sqlalchemy import ColumnElement, and_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cascade_audit.domain.query import Cursor, RecordFilter, like_prefix
 from cascade_audit.models import AuditRecord
 
-records = AuditRecord.__table__  # type: ignore[attr-defined]
+records = table_of(AuditRecord)
 
 LIST_COLUMNS = [
     records.c.seq,

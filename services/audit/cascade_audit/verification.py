@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cascade_shared.db import table_of
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,9 +26,9 @@ from cascade_audit.models import (
     iso,
 )
 
-records = AuditRecord.__table__  # type: ignore[attr-defined]
-checkpoints = AuditCheckpoint.__table__  # type: ignore[attr-defined]
-chain_head = ChainHead.__table__  # type: ignore[attr-defined]
+records = table_of(AuditRecord)
+checkpoints = table_of(AuditCheckpoint)
+chain_head = table_of(ChainHead)
 VERIFY_COLUMNS = [records.c[name] for name in CHAINED] + [records.c.prev_hash, records.c.hash]
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from cascade_shared.db import table_of
 from cascade_shared.envelope import Envelope, as_utc, utcnow
 from cascade_shared.events import DelegationChanged, UnitChanged, UserChanged
 from cascade_shared.projector import (
@@ -234,7 +235,7 @@ async def queue_webhooks(session: Any, envelope: Envelope, now: datetime) -> int
         for sub in subs
         if subscribed(sub.unit, sub.event_types, envelope.type, unit)
     ]
-    return await insert_ignoring_repeats(session, Delivery.__table__, rows, KEY)  # type: ignore[attr-defined]
+    return await insert_ignoring_repeats(session, table_of(Delivery), rows, KEY)
 
 
 async def deliver(
@@ -296,8 +297,8 @@ async def deliver(
                     "created_at": now,
                 }
             )
-    await insert_ignoring_repeats(ctx.session, Notification.__table__, inapp, KEY)  # type: ignore[attr-defined]
-    await insert_ignoring_repeats(ctx.session, Delivery.__table__, mail, KEY)  # type: ignore[attr-defined]
+    await insert_ignoring_repeats(ctx.session, table_of(Notification), inapp, KEY)
+    await insert_ignoring_repeats(ctx.session, table_of(Delivery), mail, KEY)
     await queue_webhooks(ctx.session, envelope, now)
     signals = signals_of(ctx.runtime)
     after_commit(ctx.session, signals.inbox.notify)

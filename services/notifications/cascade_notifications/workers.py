@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
+from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
 from cascade_shared.projector import dialect_of, insert_ignoring_repeats
 from cascade_shared.service import ServiceRuntime, WorkerFn
@@ -43,9 +44,9 @@ from cascade_notifications.store import (
 )
 
 log = logging.getLogger(__name__)
-DELIVERY = Delivery.__table__  # type: ignore[attr-defined]
-NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
-ANNOUNCEMENT = Announcement.__table__  # type: ignore[attr-defined]
+DELIVERY = table_of(Delivery)
+NOTIFICATION = table_of(Notification)
+ANNOUNCEMENT = table_of(Announcement)
 
 
 def _poll_interval(runtime: ServiceRuntime) -> float:

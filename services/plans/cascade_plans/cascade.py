@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cascade_shared.auth import parent_unit
+from cascade_shared.db import rows_matched
 from cascade_shared.envelope import utcnow
 from cascade_shared.service import HandlerContext, ServiceRuntime
 from cascade_shared.workers import periodic
@@ -133,7 +134,7 @@ async def close_requests(session: AsyncSession, plan: Plan, version: int) -> int
         .where(col(RevisionRequest.plan_id) == plan.id, col(RevisionRequest.status) == "open")
         .values(status="closed", closed_at=utcnow(), closed_by_version=version)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_matched(result)
 
 
 async def open_requests(session: AsyncSession, plan_ids: list[str]) -> list[RevisionRequest]:
@@ -201,7 +202,7 @@ async def chase_revisions(runtime: ServiceRuntime, now: datetime | None = None) 
                     )
                     .values({column: now})
                 )
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                if rows_matched(claimed) != 1:
                     continue
                 payload = request_payload(plan, parent, request)
                 if stage == "escalate":

@@ -226,6 +226,8 @@ def read_moment(text: str, *, end_of_day: bool = False) -> datetime:
     so "until 03/03/2026" takes the whole day in). The stored ``2026-03-03T14:05`` too."""
     value = " ".join(str(text).split())
     iso = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?", value)
+    hour: int | None
+    minute: int | None
     if iso:
         the_day = read_day(iso[1])
         hour, minute = int(iso[2]), int(iso[3])

@@ -84,26 +84,26 @@ async def on_plan_approved(ctx: HandlerContext, envelope: Envelope) -> None:
             )
         ).all()
     }
-    for item in event.indicators:
-        indicator = indicators.pop(item.id, None) or TrackedIndicator(
-            id=item.id,
+    for indicator_item in event.indicators:
+        indicator = indicators.pop(indicator_item.id, None) or TrackedIndicator(
+            id=indicator_item.id,
             plan_id=event.plan_id,
             unit=event.unit,
-            code=item.code,
-            name=item.name,
-            target=item.target,
-            year=item.year,
+            code=indicator_item.code,
+            name=indicator_item.name,
+            target=indicator_item.target,
+            year=indicator_item.year,
         )
-        indicator.code = item.code
-        indicator.name = item.name
-        indicator.measure = item.unit
-        indicator.baseline = item.baseline
-        indicator.target = item.target
-        indicator.year = item.year
-        indicator.comparator = item.comparator
+        indicator.code = indicator_item.code
+        indicator.name = indicator_item.name
+        indicator.measure = indicator_item.unit
+        indicator.baseline = indicator_item.baseline
+        indicator.target = indicator_item.target
+        indicator.year = indicator_item.year
+        indicator.comparator = indicator_item.comparator
         indicator.active = True
-        if indicator.parent_indicator_id is None and item.code in parent_codes:
-            indicator.parent_indicator_id = parent_codes[item.code]
+        if indicator.parent_indicator_id is None and indicator_item.code in parent_codes:
+            indicator.parent_indicator_id = parent_codes[indicator_item.code]
         session.add(indicator)
     for gone_indicator in indicators.values():
         gone_indicator.active = False

@@ -12,6 +12,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 STATE_VI = {
@@ -87,7 +88,7 @@ def report_xlsx(view: dict[str, Any]) -> bytes:
                     value = _dmy(value)
                 ws.cell(r, c, value)
         for c, (key, _) in enumerate(columns, start=1):
-            ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width = (
+            ws.column_dimensions[get_column_letter(c)].width = (
                 60 if key in ("job", "narrative", "name") else 18
             )
     out = io.BytesIO()
@@ -165,36 +166,7 @@ def parse_report_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[dict[str,
     indicators: list[dict[str, Any]] = []
     if "Nhiệm vụ" in book.sheetnames:
         for r, row in _rows(book["Nhiệm vụ"], TASK_COLUMNS, "Nhiệm vụ"):
-            line: dict[str, Any] = {"task_code": str(row["task_code"]).strip()}
-
-            def fail(key: str, reason: str, r: int = r) -> None:
-                errors.append({"field": f"Nhiệm vụ.row {r}.{key}", "reason": reason})
-
-            if "state" in row and row["state"] not in (None, ""):
-                state = _STATE_BY_LABEL.get(fold(str(row["state"])))
-                if state is None:
-                    fail("state", "one of " + ", ".join(STATE_VI.values()))
-                else:
-                    line["state"] = state
-            for key in ("percent", "product_quantity"):
-                if key in row:
-                    try:
-                        value = _number(row[key])
-                    except ValueError:
-                        fail(key, "a number")
-                        continue
-                    if value is not None or key == "product_quantity":
-                        line[key] = value
-            if "completed_on" in row:
-                try:
-                    line["completed_on"] = _date(row["completed_on"])
-                except ValueError as exc:
-                    fail("completed_on", str(exc))
-            for key in ("product_document", "narrative", "blocked_reason"):
-                if key in row:
-                    text = "" if row[key] is None else str(row[key]).strip()
-                    line[key] = text if key == "narrative" else (text or None)
-            tasks.append(line)
+            tasks.append(_task_line(r, row, errors))
     if "Chỉ tiêu" in book.sheetnames:
         for r, row in _rows(book["Chỉ tiêu"], INDICATOR_COLUMNS, "Chỉ tiêu"):
             iline: dict[str, Any] = {"indicator_code": str(row["indicator_code"]).strip()}
@@ -208,6 +180,41 @@ def parse_report_xlsx(data: bytes) -> tuple[list[dict[str, Any]], list[dict[str,
     if errors:
         raise ReportFileError(errors)
     return tasks, indicators
+
+
+def _task_line(r: int, row: dict[str, Any], errors: list[dict[str, str]]) -> dict[str, Any]:
+    """One row of the sheet "Nhiệm vụ" as a report's task line; each cell that cannot be read
+    adds an error naming its row and column."""
+    line: dict[str, Any] = {"task_code": str(row["task_code"]).strip()}
+
+    def fail(key: str, reason: str) -> None:
+        errors.append({"field": f"Nhiệm vụ.row {r}.{key}", "reason": reason})
+
+    if "state" in row and row["state"] not in (None, ""):
+        state = _STATE_BY_LABEL.get(fold(str(row["state"])))
+        if state is None:
+            fail("state", "one of " + ", ".join(STATE_VI.values()))
+        else:
+            line["state"] = state
+    for key in ("percent", "product_quantity"):
+        if key in row:
+            try:
+                value = _number(row[key])
+            except ValueError:
+                fail(key, "a number")
+                continue
+            if value is not None or key == "product_quantity":
+                line[key] = value
+    if "completed_on" in row:
+        try:
+            line["completed_on"] = _date(row["completed_on"])
+        except ValueError as exc:
+            fail("completed_on", str(exc))
+    for key in ("product_document", "narrative", "blocked_reason"):
+        if key in row:
+            text = "" if row[key] is None else str(row[key]).strip()
+            line[key] = text if key == "narrative" else (text or None)
+    return line
 
 
 def report_html(view: dict[str, Any]) -> str:

@@ -72,7 +72,7 @@ def settings_of(runtime: ServiceRuntime) -> ResultsSettings:
     settings = runtime.state.get("results_settings")
     if settings is None:
         settings = runtime.state["results_settings"] = ResultsSettings()
-    return settings  # type: ignore[no-any-return]
+    return settings
 
 
 def today_for(runtime: ServiceRuntime) -> date:
@@ -256,9 +256,9 @@ async def save_lines(
         if emptied:
             continue
         item = {**item}
-        for name in ("narrative", "evidence", "milestones_reached"):
-            if name in item and item[name] is None:
-                item[name] = "" if name == "narrative" else []
+        for cleared in ("narrative", "evidence", "milestones_reached"):
+            if cleared in item and item[cleared] is None:
+                item[cleared] = "" if cleared == "narrative" else []
         line = lines.get(task.id) or ReportTaskLine(report_id=report.id, task_id=task.id)
         merged = {name: getattr(line, name) for name in LINE_FIELDS}
         merged.update({k: v for k, v in item.items() if k in LINE_FIELDS})
@@ -289,8 +289,8 @@ async def save_lines(
             errors=errors,
         )
     for line, merged in changes:
-        for name, value in merged.items():
-            setattr(line, name, value)
+        for field_name, value in merged.items():
+            setattr(line, field_name, value)
         session.add(line)
     for iline, item in ind_changes:
         if "actual" in item:
@@ -527,7 +527,7 @@ async def report_view(
                 "note": iline.note,
             }
         )
-    ind_lines.sort(key=lambda x: x["indicator_code"])
+    ind_lines.sort(key=lambda x: str(x["indicator_code"]))
     return {
         **report.model_dump(exclude={"idempotency_key"}),
         "unit_name": names.get(report.unit, report.unit),

@@ -13,6 +13,7 @@ from typing import Any
 from cascade_shared.envelope import as_utc
 from cascade_shared.projector import dialect_of
 from sqlalchemy import String, and_, any_, bindparam, case, func, not_
+from sqlalchemy import select as sa_select  # sqlmodel's types at most four columns
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,9 +35,9 @@ from cascade_results.domain.periods import (
     periods_between,
 )
 from cascade_results.domain.rollup import (
-    ROLLUP_RULES,
     attainment,
     combine_progress,
+    is_rollup_rule,
     met,
     rollup_values,
 )
@@ -182,7 +183,8 @@ def indicator_row(
     indicator: TrackedIndicator, children: list[TrackedIndicator], names: dict[str, str]
 ) -> dict[str, Any]:
     values = [(c.actual, c.weight) for c in children if c.actual is not None]
-    rolled = rollup_values(indicator.rollup, values) if indicator.rollup in ROLLUP_RULES else None  # type: ignore[arg-type]
+    rule = indicator.rollup
+    rolled = rollup_values(rule, values) if is_rollup_rule(rule) else None
     shown = indicator.actual if indicator.actual is not None else rolled
     return {
         "id": indicator.id,
@@ -300,9 +302,9 @@ def evaluate_loaded(
             first_sent.setdefault(r.period, r)
     report_facts = []
     for p in report_periods(policy, level, period, since or period.start, today):
-        r = first_sent.get(p.key)
+        sent = first_sent.get(p.key)
         report_facts.append(
-            ReportFact(r.id if r else None, p.key, r is not None, bool(r and r.late))
+            ReportFact(sent.id if sent else None, p.key, sent is not None, bool(sent and sent.late))
         )
     return UnitEvaluation(
         unit, period, as_of, evaluate(policy.formula, task_facts, indicator_facts, report_facts)
@@ -433,7 +435,7 @@ async def unit_scores(
     on_time = and_(done, or_(deadline.is_(None), completed <= deadline))
     overdue = and_(not_(done), deadline.is_not(None), deadline < as_of)
     counted = await session.execute(
-        select(
+        sa_select(
             col(TrackedTask.unit),
             func.count(),
             func.sum(case((is_due, 1), else_=0)),
@@ -447,7 +449,7 @@ async def unit_scores(
     attained: dict[str, list[float]] = defaultdict(list)
     for i in (
         await session.execute(
-            select(
+            sa_select(
                 col(TrackedIndicator.unit),
                 col(TrackedIndicator.actual),
                 col(TrackedIndicator.target),
@@ -620,7 +622,7 @@ async def dashboard(
             chosen = next(p for p in by_period.values() if p.key == key)
             levels = {c: children[c].level for c, p in by_period.items() if p.key == key}
             scores.update(await unit_scores(session, policy, levels, chosen, today))
-    rows_out = []
+    rows_out: list[dict[str, Any]] = []
     for code, child in children.items():
         if code not in counts:
             continue
@@ -642,10 +644,11 @@ async def dashboard(
             }
         )
     ranking = sorted(
-        (r for r in rows_out if r["score"] is not None), key=lambda r: (-r["score"], r["unit_name"])
+        (scored for scored in rows_out if scored["score"] is not None),
+        key=lambda scored: (-scored["score"], scored["unit_name"]),
     )
-    for i, r in enumerate(ranking, start=1):
-        r["rank"] = i
+    for i, scored in enumerate(ranking, start=1):
+        scored["rank"] = i
     # The most overdue tasks of the subtree, latest deadline last.
     overdue_rows = (
         await session.exec(

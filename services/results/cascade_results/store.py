@@ -169,11 +169,11 @@ async def refresh_standing(session: AsyncSession, unit: str) -> None:
         else:
             first_done.pop(line.task_id, None)  # reopened work: not complete any more
     for task in await tasks_of(session, unit):
-        line = latest.get(task.id)
-        task.percent = line.percent if line else None
-        task.progress_state = line.state if line else None
-        task.product_delivered = line.product_quantity if line else None
-        task.reported_period = by_report[line.report_id].period if line else None
+        last = latest.get(task.id)
+        task.percent = last.percent if last else None
+        task.progress_state = last.state if last else None
+        task.product_delivered = last.product_quantity if last else None
+        task.reported_period = by_report[last.report_id].period if last else None
         task.completed_on = first_done.get(task.id)
         task.milestones_reached = reached.get(task.id, {})
         session.add(task)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cascade_shared.auth import parent_unit
+from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
 from cascade_shared.projector import dialect_of
 from cascade_shared.service import ServiceRuntime
@@ -71,7 +72,7 @@ async def _notice_batch(
         )
         if dialect_of(session) == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        table = TrackedTask.__table__  # type: ignore[attr-defined]
+        table = table_of(TrackedTask)
         claimed = (
             await session.execute(
                 update(table)
@@ -172,7 +173,7 @@ async def scan_reports_due(runtime: ServiceRuntime, today: date | None = None) -
                         "sent_at": utcnow(),
                     }
                     if not await insert_once(
-                        session, ReportChase.__table__, row, ["unit", "period", "notice"]
+                        session, table_of(ReportChase), row, ["unit", "period", "notice"]
                     ):
                         continue
                     runtime.record(

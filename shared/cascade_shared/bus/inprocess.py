@@ -102,14 +102,14 @@ class InProcessBus(EventBus):
                     futures.append(fut)
             per_envelope.append(futures or None)
         results: list[BaseException | None] = []
-        for futures in per_envelope:
-            if futures is None:  # like mandatory publishing: unroutable is an error
+        for bound in per_envelope:
+            if bound is None:  # like mandatory publishing: unroutable is an error
                 results.append(LookupError("no queue is bound for this event type"))
                 continue
             try:
-                if futures:
+                if bound:
                     # Shielded: a publisher that gives up must not cancel the wait of the next one.
-                    waits = (asyncio.shield(f) for f in futures)
+                    waits = (asyncio.shield(f) for f in bound)
                     async with asyncio.timeout(self.publish_timeout):
                         await asyncio.gather(*waits)
                 results.append(None)

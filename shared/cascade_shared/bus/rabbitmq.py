@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aio_pika
+import aiormq.exceptions
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
@@ -187,7 +188,7 @@ class RabbitMQBus(EventBus):
             self._subscriptions[service] = list(patterns)
             try:
                 await self._declare_service_topology(service, patterns)
-            except aio_pika.exceptions.ChannelAccessRefused as exc:
+            except aiormq.exceptions.ChannelAccessRefused as exc:
                 # With one broker user per service, a service may declare only its own queue;
                 # the operator declared the others (cascade-admin broker-users --apply).
                 log.info("%s's queue is not this broker user's to declare (%s)", service, exc)
@@ -333,7 +334,8 @@ class RabbitMQBus(EventBus):
             await handler(envelope)
         except Exception as exc:
             tracing.failed(span, exc)
-            deliveries = int((message.headers or {}).get("x-delivery-count", 0) or 0) + 1
+            count = (message.headers or {}).get("x-delivery-count", 0)
+            deliveries = (int(count) if isinstance(count, int | str) else 0) + 1
             log.exception(
                 "handler failed for %s %s (delivery %d of %d)",
                 envelope.type,

@@ -4,9 +4,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from cascade_shared.auth import CurrentUser, Principal
-from cascade_shared.deps import service_deps
+from cascade_shared.deps import runtime_dependency, session_dependency
+from cascade_shared.service import ServiceRuntime
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = [
     "Auditor",
@@ -19,9 +21,8 @@ __all__ = [
 ]
 
 
-_deps = service_deps("audit")
-Runtime = _deps.Runtime
-SessionDep = _deps.SessionDep
+Runtime = Annotated[ServiceRuntime, Depends(runtime_dependency("audit"))]
+SessionDep = Annotated[AsyncSession, Depends(session_dependency("audit"))]
 
 
 async def _conn(runtime: Runtime) -> AsyncIterator[AsyncConnection]:

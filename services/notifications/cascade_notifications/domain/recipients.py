@@ -200,9 +200,9 @@ def addressees(
                     if p.unit == unit and ("drafter" in p.roles or "head" in p.roles):
                         add(p, TO_CONCRETIZE)
     elif event_type in AUDIENCE_RULES:
-        unit, roles = result_audience(event_type, payload)
+        audience_unit, roles = result_audience(event_type, payload)
         for role in roles:
-            for p in holders(people, unit, role) if unit else ():
+            for p in holders(people, audience_unit, role) if audience_unit else ():
                 add(p, event_type)
     return list(chosen.values())
 

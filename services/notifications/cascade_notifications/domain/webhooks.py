@@ -11,9 +11,10 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from types import SimpleNamespace
+from typing import cast
 
 from cascade_shared.auth import unit_within
-from tenacity import wait_exponential
+from tenacity import RetryCallState, wait_exponential
 
 SIGNATURE_HEADER = "Cascade-Signature"
 
@@ -49,4 +50,6 @@ def subscribed(
 def retry_delay(attempts: int, *, base: float, cap: float) -> float:
     """Seconds to wait after the ``attempts``-th failed try: base, 2·base, 4·base, ... ≤ cap."""
     wait = wait_exponential(multiplier=base, min=base, max=cap)
-    return float(wait(SimpleNamespace(attempt_number=max(attempts, 1))))  # type: ignore[arg-type]
+    # The wait reads only the attempt number of the state tenacity would pass it.
+    state = cast("RetryCallState", SimpleNamespace(attempt_number=max(attempts, 1)))
+    return float(wait(state))

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from cascade_shared.auth import CurrentUser
-from cascade_shared.deps import service_deps
+from cascade_shared.deps import runtime_dependency, session_dependency
+from cascade_shared.service import ServiceRuntime
+from fastapi import Depends
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = ["CurrentUser", "Runtime", "SessionDep"]
 
-_deps = service_deps("plans")
-Runtime = _deps.Runtime
-SessionDep = _deps.SessionDep
+Runtime = Annotated[ServiceRuntime, Depends(runtime_dependency("plans"))]
+SessionDep = Annotated[AsyncSession, Depends(session_dependency("plans"))]

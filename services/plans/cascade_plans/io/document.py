@@ -138,7 +138,7 @@ def party_issuer(title: str | None) -> str | None:
 
 
 def letterhead(
-    plan: dict,
+    plan: dict[str, Any],
     unit_name: str | None = None,
     *,
     superior: str | None = None,
@@ -282,7 +282,7 @@ def _row(table: Any, columns: tuple[tuple[str, int], ...], values: list[list[str
             run.font.size = Pt(10)
 
 
-def _product(task: dict) -> str:
+def _product(task: dict[str, Any]) -> str:
     description = (task.get("product_description") or "").strip()
     amount = " ".join(
         p
@@ -292,7 +292,7 @@ def _product(task: dict) -> str:
     return "; ".join(p for p in (description, amount) if p)
 
 
-def _timeline(task: dict) -> list[str]:
+def _timeline(task: dict[str, Any]) -> list[str]:
     start, deadline = vi_date(task.get("start")), vi_date(task.get("deadline"))
     span = (
         f"{start} – {deadline}"
@@ -308,7 +308,9 @@ def _timeline(task: dict) -> list[str]:
     return [span, *milestones]
 
 
-def _two_columns(doc: Any, left: tuple[str, dict], right: tuple[str, dict]) -> None:
+def _two_columns(
+    doc: Any, left: tuple[str, dict[str, Any]], right: tuple[str, dict[str, Any]]
+) -> None:
     """One line of the heading block: the left text centred over the left column, the right
     text over the right one (centred tab stops, so the text stays in the body's paragraphs)."""
     paragraph = doc.add_paragraph()
@@ -325,7 +327,7 @@ def _two_columns(doc: Any, left: tuple[str, dict], right: tuple[str, dict]) -> N
         run.font.size = Pt(style.get("size", 12))
 
 
-def _heading_block(doc: Any, plan: dict, head: Letterhead) -> None:
+def _heading_block(doc: Any, plan: dict[str, Any], head: Letterhead) -> None:
     bold = {"bold": True, "size": 12}
     left = [(line, bold) for line in head.issuer]
     left.append(("*" if head.party else "—————", {"bold": head.party, "size": 12}))
@@ -333,7 +335,7 @@ def _heading_block(doc: Any, plan: dict, head: Letterhead) -> None:
         right = [(head.heading, bold), (head.motto, {"bold": True, "underline": True, "size": 13})]
     else:
         right = [(head.heading, {"bold": True, "underline": True, "size": 13})]
-    blank = ("", {})
+    blank: tuple[str, dict[str, Any]] = ("", {})
     for n in range(max(len(left), len(right))):
         _two_columns(
             doc, left[n] if n < len(left) else blank, right[n] if n < len(right) else blank
@@ -370,7 +372,7 @@ def _signature(doc: Any, head: Letterhead) -> None:
         run.font.size = Pt(13)
 
 
-def indicator_cells(n: int, ind: dict) -> list[str]:
+def indicator_cells(n: int, ind: dict[str, Any]) -> list[str]:
     """The printed row of the ``n``-th indicator, in the order of INDICATOR_COLUMNS."""
     sign = COMPARATOR_SIGNS.get(ind.get("comparator") or ">=", ind.get("comparator") or "")
     target = vi_number(ind.get("target"))
@@ -385,7 +387,7 @@ def indicator_cells(n: int, ind: dict) -> list[str]:
     ]
 
 
-def _indicators(doc: Any, indicators: list[dict]) -> None:
+def _indicators(doc: Any, indicators: list[dict[str, Any]]) -> None:
     doc.add_paragraph("I. CÁC CHỈ TIÊU CHỦ YẾU", style="Heading 1")
     if not indicators:
         doc.add_paragraph("Kế hoạch không đặt chỉ tiêu riêng.")
@@ -395,11 +397,11 @@ def _indicators(doc: Any, indicators: list[dict]) -> None:
         _row(table, INDICATOR_COLUMNS, list(indicator_cells(n, ind)))
 
 
-def _grouped(plan: dict) -> list[tuple[str, str | None, list[dict]]]:
+def _grouped(plan: dict[str, Any]) -> list[tuple[str, str | None, list[dict[str, Any]]]]:
     """(heading, not-applicable reason, tasks) per task group in plan order, then the rest."""
     groups = plan.get("task_groups") or []
-    by_code: dict[str, list[dict]] = {g.get("code"): [] for g in groups}
-    other: list[dict] = []
+    by_code: dict[str, list[dict[str, Any]]] = {g.get("code"): [] for g in groups}
+    other: list[dict[str, Any]] = []
     for task in plan.get("tasks") or []:
         by_code.get(task.get("task_group"), other).append(task)
     result = []
@@ -413,7 +415,7 @@ def _grouped(plan: dict) -> list[tuple[str, str | None, list[dict]]]:
     return result
 
 
-def _tasks(doc: Any, plan: dict) -> None:
+def _tasks(doc: Any, plan: dict[str, Any]) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     _page(section, landscape=True)
     doc.add_paragraph("II. NHIỆM VỤ, GIẢI PHÁP", style="Heading 1")
@@ -448,7 +450,7 @@ def _tasks(doc: Any, plan: dict) -> None:
 
 
 def plan_to_docx(
-    plan: dict,
+    plan: dict[str, Any],
     unit_name: str | None = None,
     *,
     superior: str | None = None,

@@ -91,7 +91,7 @@ def _rule(pdf: FPDF, x_center: float, y: float, length: float) -> None:
     pdf.line(x_center - length / 2, y, x_center + length / 2, y)
 
 
-def _heading_block(pdf: FPDF, plan: dict, head: Letterhead) -> None:
+def _heading_block(pdf: FPDF, plan: dict[str, Any], head: Letterhead) -> None:
     x0, y0 = pdf.l_margin, pdf.get_y()
     left_w = pdf.epw * LEFT_COLUMN
     right_x, right_w = x0 + left_w, pdf.epw - left_w
@@ -203,7 +203,7 @@ def _table(
     pdf.ln(3)
 
 
-def _indicators(pdf: FPDF, indicators: list[dict]) -> None:
+def _indicators(pdf: FPDF, indicators: list[dict[str, Any]]) -> None:
     _section(pdf, "I. CÁC CHỈ TIÊU CHỦ YẾU")
     if not indicators:
         _note(pdf, "Kế hoạch không đặt chỉ tiêu riêng.")
@@ -213,7 +213,7 @@ def _indicators(pdf: FPDF, indicators: list[dict]) -> None:
     _table(pdf, columns, rows, 11, centred=(0, 3, 4, 5, 6))
 
 
-def _tasks(pdf: FPDF, plan: dict) -> None:
+def _tasks(pdf: FPDF, plan: dict[str, Any]) -> None:
     pdf.set_margins(*LANDSCAPE_MARGINS)
     pdf.add_page(orientation="landscape")
     _section(pdf, "II. NHIỆM VỤ, GIẢI PHÁP")
@@ -249,7 +249,7 @@ def _tasks(pdf: FPDF, plan: dict) -> None:
 def _signature(pdf: FPDF, head: Letterhead) -> None:
     """Nơi nhận on the left; on the right, who signs for the issuing body and room to sign."""
     if pdf.get_y() + SIGNATURE_HEIGHT > pdf.page_break_trigger:
-        pdf.add_page(orientation=pdf.cur_orientation)
+        pdf.add_page(orientation=pdf.cur_orientation.value)
     pdf.ln(4)
     x0, y0 = pdf.l_margin, pdf.get_y()
     half = pdf.epw / 2
@@ -268,7 +268,7 @@ def _signature(pdf: FPDF, head: Letterhead) -> None:
 
 
 def plan_to_pdf(
-    plan: dict,
+    plan: dict[str, Any],
     unit_name: str | None = None,
     *,
     superior: str | None = None,

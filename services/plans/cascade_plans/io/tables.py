@@ -167,12 +167,12 @@ class ParsedTables:
     """What a file holds. ``task_rows[i]`` / ``indicator_rows[i]`` / ``group_rows[i]`` is the
     spreadsheet row that ``tasks[i]`` / ``indicators[i]`` / ``groups[i]`` came from."""
 
-    tasks: list[dict]
-    indicators: list[dict]
+    tasks: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
     errors: list[RowError]
     task_rows: list[int] = field(default_factory=list)
     indicator_rows: list[int] = field(default_factory=list)
-    groups: list[dict] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
     group_rows: list[int] = field(default_factory=list)
     columns: dict[str, set[str]] = field(default_factory=dict)
     """The columns each sheet has (sheet -> keys): a column the file lacks is not an empty
@@ -571,8 +571,10 @@ def _parse_tasks(
     directory: UnitDirectory | None = None,
     unguard: bool = False,
     present: set[str] | None = None,
-) -> tuple[list[dict], list[int]]:
-    tasks, numbers, seen = [], [], {}
+) -> tuple[list[dict[str, Any]], list[int]]:
+    tasks: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    seen: dict[str, int] = {}
     for number, cells in _read_sheet(sheet, rows, TASK_HEADERS, errors, present):
         row = _Row(sheet, number, cells, TASK_HEADERS, errors, decimal_comma, unguard)
         code = _code(row, seen, "task")
@@ -604,8 +606,10 @@ def _parse_tasks(
 
 def _parse_indicators(
     sheet: str, rows: Iterable[tuple[int, list[Any]]], errors: list[RowError]
-) -> tuple[list[dict], list[int]]:
-    indicators, numbers, seen = [], [], {}
+) -> tuple[list[dict[str, Any]], list[int]]:
+    indicators: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    seen: dict[str, int] = {}
     for number, cells in _read_sheet(sheet, rows, INDICATOR_HEADERS, errors):
         row = _Row(sheet, number, cells, INDICATOR_HEADERS, errors, False)
         code = _code(row, seen, "indicator")
@@ -635,8 +639,10 @@ def _parse_groups(
     rows: Iterable[tuple[int, list[Any]]],
     errors: list[RowError],
     present: set[str] | None = None,
-) -> tuple[list[dict], list[int]]:
-    groups, numbers, seen = [], [], {}
+) -> tuple[list[dict[str, Any]], list[int]]:
+    groups: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    seen: dict[str, int] = {}
     for number, cells in _read_sheet(sheet, rows, GROUP_HEADERS, errors, present):
         row = _Row(sheet, number, cells, GROUP_HEADERS, errors, False)
         code = _code(row, seen, "task group")
@@ -673,7 +679,7 @@ def _parse_xlsx(data: bytes, directory: UnitDirectory | None = None) -> ParsedTa
             others = [n for n in wb.sheetnames if n not in (indicators_name, groups_name)]
             tasks_name = others[0] if others else None
         columns: dict[str, set[str]] = {TASKS_SHEET: set(), GROUPS_SHEET: set()}
-        tasks: list[dict] = []
+        tasks: list[dict[str, Any]] = []
         task_rows: list[int] = []
         if tasks_name is None:
             errors.append(
@@ -688,13 +694,13 @@ def _parse_xlsx(data: bytes, directory: UnitDirectory | None = None) -> ParsedTa
                 directory,
                 present=columns[TASKS_SHEET],
             )
-        indicators: list[dict] = []
+        indicators: list[dict[str, Any]] = []
         indicator_rows: list[int] = []
         if indicators_name is not None:
             indicators, indicator_rows = _parse_indicators(
                 INDICATORS_SHEET, _sheet_rows(wb[indicators_name]), errors
             )
-        groups: list[dict] = []
+        groups: list[dict[str, Any]] = []
         group_rows: list[int] = []
         if groups_name is not None:
             groups, group_rows = _parse_groups(
@@ -822,7 +828,7 @@ def unit_labels(unit_names: Mapping[str, str] | None) -> dict[str, str]:
     }
 
 
-def _task_values(task: dict, labels: Mapping[str, str]) -> dict[str, Any]:
+def _task_values(task: dict[str, Any], labels: Mapping[str, str]) -> dict[str, Any]:
     lead = task.get("lead_unit")
     return {
         "code": task.get("code"),
@@ -845,7 +851,7 @@ def _task_values(task: dict, labels: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _indicator_values(ind: dict) -> dict[str, Any]:
+def _indicator_values(ind: dict[str, Any]) -> dict[str, Any]:
     return {key: ind.get(key) for key in INDICATOR_HEADERS} | {
         "comparator": ind.get("comparator") or ">="
     }
@@ -882,14 +888,14 @@ def _write_sheet(
     ws.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{max(len(rows) + 1, 1)}"
 
 
-def tasks_to_xlsx(plan: dict, unit_names: Mapping[str, str] | None = None) -> bytes:
+def tasks_to_xlsx(plan: dict[str, Any], unit_names: Mapping[str, str] | None = None) -> bytes:
     """The plan's tasks (sheet "Nhiệm vụ"), indicators ("Chỉ tiêu") and task groups ("Nhóm
     nhiệm vụ") as a workbook that parse_tables reads back to the same. A group's
     ``parent_task_group`` (the code of the parent plan's group it covers) is written when the
     caller has set it. With ``unit_names`` (code -> name), lead and cooperating units are shown
     by name."""
     wb = openpyxl.Workbook()
-    tasks_ws = wb.active
+    tasks_ws = wb.worksheets[0]
     tasks_ws.title = TASKS_SHEET
     task_rows = []
     labels = unit_labels(unit_names)
@@ -933,7 +939,7 @@ def _csv_cell(value: Any) -> str:
     return text
 
 
-def tasks_to_csv(plan: dict, unit_names: Mapping[str, str] | None = None) -> bytes:
+def tasks_to_csv(plan: dict[str, Any], unit_names: Mapping[str, str] | None = None) -> bytes:
     """The plan's tasks as CSV: UTF-8 with a BOM (so Excel reads the diacritics), ',' between
     cells, ISO dates, '.' as the decimal point; with ``unit_names`` (code -> name), lead and
     cooperating units by name."""

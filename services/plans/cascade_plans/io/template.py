@@ -306,7 +306,7 @@ def template_xlsx() -> bytes:
     """The import template workbook: sheets "Nhiệm vụ", "Chỉ tiêu" and "Nhóm nhiệm vụ" with the
     importer's headers and one example row each, then the guide sheet "Hướng dẫn"."""
     wb = openpyxl.Workbook()
-    tasks = wb.active
+    tasks = wb.worksheets[0]
     tasks.title = TASKS_SHEET
     _data_sheet(tasks, TASK_HEADERS, TASK_COLUMNS)
     _data_sheet(wb.create_sheet(INDICATORS_SHEET), INDICATOR_HEADERS, INDICATOR_COLUMNS)

@@ -134,7 +134,7 @@ class ReportingPolicy:
         return period.kind in self.kinds_for(level)
 
 
-DEFAULT_WEIGHTS = {
+DEFAULT_WEIGHTS: dict[str, float] = {
     "tasks_on_time": 0.4,
     "no_overdue": 0.2,
     "indicators": 0.3,
@@ -161,7 +161,7 @@ def policy_from_dict(data: dict[str, Any]) -> ReportingPolicy:
             raise ValueError("formula.weights: weights are non-negative and add up to 1")
         policy = ReportingPolicy(
             version=str(data["version"]),
-            cadence=cadence,  # type: ignore[arg-type]
+            cadence=cadence,
             due_day=int(data.get("due_day", 20)),
             lock_after_days=int(data.get("lock_after_days", 10)),
             remind_days_before=int(data.get("remind_days_before", 3)),

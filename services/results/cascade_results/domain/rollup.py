@@ -8,10 +8,14 @@ matter of calling them on the reports' figures, at every level, every time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, TypeGuard
 
 RollupRule = Literal["none", "sum", "mean", "weighted_mean", "min", "max"]
 ROLLUP_RULES: tuple[RollupRule, ...] = ("none", "sum", "mean", "weighted_mean", "min", "max")
+
+
+def is_rollup_rule(rule: str) -> TypeGuard[RollupRule]:
+    return rule in ROLLUP_RULES
 
 
 def combine_progress(

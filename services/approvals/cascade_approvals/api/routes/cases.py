@@ -65,9 +65,9 @@ async def my_queue(
     """The steps waiting on you - for your own role in your unit, or for an absent colleague who
     delegated to you - that you have not decided yet, soonest deadline first."""
     delegations = await active_delegations_to(session, user.username)
-    grounds = [and_(ApprovalStep.unit == user.unit, col(ApprovalStep.role).in_(user.roles))]
+    grounds = [and_(col(ApprovalStep.unit) == user.unit, col(ApprovalStep.role).in_(user.roles))]
     grounds += [
-        and_(ApprovalStep.unit == d.unit, col(ApprovalStep.role).in_(list(d.delegator_roles)))
+        and_(col(ApprovalStep.unit) == d.unit, col(ApprovalStep.role).in_(list(d.delegator_roles)))
         for d in delegations
     ]
     query = (
@@ -130,7 +130,8 @@ async def my_queue(
         )
     by_unit: dict[str, int] = {}
     for item in items:
-        by_unit[item["plan_unit"]] = by_unit.get(item["plan_unit"], 0) + 1
+        unit = str(item["plan_unit"])
+        by_unit[unit] = by_unit.get(unit, 0) + 1
     return {
         "items": items,
         "total": len(items),
@@ -283,8 +284,8 @@ async def changes_since_my_decision(
             .where(
                 StepDecision.plan_id == plan_id,
                 or_(
-                    StepDecision.decided_by == user.username,
-                    StepDecision.acting_for == user.username,
+                    col(StepDecision.decided_by) == user.username,
+                    col(StepDecision.acting_for) == user.username,
                 ),
             )
             .order_by(col(StepDecision.decided_at).desc())

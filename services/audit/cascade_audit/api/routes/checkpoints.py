@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from cascade_shared.db import table_of
 from cascade_shared.params import BigInt, Number
 from cascade_shared.problems import conflict, forbidden, not_found
 from fastapi import APIRouter, Query
@@ -19,8 +20,8 @@ from cascade_audit.sealing import seal_due
 from cascade_audit.verification import checkpoint_public, inclusion_proof
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
-checkpoints = AuditCheckpoint.__table__  # type: ignore[attr-defined]
-records = AuditRecord.__table__  # type: ignore[attr-defined]
+checkpoints = table_of(AuditCheckpoint)
+records = table_of(AuditRecord)
 
 
 class CheckpointPublic(BaseModel):

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
+from cascade_shared.db import rows_matched
 from cascade_shared.envelope import utcnow
 from cascade_shared.params import INTEGER_MAX, Id, PageCursor, refuse_nul, storable_time
 from cascade_shared.problems import invalid, not_found
@@ -170,4 +171,4 @@ async def mark_all_read(user: CurrentUser, session: SessionDep, runtime: Runtime
     )
     await session.commit()
     signals_of(runtime).inbox.notify()
-    return {"marked": int(result.rowcount or 0)}
+    return {"marked": rows_matched(result)}

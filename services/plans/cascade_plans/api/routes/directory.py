@@ -18,6 +18,7 @@ from cascade_shared.params import Search, UnitCode, Username
 from cascade_shared.problems import Problem, invalid, not_found
 from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.domain.rules import fold
@@ -60,7 +61,9 @@ async def list_units(
     units only, so that a list of the units below a unit never counts an outside body."""
     query = select(OrgUnit).order_by(col(OrgUnit.code))
     if under:
-        query = query.where((OrgUnit.code == under) | col(OrgUnit.code).startswith(under + "."))
+        query = query.where(
+            (col(OrgUnit.code) == under) | col(OrgUnit.code).startswith(under + ".")
+        )
     if kind != "all":
         query = query.where(OrgUnit.kind == kind)
     units = (await session.exec(query)).all()
@@ -87,7 +90,7 @@ async def list_users(
     user.require_sees(target)
     query = (
         select(AppUser)
-        .where((AppUser.unit == target) | col(AppUser.unit).startswith(target + "."))
+        .where((col(AppUser.unit) == target) | col(AppUser.unit).startswith(target + "."))
         .order_by(col(AppUser.unit), col(AppUser.username))
     )
     rows = (await session.exec(query)).all()
@@ -102,6 +105,7 @@ def _require_admin_over(user: Principal, unit: str) -> None:
 async def _refuse_changing_kind(session: SessionDep, entry: OrgUnit) -> None:
     """A unit with users, plans or entries below it stays a unit; a body named by tasks stays
     a body (it would become a unit that owes a plan)."""
+    checks: tuple[tuple[SelectOfScalar[str], str], ...]
     if entry.kind == "unit":
         checks = (
             (select(AppUser.username).where(AppUser.unit == entry.code), "users"),

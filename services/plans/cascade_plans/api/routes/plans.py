@@ -167,16 +167,16 @@ async def _created(
 def _refuse_repeated_codes(body: PlanCreate) -> None:
     """A code names one task group, indicator or task of the plan: a repeat is refused naming
     it (the database would refuse it too, on the plan's unique codes)."""
-    for name, items in (
-        ("task_groups", body.task_groups),
-        ("indicators", body.indicators),
-        ("tasks", body.tasks),
+    for name, codes in (
+        ("task_groups", [g.code for g in body.task_groups]),
+        ("indicators", [i.code for i in body.indicators]),
+        ("tasks", [t.code for t in body.tasks]),
     ):
         first: dict[str, int] = {}
-        for i, item in enumerate(items):
-            if item.code in first:
-                raise invalid(f"{name}.{i}.code", f"repeats the code of {name}.{first[item.code]}")
-            first[item.code] = i
+        for i, code in enumerate(codes):
+            if code in first:
+                raise invalid(f"{name}.{i}.code", f"repeats the code of {name}.{first[code]}")
+            first[code] = i
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanPublic)
@@ -281,7 +281,7 @@ async def list_plans(
     if not user.sees(target):  # a unit above: only what is in force
         query = query.where(col(Plan.in_force_version).is_not(None))
     if subtree:
-        query = query.where((Plan.unit == target) | col(Plan.unit).startswith(target + "."))
+        query = query.where((col(Plan.unit) == target) | col(Plan.unit).startswith(target + "."))
     else:
         query = query.where(Plan.unit == target)
     if status_ == "approved":  # in force, whether or not a revision is under way beside it

@@ -26,6 +26,7 @@ from cascade_plans.io.tables import (
     INDICATORS_SHEET,
     TASK_HEADERS,
     TASKS_SHEET,
+    ParsedTables,
     parse_tables,
     tasks_to_csv,
     tasks_to_xlsx,
@@ -175,6 +176,46 @@ async def import_tables(
     if len(data) > MAX_UPLOAD:
         raise Problem(413, "File too large", f"the limit is {MAX_UPLOAD // 1024 // 1024} MiB")
     parsed = parse_tables(data, file.filename or "", await store.directory_names(session))
+    existing_groups = {
+        g.code: g
+        for g in (await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan_id))).all()
+    }
+    parent_groups, parent_tasks = await _parent_codes(session, plan)
+    errors = _file_errors(parsed) + _link_errors(
+        parsed, plan, set(existing_groups), parent_groups, parent_tasks
+    )
+    if errors:
+        raise Problem(
+            422,
+            "The file cannot be imported",
+            f"{len(errors)} error(s); nothing was imported",
+            type_="import",
+            errors=errors,
+        )
+    existing_tasks = {
+        t.code: t for t in (await session.exec(select(Task).where(Task.plan_id == plan_id))).all()
+    }
+    frozen = await store.frozen_groups(session, plan_id)
+    before = _frozen_content(frozen, existing_tasks.values())
+    groups = _import_groups(session, plan_id, parsed, existing_groups, parent_groups)
+    position = await store.next_task_position(session, plan_id)
+    _import_tasks(session, plan_id, parsed, existing_tasks, groups, parent_tasks, position)
+    _refuse_changes_to_frozen(frozen, existing_tasks.values(), before)
+    existing_inds = {
+        i.code: i
+        for i in (await session.exec(select(Indicator).where(Indicator.plan_id == plan_id))).all()
+    }
+    _import_indicators(session, plan, parsed, existing_inds)
+    await session.commit()
+    counts = {"tasks": len(parsed.tasks), "indicators": len(parsed.indicators)}
+    if parsed.groups:  # a file with task groups (an export, the template) also counts them
+        counts["task_groups"] = len(parsed.groups)
+    return counts
+
+
+def _file_errors(parsed: ParsedTables) -> list[dict[str, Any]]:
+    """The file's own errors, each by sheet, row and column: a bad format or an empty required
+    cell (as parsed), or a value the database could not store."""
     errors: list[dict[str, Any]] = [
         {
             "sheet": e.sheet,
@@ -196,11 +237,19 @@ async def import_tables(
     errors += _unstorable(
         GROUPS_SHEET, parsed.group_rows, parsed.groups, GROUP_HEADERS, GROUP_WIDTHS
     )
-    existing_groups = {
-        g.code: g
-        for g in (await session.exec(select(TaskGroup).where(TaskGroup.plan_id == plan_id))).all()
-    }
-    parent_groups, parent_tasks = await _parent_codes(session, plan)
+    return errors
+
+
+def _link_errors(
+    parsed: ParsedTables,
+    plan: Plan,
+    existing_group_codes: set[str],
+    parent_groups: dict[str, str],
+    parent_tasks: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Links to nothing: a task group, parent task group or parent task neither the plan, the
+    file nor the parent plan has."""
+    errors: list[dict[str, Any]] = []
     for i, g in zip(parsed.group_rows, parsed.groups, strict=True):
         link = g["parent_task_group"]
         if link and link not in parent_groups:
@@ -210,7 +259,7 @@ async def import_tables(
                 else "the plan has no parent plan: leave the cell empty"
             )
             errors.append(_cell_error(GROUPS_SHEET, i, GROUP_HEADERS["parent_task_group"], reason))
-    group_codes = set(existing_groups) | {g["code"] for g in parsed.groups}
+    group_codes = existing_group_codes | {g["code"] for g in parsed.groups}
     for i, t in zip(parsed.task_rows, parsed.tasks, strict=True):
         if t["task_group"] and t["task_group"] not in group_codes:
             errors.append(
@@ -231,61 +280,75 @@ async def import_tables(
                     f"the parent plan has no task {t['parent_task_code']}",
                 )
             )
-    if errors:
-        raise Problem(
-            422,
-            "The file cannot be imported",
-            f"{len(errors)} error(s); nothing was imported",
-            type_="import",
-            errors=errors,
-        )
-    existing_tasks = {
-        t.code: t for t in (await session.exec(select(Task).where(Task.plan_id == plan_id))).all()
-    }
-    frozen = await store.frozen_groups(session, plan_id)
-    before = _frozen_content(frozen, existing_tasks.values())
-    group_position = max((g.position for g in existing_groups.values()), default=-1) + 1
-    groups = {code: g.id for code, g in existing_groups.items()}
-    group_columns = parsed.columns.get(GROUPS_SHEET, set())
+    return errors
+
+
+def _import_groups(
+    session: SessionDep,
+    plan_id: str,
+    parsed: ParsedTables,
+    existing: dict[str, TaskGroup],
+    parent_groups: dict[str, str],
+) -> dict[str, str]:
+    """Add or update the file's task groups; every task group's id by code."""
+    position = max((g.position for g in existing.values()), default=-1) + 1
+    groups = {code: g.id for code, g in existing.items()}
+    columns = parsed.columns.get(GROUPS_SHEET, set())
     for g in parsed.groups:
-        group = existing_groups.get(g["code"])
+        group = existing.get(g["code"])
         new = group is None
         if group is None:
-            group = TaskGroup(
-                plan_id=plan_id, code=g["code"], title=g["title"], position=group_position
-            )
-            group_position += 1
+            group = TaskGroup(plan_id=plan_id, code=g["code"], title=g["title"], position=position)
+            position += 1
         group.title = g["title"]
         # A column the sheet lacks leaves a group it updates as it was.
-        if "not_applicable_reason" in group_columns:
+        if "not_applicable_reason" in columns:
             group.not_applicable_reason = g["not_applicable_reason"]
-        if new or "parent_task_group" in group_columns:
+        if new or "parent_task_group" in columns:
             link = g["parent_task_group"] or (g["code"] if g["code"] in parent_groups else None)
             group.parent_task_group_id = parent_groups.get(link or "")
         session.add(group)
         groups[g["code"]] = group.id
-    position = await store.next_task_position(session, plan_id)
-    task_columns = parsed.columns.get(TASKS_SHEET, set(TASK_HEADERS))
+    return groups
+
+
+def _import_tasks(
+    session: SessionDep,
+    plan_id: str,
+    parsed: ParsedTables,
+    existing: dict[str, Task],
+    groups: dict[str, str],
+    parent_tasks: dict[str, str],
+    position: int,
+) -> None:
+    """Add or update the file's tasks (``existing`` gains the new ones)."""
+    columns = parsed.columns.get(TASKS_SHEET, set(TASK_HEADERS))
     for t in parsed.tasks:
-        task = existing_tasks.get(t["code"])
+        task = existing.get(t["code"])
         new = task is None
         if task is None:
             task = Task(plan_id=plan_id, code=t["code"], position=position)
-            existing_tasks[t["code"]] = task
+            existing[t["code"]] = task
             position += 1
         for key in TASK_FIELDS:
             # A column the file lacks (an older layout without the kind or the budget) leaves
             # what a task it updates holds.
-            if new or key in task_columns:
+            if new or key in columns:
                 setattr(task, key, t[key] if key != "job" else (t[key] or ""))
         task.task_group_id = groups.get(t["task_group"] or "", task.task_group_id)
         if t["parent_task_code"]:
             task.parent_task_id = parent_tasks[t["parent_task_code"]]
         session.add(task)
+
+
+def _refuse_changes_to_frozen(
+    frozen: dict[str, TaskGroup],
+    tasks: Iterable[Task],
+    before: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]],
+) -> None:
+    """409 when the import would change a task group approved while others were returned."""
     changed = [
-        code
-        for code, content in _frozen_content(frozen, existing_tasks.values()).items()
-        if content != before[code]
+        code for code, content in _frozen_content(frozen, tasks).items() if content != before[code]
     ]
     if changed:
         raise Problem(
@@ -302,33 +365,30 @@ async def import_tables(
                 for code in changed
             ],
         )
-    existing_inds = {
-        i.code: i
-        for i in (await session.exec(select(Indicator).where(Indicator.plan_id == plan_id))).all()
-    }
-    ind_position = max((i.position for i in existing_inds.values()), default=-1) + 1
+
+
+def _import_indicators(
+    session: SessionDep, plan: Plan, parsed: ParsedTables, existing: dict[str, Indicator]
+) -> None:
+    """Add or update the file's indicators (a year left empty is the plan's last year)."""
+    position = max((i.position for i in existing.values()), default=-1) + 1
     for ind in parsed.indicators:
-        row = existing_inds.get(ind["code"])
+        row = existing.get(ind["code"])
         if row is None:
             row = Indicator(
-                plan_id=plan_id,
+                plan_id=plan.id,
                 code=ind["code"],
                 name=ind["name"],
                 unit=ind["unit"],
                 target=ind["target"],
                 year=ind["year"] or plan.term_end,
-                position=ind_position,
+                position=position,
             )
-            ind_position += 1
+            position += 1
         for key in INDICATOR_FIELDS:
             setattr(row, key, ind[key])
         row.year = ind["year"] or plan.term_end
         session.add(row)
-    await session.commit()
-    counts = {"tasks": len(parsed.tasks), "indicators": len(parsed.indicators)}
-    if parsed.groups:  # a file with task groups (an export, the template) also counts them
-        counts["task_groups"] = len(parsed.groups)
-    return counts
 
 
 @router.get("/import/template")
