@@ -61,10 +61,10 @@ class RequestGuard:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
-            await self.app(scope, receive, send)
-            return
+    async def _refused_by_its_head(self, scope: Scope, send: Send) -> bool:
+        """Answer what the request line and headers alone refuse (a NUL in the path or query,
+        a declared length over the limit, a body that is neither JSON nor multipart); True
+        when answered."""
         nul = nul_field(scope)
         if nul is not None:
             await self._refuse(
@@ -76,28 +76,35 @@ class RequestGuard:
                 reason=NUL_REASON,
                 type_="validation",
             )
-            return
+            return True
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await self._refuse(send, 413, "Payload too large", self._too_large_detail())
-            return
+            return True
         has_body = (length is not None and length not in ("", "0")) or (
             "transfer-encoding" in headers
         )
-        if scope["method"] in BODY_METHODS and has_body:
-            content_type = headers.get("content-type", "")
-            if not accepted_content_type(content_type):
-                await self._refuse(
-                    send,
-                    415,
-                    "Unsupported media type",
-                    f"send JSON (application/json) or a multipart upload, not "
-                    f"{content_type or 'a body without Content-Type'}",
-                    field="Content-Type",
-                    reason="must be application/json or multipart/form-data",
-                )
-                return
+        content_type = headers.get("content-type", "")
+        if scope["method"] in BODY_METHODS and has_body and not accepted_content_type(content_type):
+            await self._refuse(
+                send,
+                415,
+                "Unsupported media type",
+                f"send JSON (application/json) or a multipart upload, not "
+                f"{content_type or 'a body without Content-Type'}",
+                field="Content-Type",
+                reason="must be application/json or multipart/form-data",
+            )
+            return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        if await self._refused_by_its_head(scope, send):
+            return
         received = 0
         refused = False
         started = False

@@ -207,6 +207,21 @@ def unreadable_days(form: FormData, report: dict[str, Any], lang: str) -> list[L
     return out
 
 
+def _evidence_changed(form: FormData, tid: str, evidence: list[Any]) -> list[dict[str, Any]] | None:
+    """A task line's evidence as the form leaves it (the items not ticked for removal, and a
+    link added), or None when the form changes none of it."""
+    kept = [
+        {k: e[k] for k in EVIDENCE_KEYS if e.get(k) is not None}
+        for i, e in enumerate(evidence)
+        if isinstance(e, dict) and form.get(f"evidence_remove.{tid}.{i}") != "on"
+    ]
+    url = _text(form, f"evidence_url.{tid}")
+    if url:
+        name = _text(form, f"evidence_name.{tid}") or ""
+        kept.append({"kind": "link", "url": url, "name": name})
+    return kept if url or len(kept) != len(evidence) else None
+
+
 def lines_body(form: FormData, report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """The form as the body of ``PUT /reports/{id}/lines``: of each line on the form, the fields
     the user changed (so a colleague's edits to other lines stand, and untouched lines are sent
@@ -240,31 +255,30 @@ def lines_body(form: FormData, report: dict[str, Any]) -> dict[str, list[dict[st
             item["narrative"] = changed["narrative"]
         if state == "done" and "completed_on" in changed:
             item["completed_on"] = iso_day(changed["completed_on"]) or None
-        kept = [
-            {k: e[k] for k in EVIDENCE_KEYS if e.get(k) is not None}
-            for i, e in enumerate(line.get("evidence") or [])
-            if isinstance(e, dict) and form.get(f"evidence_remove.{tid}.{i}") != "on"
-        ]
-        url = _text(form, f"evidence_url.{tid}")
-        if url:
-            name = _text(form, f"evidence_name.{tid}") or ""
-            kept.append({"kind": "link", "url": url, "name": name})
-        if url or len(kept) != len(line.get("evidence") or []):
-            item["evidence"] = kept
+        evidence = _evidence_changed(form, tid, line.get("evidence") or [])
+        if evidence is not None:
+            item["evidence"] = evidence
         if item:
             tasks.append({"task_id": tid, **item})
+    return {"tasks": tasks, "indicators": _indicators_changed(form, report, before)}
+
+
+def _indicators_changed(
+    form: FormData, report: dict[str, Any], before: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The indicator lines the form changes: their new actual value or note."""
     indicators: list[dict[str, Any]] = []
     for ind in report.get("indicators", []):
         iid = ind["indicator_id"]
         actual, note = _text(form, f"actual.{iid}"), _text(form, f"note.{iid}")
-        ind_item: dict[str, Any] = {}
+        item: dict[str, Any] = {}
         if actual is not None and actual != before[iid]["actual"]:
-            ind_item["actual"] = _number(actual)
+            item["actual"] = _number(actual)
         if note is not None and note != before[iid]["note"]:
-            ind_item["note"] = note
-        if ind_item:
-            indicators.append({"indicator_id": iid, **ind_item})
-    return {"tasks": tasks, "indicators": indicators}
+            item["note"] = note
+        if item:
+            indicators.append({"indicator_id": iid, **item})
+    return indicators
 
 
 # -- the API's errors, in the user's language, each naming its task and field ----------------------

@@ -219,6 +219,13 @@ async def _editable(
     return policy
 
 
+def _cleared(item: dict[str, Any]) -> dict[str, Any]:
+    """The fields a line clears (sent as null): an empty narrative, no evidence, no
+    milestones reached."""
+    empty: dict[str, Any] = {"narrative": "", "evidence": [], "milestones_reached": []}
+    return {k: v for k, v in empty.items() if k in item and item[k] is None}
+
+
 async def save_lines(
     session: AsyncSession,
     principal: Principal,
@@ -249,16 +256,13 @@ async def save_lines(
             )
             continue
         emptied = [k for k in ("state", "percent") if k in item and item[k] is None]
-        for name in emptied:
-            errors.append(
-                {"field": f"tasks.{task.code}.{name}", "reason": "give a value or leave it out"}
-            )
+        errors += [
+            {"field": f"tasks.{task.code}.{name}", "reason": "give a value or leave it out"}
+            for name in emptied
+        ]
         if emptied:
             continue
-        item = {**item}
-        for cleared in ("narrative", "evidence", "milestones_reached"):
-            if cleared in item and item[cleared] is None:
-                item[cleared] = "" if cleared == "narrative" else []
+        item = {**item, **_cleared(item)}
         line = lines.get(task.id) or ReportTaskLine(report_id=report.id, task_id=task.id)
         merged = {name: getattr(line, name) for name in LINE_FIELDS}
         merged.update({k: v for k, v in item.items() if k in LINE_FIELDS})

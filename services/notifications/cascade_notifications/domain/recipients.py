@@ -159,6 +159,16 @@ def needs_children(event_type: str, payload: dict[str, Any]) -> bool:
     return event_type == "plan.approved" and payload.get("unit_level") in ("city", "central")
 
 
+def _writers_below(people: Sequence[Person], child_units: Sequence[str]) -> list[Person]:
+    """The drafters and heads of the units below, unit by unit: they write the plans."""
+    return [
+        p
+        for unit in child_units
+        for p in people
+        if p.unit == unit and ("drafter" in p.roles or "head" in p.roles)
+    ]
+
+
 def addressees(
     event_type: str,
     payload: dict[str, Any],
@@ -195,10 +205,8 @@ def addressees(
         for p in holders(people, payload["unit"], "head"):
             add(p, event_type)
         if needs_children(event_type, payload):
-            for unit in child_units:
-                for p in people:
-                    if p.unit == unit and ("drafter" in p.roles or "head" in p.roles):
-                        add(p, TO_CONCRETIZE)
+            for p in _writers_below(people, child_units):
+                add(p, TO_CONCRETIZE)
     elif event_type in AUDIENCE_RULES:
         audience_unit, roles = result_audience(event_type, payload)
         for role in roles:
