@@ -279,3 +279,32 @@ async def audit_types(
     r = await client.get(f"/api/audit/plans/{plan_id}/events", headers=auditor)
     assert r.status_code == 200, r.text
     return [row["event_type"] for row in r.json()]
+
+
+async def catalogued_events(client: httpx.AsyncClient, auditor: dict[str, str]) -> dict[str, int]:
+    """Every event the audit holds, each checked against the catalogue: the version it names,
+    its producer, a payload that reads as its model and carries no field the model does not
+    describe. Returns how many of each type."""
+    from cascade_shared.events import CATALOGUE
+
+    seen: dict[str, int] = {}
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
+        r = await client.get("/api/audit/records", params=params, headers=auditor)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        for record in page["items"]:
+            spec = CATALOGUE[record["event_type"]]
+            assert record["event_version"] == spec.version, record
+            assert record["producer"] == spec.producer, record
+            undescribed = set(record["payload"]) - set(spec.payload.model_fields)
+            assert not undescribed, (record["event_type"], undescribed)
+            spec.payload.model_validate(record["payload"])
+            seen[record["event_type"]] = seen.get(record["event_type"], 0) + 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    return seen

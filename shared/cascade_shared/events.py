@@ -1,8 +1,12 @@
 """The catalogue of event types: names, payload schemas and who consumes what.
 
 Event types are facts in the past tense, ``<aggregate>.<what happened>``, and double as the
-RabbitMQ routing key. Payload models are read tolerantly (``extra="ignore"``); a breaking change
-to a payload gets a new ``version`` and consumers handle each version they know.
+RabbitMQ routing key. Each type has its own payload class, so an event is made from its payload
+alone (``runtime.event(PlanReturned(...))``: the type and version come from this catalogue).
+Payloads are read tolerantly (``model_validate`` ignores fields it does not know), but made
+strictly: constructing one with a field its class does not declare is a ``TypeError``, so no
+producer sends what the catalogue does not describe. A breaking change to a payload gets a new
+``version`` and consumers handle each version they know.
 """
 
 from __future__ import annotations
@@ -16,6 +20,21 @@ from pydantic import BaseModel, ConfigDict
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    def __init__(self, **data: Any) -> None:
+        unknown = set(data) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}")
+        super().__init__(**data)
+
+    # Marked as pydantic marks its own base __init__, so validation (``model_validate``, and a
+    # nested payload read from a dict) does not call it and reading stays tolerant: only a
+    # producer's ``Payload(...)`` is checked. tests/unit/test_typed_events.py holds both.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def wire(self) -> dict[str, Any]:
+        """The payload as an event carries it: JSON values, the fields the producer set."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 # -- directory (produced by plans) ------------------------------------------------------------
@@ -66,6 +85,10 @@ class PlanRevisionStarted(PlanRef):
     reason: str | None = None
 
 
+class PlanRevisionDiscarded(PlanRevisionStarted):
+    """plan.revision_discarded: the revision was dropped; the version in force stays."""
+
+
 class ParentTaskChange(Payload):
     """One task of a revised parent plan: changed in what the units below concretize (job,
     product, deadline, lead unit: ``fields`` from → to) or removed."""
@@ -92,6 +115,18 @@ class PlanRevisionRequested(PlanRef):
     escalated_to_unit: str | None = None
 
 
+class RevisionRequestDueSoon(PlanRevisionRequested):
+    """The date of a revision request is near."""
+
+
+class RevisionRequestOverdue(PlanRevisionRequested):
+    """A revision request is past its date."""
+
+
+class RevisionRequestEscalated(PlanRevisionRequested):
+    """A revision request past its date, told to the unit above."""
+
+
 class TaskGroupRef(Payload):
     """A task group of a submitted version. ``approved_in_version`` is set on a group an
     approver approved in a partial decision on an earlier version: it is frozen, and not under
@@ -110,6 +145,8 @@ class PlanSubmitted(PlanRef):
     task_count: int = 0
     acknowledged_warnings: list[str] = []
     task_groups: list[TaskGroupRef] = []
+    facts: dict[str, float] = {}
+    """What conditional approval steps look at (e.g. ``budget_total``), as plans computes it."""
 
 
 class ReviewComment(Payload):
@@ -144,6 +181,18 @@ class PlanDecided(PlanRef, GroupsDecided):
     decided_by: str | None = None
 
 
+class PlanReturned(PlanDecided):
+    """plan.returned"""
+
+
+class PlanRejected(PlanDecided):
+    """plan.rejected"""
+
+
+class PlanWithdrawn(PlanDecided):
+    """plan.withdrawn"""
+
+
 class ApprovedTask(Payload):
     """A task of a plan in force, as results tracks it (its id is stable across versions)."""
 
@@ -160,6 +209,12 @@ class ApprovedTask(Payload):
     product_quantity: float | None = None
     product_unit: str | None = None
     parent_task_id: str | None = None
+    cooperating_units: list[str] = []
+    kind: str = "task"
+    """``task``, or ``key_project`` (a key project, with its ``budget`` in billion VND)."""
+    budget: float | None = None
+    carried_from_task_id: str | None = None
+    """The task of the plan of the term before that this one continues."""
 
 
 class ApprovedIndicator(Payload):
@@ -251,6 +306,14 @@ class StepDeadline(StepRef):
     due_at: datetime
 
 
+class StepReminded(StepDeadline):
+    """approval.step_reminded: before the step falls due."""
+
+
+class StepOverdue(StepDeadline):
+    """approval.step_overdue: after it fell due."""
+
+
 class StepEscalated(StepDeadline):
     """An overdue step escalated to the head of the unit above the deciding unit."""
 
@@ -287,6 +350,14 @@ class DelegationChanged(Payload):
     starts_at: datetime
     ends_at: datetime
     active: bool = True
+
+
+class DelegationGranted(DelegationChanged):
+    """approval.delegation_granted"""
+
+
+class DelegationRevoked(DelegationChanged):
+    """approval.delegation_revoked"""
 
 
 class CaseCompleted(GroupsDecided):
@@ -328,6 +399,22 @@ class ReportRef(Payload):
     reason: str | None = None
 
 
+class ReportSubmitted(ReportRef):
+    """results.report_submitted"""
+
+
+class ReportAccepted(ReportRef):
+    """results.report_accepted"""
+
+
+class ReportReturned(ReportRef):
+    """results.report_returned"""
+
+
+class ReportReopened(ReportRef):
+    """results.report_reopened"""
+
+
 class ReportDue(Payload):
     """results.report_due_soon (before the due date) / results.report_overdue (after it)."""
 
@@ -335,6 +422,14 @@ class ReportDue(Payload):
     unit_level: Literal["central", "city", "ward"]
     period: str
     due_on: date
+
+
+class ReportDueSoon(ReportDue):
+    """results.report_due_soon"""
+
+
+class ReportOverdue(ReportDue):
+    """results.report_overdue"""
 
 
 class TaskOverdue(Payload):
@@ -351,6 +446,10 @@ class TaskOverdue(Payload):
     deadline: date
     days_overdue: int = 0
     escalated_to_unit: str | None = None
+
+
+class TaskEscalated(TaskOverdue):
+    """results.task_escalated"""
 
 
 class EvaluationPublished(Payload):
@@ -417,7 +516,7 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="plan.revision_discarded",
             version=1,
-            payload=PlanRevisionStarted,
+            payload=PlanRevisionDiscarded,
             producer="plans",
             description="A drafter dropped a revision; the working copy is the version in "
             "force again.",
@@ -433,21 +532,21 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="plan.revision_request_due_soon",
             version=1,
-            payload=PlanRevisionRequested,
+            payload=RevisionRequestDueSoon,
             producer="plans",
             description="A requested revision is due within the reminder days.",
         ),
         EventSpec(
             type="plan.revision_request_overdue",
             version=1,
-            payload=PlanRevisionRequested,
+            payload=RevisionRequestOverdue,
             producer="plans",
             description="A requested revision is past its date, told to the plan's unit.",
         ),
         EventSpec(
             type="plan.revision_request_escalated",
             version=1,
-            payload=PlanRevisionRequested,
+            payload=RevisionRequestEscalated,
             producer="plans",
             description="A requested revision still late after the grace days, told to the "
             "heads of the unit above.",
@@ -469,7 +568,7 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="plan.returned",
             version=1,
-            payload=PlanDecided,
+            payload=PlanReturned,
             producer="plans",
             description="An approver returned the plan for revision: as a whole, or in part "
             "(some task groups approved and frozen, the others returned).",
@@ -477,14 +576,14 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="plan.rejected",
             version=1,
-            payload=PlanDecided,
+            payload=PlanRejected,
             producer="plans",
             description="An approver rejected the plan (final).",
         ),
         EventSpec(
             type="plan.withdrawn",
             version=1,
-            payload=PlanDecided,
+            payload=PlanWithdrawn,
             producer="plans",
             description="The submitter withdrew the plan.",
         ),
@@ -512,14 +611,14 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="approval.step_reminded",
             version=1,
-            payload=StepDeadline,
+            payload=StepReminded,
             producer="approvals",
             description="A step falls due soon and is still undecided.",
         ),
         EventSpec(
             type="approval.step_overdue",
             version=1,
-            payload=StepDeadline,
+            payload=StepOverdue,
             producer="approvals",
             description="A step passed its deadline undecided.",
         ),
@@ -533,7 +632,7 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="approval.delegation_granted",
             version=1,
-            payload=DelegationChanged,
+            payload=DelegationGranted,
             producer="approvals",
             description="An approver handed their decisions to a colleague for a period.",
         ),
@@ -556,7 +655,7 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="approval.delegation_revoked",
             version=1,
-            payload=DelegationChanged,
+            payload=DelegationRevoked,
             producer="approvals",
             description="A delegation was ended early.",
         ),
@@ -577,42 +676,42 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="results.report_submitted",
             version=1,
-            payload=ReportRef,
+            payload=ReportSubmitted,
             producer="results",
             description="A unit's head signed off its progress report and sent it up.",
         ),
         EventSpec(
             type="results.report_accepted",
             version=1,
-            payload=ReportRef,
+            payload=ReportAccepted,
             producer="results",
             description="The level above accepted a progress report; its figures count.",
         ),
         EventSpec(
             type="results.report_returned",
             version=1,
-            payload=ReportRef,
+            payload=ReportReturned,
             producer="results",
             description="The level above returned a progress report with comments.",
         ),
         EventSpec(
             type="results.report_reopened",
             version=1,
-            payload=ReportRef,
+            payload=ReportReopened,
             producer="results",
             description="The level above reopened a locked period for a correction.",
         ),
         EventSpec(
             type="results.report_due_soon",
             version=1,
-            payload=ReportDue,
+            payload=ReportDueSoon,
             producer="results",
             description="A unit's report for a period falls due soon and is not yet sent.",
         ),
         EventSpec(
             type="results.report_overdue",
             version=1,
-            payload=ReportDue,
+            payload=ReportOverdue,
             producer="results",
             description="A unit has not sent its report by the due date (chased).",
         ),
@@ -626,7 +725,7 @@ CATALOGUE: dict[str, EventSpec] = {
         EventSpec(
             type="results.task_escalated",
             version=1,
-            payload=TaskOverdue,
+            payload=TaskEscalated,
             producer="results",
             description="A task still overdue after the grace days, told to the unit above.",
         ),
@@ -646,6 +745,21 @@ CATALOGUE: dict[str, EventSpec] = {
         ),
     ]
 }
+
+SPEC_OF_PAYLOAD: dict[builtins.type[Payload], EventSpec] = {
+    spec.payload: spec for spec in CATALOGUE.values()
+}
+
+
+def spec_of(payload: Payload) -> EventSpec:
+    """The catalogue's entry for a payload (its type, version and producer)."""
+    try:
+        return SPEC_OF_PAYLOAD[type(payload)]
+    except KeyError:
+        raise TypeError(
+            f"{type(payload).__name__} is not the payload of a catalogued event"
+        ) from None
+
 
 # Which event types each consuming service's queue is bound to ("#" = every event): exactly
 # the types its handlers handle (a test holds the two equal).

@@ -27,6 +27,7 @@ from cascade_shared import inbox
 from cascade_shared.bus.base import EventBus
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
+from cascade_shared.events import Payload, spec_of
 from cascade_shared.logs import correlation_id
 from cascade_shared.metrics import Metrics
 from cascade_shared.outages import is_transient
@@ -48,15 +49,15 @@ class HandlerContext:
 
     def emit(
         self,
-        type_: str,
-        payload: dict[str, Any],
+        payload: Payload,
         *,
         actor: str | None = None,
         org_unit: str | None = None,
         subject_id: str | None = None,
     ) -> Envelope:
-        envelope = self.runtime.new_event(
-            type_,
+        """Record the event of ``payload`` in this transaction's outbox, caused by the event
+        being handled (its actor unless another is named, and its correlation)."""
+        envelope = self.runtime.event(
             payload,
             actor=actor if actor is not None else self.cause.actor,
             org_unit=org_unit,
@@ -123,26 +124,29 @@ class ServiceRuntime:
         self._workers: list[asyncio.Task[None]] = []
 
     # -- events -------------------------------------------------------------------------------
-    def new_event(
+    def event(
         self,
-        type_: str,
-        payload: dict[str, Any],
+        payload: Payload,
         *,
         actor: str | None,
         org_unit: str | None = None,
         subject_id: str | None = None,
         correlation: str | None = None,
-        version: int = 1,
     ) -> Envelope:
+        """The event of ``payload``: its type and version from the catalogue. A service emits
+        only the events the catalogue says it produces."""
+        spec = spec_of(payload)
+        if spec.producer != self.name:
+            raise TypeError(f"{spec.type} is produced by {spec.producer}, not {self.name}")
         return Envelope(
-            type=type_,
-            version=version,
+            type=spec.type,
+            version=spec.version,
             producer=self.name,
             actor=actor,
             org_unit=org_unit,
             subject_id=subject_id,
             correlation_id=correlation or correlation_id.get(),
-            payload=payload,
+            payload=payload.wire(),
         )
 
     def record(self, session: AsyncSession, envelope: Envelope) -> None:

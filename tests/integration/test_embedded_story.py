@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.story import create_draft, eventually, fix, run_story, token
+from tests.results_story import approved_ward_plan
+from tests.revision_story import revise_city_program
+from tests.story import catalogued_events, create_draft, eventually, fix, run_story, token
 
 
 async def test_skeleton_story_from_ward_draft_to_city_approval(client: httpx.AsyncClient) -> None:
@@ -73,3 +75,33 @@ async def test_the_correlation_id_follows_a_request_into_every_event(
     assert rows["plan.submitted"] == "trace-huong-an-1"
     assert rows["approval.case_opened"] == "trace-huong-an-1"
     assert rows["approval.step_assigned"] == "trace-huong-an-1"
+
+
+async def test_every_event_of_the_plan_and_revision_stories_matches_its_catalogue(
+    client: httpx.AsyncClient,
+) -> None:
+    """The audit holds every event of a plan's approval and of a parent's revision that asks
+    the plans below to follow: each as the catalogue describes it, and nothing undescribed."""
+    await run_story(client, "phu-xuan")
+    await approved_ward_plan(client, "vn.hue.huong-an", 0)
+    await revise_city_program(client, {"deadline": "2026-10-31"})
+    auditor = await token(client, "auditor.vn")
+
+    async def requested() -> dict[str, int] | None:
+        seen = await catalogued_events(client, auditor)
+        return seen if seen.get("plan.revision_requested") else None
+
+    seen = await eventually(requested)
+    for kind in (
+        "directory.unit_changed",
+        "directory.user_changed",
+        "plan.created",
+        "plan.submitted",
+        "approval.case_opened",
+        "approval.step_assigned",
+        "approval.step_decided",
+        "approval.case_completed",
+        "plan.approved",
+        "plan.revision_started",
+    ):
+        assert seen.get(kind), kind

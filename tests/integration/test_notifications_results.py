@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from cascade_notifications.models import Recipient, UnitView
 from cascade_shared.envelope import Envelope
-from cascade_shared.events import ReportRef
+from cascade_shared.events import ReportAccepted
 
 from tests.story import eventually, token
 
@@ -54,7 +54,7 @@ async def test_a_report_decision_reaches_the_wards_drafter_and_head_once_and_nob
     assert r.status_code == 201, r.text
     subscription = r.json()["id"]
 
-    report = ReportRef(
+    report = ReportAccepted(
         report_id="report-huong-an-2026-03",
         unit=WARD,
         unit_level="ward",

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from cascade_shared import logs, tracing
 from cascade_shared.app import create_app
 from cascade_shared.envelope import Envelope
+from cascade_shared.events import PlanCreated
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
 from cascade_shared.service import HandlerContext, ServiceDefinition, runtime_of
@@ -109,7 +110,15 @@ def _producer(listener: Listener) -> ServiceDefinition:
         async with httpx.AsyncClient() as client:
             (await client.get(f"{listener.url}/api/elsewhere")).raise_for_status()
         async with runtime.sessionmaker() as session, session.begin():
-            envelope = runtime.new_event(EVENT, {"plan_id": "p-1"}, actor="drafter.test")
+            created = PlanCreated(
+                plan_id="p-1",
+                version=1,
+                unit="vn.hue",
+                unit_level="city",
+                title="Kế hoạch (truy vết)",
+                drafter="drafter.test",
+            )
+            envelope = runtime.event(created, actor="drafter.test")
             runtime.record(session, envelope)
         return {"event_id": str(envelope.id)}
 

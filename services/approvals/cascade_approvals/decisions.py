@@ -11,6 +11,8 @@ from typing import Any
 from cascade_shared.auth import Principal
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import utcnow
+from cascade_shared.events import CaseCompleted, StepDecided, TaskGroupRef
+from cascade_shared.events import ReviewComment as ReviewCommentRef
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from cascade_shared.service import ServiceRuntime
 from fastapi.encoders import jsonable_encoder
@@ -39,7 +41,7 @@ from cascade_approvals.store import (
     active_delegations_to,
     close_case,
     load_case_public,
-    step_assigned_payload,
+    step_assigned,
     steps_of,
 )
 
@@ -64,16 +66,13 @@ def case_groups(case: ApprovalCase) -> list[CaseGroup]:
     ]
 
 
-def groups_payload(settled: GroupSplit) -> dict[str, list[dict[str, Any]]]:
-    """The groups a return settled, as the events carry them."""
+def groups_decided(settled: GroupSplit) -> dict[str, list[TaskGroupRef]]:
+    """The groups a return settled, as the events carry them (``GroupsDecided``)."""
 
-    def ref(g: CaseGroup) -> dict[str, Any]:
-        return {
-            "id": g.id,
-            "code": g.code,
-            "title": g.title,
-            "approved_in_version": g.approved_in_version,
-        }
+    def ref(g: CaseGroup) -> TaskGroupRef:
+        return TaskGroupRef(
+            id=g.id, code=g.code, title=g.title, approved_in_version=g.approved_in_version
+        )
 
     return {
         "approved_groups": [ref(g) for g in settled.approved],
@@ -150,38 +149,37 @@ async def decide_step(
     if outcome.step_done:
         await _close_step(session, case, step, user, mandate, body, now)
     comments = await _record_decision(session, case, step, user, mandate, body, now)
-    said = {
+    said: dict[str, Any] = {  # what the step's and the case's events both carry
         "decided_by": user.username,
         "on_behalf_of": mandate.on_behalf_of,
         "comment": body.comment,
         "comments": [
-            {
-                "comment_id": c.id,
-                "task_id": c.task_id,
-                "task_code": c.task_code,
-                "text": c.text,
-                "author": c.author,
-                "status": c.status,
-            }
+            ReviewCommentRef(
+                comment_id=c.id,
+                task_id=c.task_id,
+                task_code=c.task_code,
+                text=c.text,
+                author=c.author,
+                status=c.status,
+            )
             for c in comments
         ],
-        **(groups_payload(settled) if body.decision == "return" else {}),
+        **(groups_decided(settled) if body.decision == "return" else {}),
     }
     runtime.record(
         session,
-        runtime.new_event(
-            "approval.step_decided",
-            {
-                "case_id": case.id,
-                "plan_id": case.plan_id,
-                "plan_version": case.plan_version,
-                "step_no": step_no,
-                "unit": step.unit,
-                "role": step.role,
-                "decision": DECISION_TO_STATUS[body.decision],
-                "content_hash": case.content_hash,
+        runtime.event(
+            StepDecided(
+                case_id=case.id,
+                plan_id=case.plan_id,
+                plan_version=case.plan_version,
+                step_no=step_no,
+                unit=step.unit,
+                role=step.role,
+                decision=DECISION_TO_STATUS[body.decision],
+                content_hash=case.content_hash,
                 **said,
-            },
+            ),
             actor=user.username,
             org_unit=step.unit,
             subject_id=case.plan_id,
@@ -192,9 +190,8 @@ async def decide_step(
         await activate(session, nxt, now)
         runtime.record(
             session,
-            runtime.new_event(
-                "approval.step_assigned",
-                step_assigned_payload(case, nxt),
+            runtime.event(
+                step_assigned(case, nxt),
                 actor=user.username,
                 org_unit=nxt.unit,
                 subject_id=case.plan_id,
@@ -211,16 +208,15 @@ async def decide_step(
             )
         runtime.record(
             session,
-            runtime.new_event(
-                "approval.case_completed",
-                {
-                    "case_id": case.id,
-                    "plan_id": case.plan_id,
-                    "plan_version": case.plan_version,
-                    "outcome": outcome.case_outcome,
-                    "returned_at_step": returned_at_step,
+            runtime.event(
+                CaseCompleted(
+                    case_id=case.id,
+                    plan_id=case.plan_id,
+                    plan_version=case.plan_version,
+                    outcome=outcome.case_outcome,
+                    returned_at_step=returned_at_step,
                     **said,
-                },
+                ),
                 actor=user.username,
                 org_unit=case.plan_unit,
                 subject_id=case.plan_id,

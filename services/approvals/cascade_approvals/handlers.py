@@ -3,10 +3,15 @@ directory changes keep the read model of who holds which role where."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.events import PlanDecided, PlanSubmitted, UserChanged
+from cascade_shared.events import (
+    CaseCompleted,
+    CaseOpened,
+    PlanDecided,
+    PlanSubmitted,
+    StepCarriedOver,
+    UserChanged,
+)
 from cascade_shared.projector import project_latest
 from cascade_shared.service import HandlerContext
 from sqlmodel import col, select
@@ -19,22 +24,20 @@ from cascade_approvals.store import (
     activate,
     close_case,
     current_policy,
-    step_assigned_payload,
+    step_assigned,
     step_ref,
 )
 
 
-def plan_facts(submitted: PlanSubmitted, envelope: Envelope) -> dict[str, float]:
-    """The facts conditional steps look at: those the plan announced, and the task count."""
-    raw: dict[str, Any] = envelope.payload.get("facts") or {}
-    facts = {k: float(v) for k, v in raw.items() if isinstance(v, int | float)}
-    facts.setdefault("task_count", float(submitted.task_count))
-    return facts
+def routing_facts(submitted: PlanSubmitted) -> dict[str, float]:
+    """The facts conditional steps look at: those the plan announced (plans' ``plan_facts``),
+    and the task count (which events from before the facts carry alone)."""
+    return {"task_count": float(submitted.task_count), **submitted.facts}
 
 
-async def carried_over_payload(
+async def carried_over(
     session: AsyncSession, case: ApprovalCase, step: ApprovalStep, previous: ApprovalCase | None
-) -> dict[str, Any]:
+) -> StepCarriedOver:
     """What the people of a step the new case resumes after are told: who approved it, in
     which version, and at which step the plan was returned."""
     approval = (
@@ -48,12 +51,12 @@ async def carried_over_payload(
             .order_by(col(StepDecision.plan_version).desc(), col(StepDecision.decided_at).desc())
         )
     ).first()
-    return {
+    return StepCarriedOver(
         **step_ref(case, step),
-        "approved_in_version": approval.plan_version if approval else None,
-        "approved_by": approval.decided_by if approval else None,
-        "returned_at_step": previous.returned_at_step if previous else None,
-    }
+        approved_in_version=approval.plan_version if approval else None,
+        approved_by=approval.decided_by if approval else None,
+        returned_at_step=previous.returned_at_step if previous else None,
+    )
 
 
 async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
@@ -73,7 +76,7 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
     if any(c.plan_version >= submitted.version for c in earlier):
         return  # a repeat, or an older version arriving late
     policy = await current_policy(session)
-    facts = plan_facts(submitted, envelope)
+    facts = routing_facts(submitted)
     plan_steps = steps_for(policy, submitted.unit_level, submitted.unit, facts)
     previous = earlier[-1] if earlier else None
     start = first_step(
@@ -121,20 +124,18 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
     session.add_all(steps)
     for step in steps[: start - 1]:
         ctx.emit(
-            "approval.step_carried_over",
-            await carried_over_payload(session, case, step, previous),
+            await carried_over(session, case, step, previous),
             org_unit=step.unit,
             subject_id=case.plan_id,
         )
     ctx.emit(
-        "approval.case_opened",
-        {
-            "case_id": case.id,
-            "plan_id": case.plan_id,
-            "plan_version": case.plan_version,
-            "plan_unit": case.plan_unit,
-            "policy_version": case.policy_version,
-            "steps": [
+        CaseOpened(
+            case_id=case.id,
+            plan_id=case.plan_id,
+            plan_version=case.plan_version,
+            plan_unit=case.plan_unit,
+            policy_version=case.policy_version,
+            steps=[
                 {
                     "step_no": s.step_no,
                     "name": s.name,
@@ -145,13 +146,12 @@ async def on_plan_submitted(ctx: HandlerContext, envelope: Envelope) -> None:
                 }
                 for s in steps
             ],
-        },
+        ),
         org_unit=case.plan_unit,
         subject_id=case.plan_id,
     )
     ctx.emit(
-        "approval.step_assigned",
-        step_assigned_payload(case, first),
+        step_assigned(case, first),
         org_unit=first.unit,
         subject_id=case.plan_id,
     )
@@ -172,14 +172,13 @@ async def on_plan_withdrawn(ctx: HandlerContext, envelope: Envelope) -> None:
     if case is None or not await close_case(session, case, "withdrawn", utcnow()):
         return  # not open, or a final decision closed it meanwhile: it has its outcome
     ctx.emit(
-        "approval.case_completed",
-        {
-            "case_id": case.id,
-            "plan_id": case.plan_id,
-            "plan_version": case.plan_version,
-            "outcome": "withdrawn",
-            "decided_by": envelope.actor,
-        },
+        CaseCompleted(
+            case_id=case.id,
+            plan_id=case.plan_id,
+            plan_version=case.plan_version,
+            outcome="withdrawn",
+            decided_by=envelope.actor,
+        ),
         org_unit=case.plan_unit,
         subject_id=case.plan_id,
     )

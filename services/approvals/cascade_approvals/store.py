@@ -8,6 +8,16 @@ from typing import Any, cast
 
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import as_utc, utcnow
+from cascade_shared.events import (
+    DelegationGranted,
+    DelegationRevoked,
+    PolicyInstalled,
+    RevisionDeadlines,
+    StepAssigned,
+    StepEscalated,
+    StepOverdue,
+    StepReminded,
+)
 from cascade_shared.service import ServiceRuntime
 from sqlalchemy import func, update
 from sqlalchemy.orm import aliased
@@ -87,18 +97,18 @@ async def activate(session: AsyncSession, step: ApprovalStep, now: datetime | No
     session.add(step)
 
 
-def step_assigned_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
-    return {
-        "case_id": case.id,
-        "plan_id": case.plan_id,
-        "plan_version": case.plan_version,
-        "step_no": step.step_no,
-        "unit": step.unit,
-        "role": step.role,
-        "due_at": step.due_at.isoformat() if step.due_at else None,
-        "plan_title": case.plan_title,
-        "plan_unit": case.plan_unit,
-    }
+def step_assigned(case: ApprovalCase, step: ApprovalStep) -> StepAssigned:
+    return StepAssigned(
+        case_id=case.id,
+        plan_id=case.plan_id,
+        plan_version=case.plan_version,
+        step_no=step.step_no,
+        unit=step.unit,
+        role=step.role,
+        due_at=step.due_at,
+        plan_title=case.plan_title,
+        plan_unit=case.plan_unit,
+    )
 
 
 def step_ref(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
@@ -115,9 +125,23 @@ def step_ref(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
     }
 
 
-def step_deadline_payload(case: ApprovalCase, step: ApprovalStep) -> dict[str, Any]:
+def step_deadline(
+    stage: str, case: ApprovalCase, step: ApprovalStep, escalated_to_unit: str | None = None
+) -> StepReminded | StepOverdue | StepEscalated:
+    """The notice of a deadline ``stage`` (remind, overdue, escalate) of an active step."""
     assert step.due_at is not None
-    return {**step_ref(case, step), "due_at": as_utc(step.due_at).isoformat()}
+    due_at = as_utc(step.due_at)
+    if stage == "remind":
+        return StepReminded(**step_ref(case, step), due_at=due_at)
+    if stage == "overdue":
+        return StepOverdue(**step_ref(case, step), due_at=due_at)
+    assert escalated_to_unit is not None
+    return StepEscalated(
+        **step_ref(case, step),
+        due_at=due_at,
+        escalated_to_unit=escalated_to_unit,
+        escalated_to_role="head",
+    )
 
 
 async def names_of(session: AsyncSession, usernames: set[str | None]) -> dict[str, str]:
@@ -206,16 +230,18 @@ async def active_delegations_to(
     return [ActiveDelegation(d.delegator, list(u.roles), d.unit) for d, u in rows]
 
 
-def delegation_payload(d: Delegation) -> dict[str, Any]:
-    return {
-        "delegation_id": d.id,
-        "unit": d.unit,
-        "delegator": d.delegator,
-        "delegate": d.delegate,
-        "starts_at": as_utc(d.starts_at).isoformat(),
-        "ends_at": as_utc(d.ends_at).isoformat(),
-        "active": d.revoked_at is None,
-    }
+def delegation_changed(d: Delegation) -> DelegationGranted | DelegationRevoked:
+    """A delegation as granted, or as revoked once it has been."""
+    changed = DelegationGranted if d.revoked_at is None else DelegationRevoked
+    return changed(
+        delegation_id=d.id,
+        unit=d.unit,
+        delegator=d.delegator,
+        delegate=d.delegate,
+        starts_at=as_utc(d.starts_at),
+        ends_at=as_utc(d.ends_at),
+        active=d.revoked_at is None,
+    )
 
 
 # -- policy -----------------------------------------------------------------------------------
@@ -242,13 +268,12 @@ async def install_policy(
     session.add(row)
     runtime.record(
         session,
-        runtime.new_event(
-            "approval.policy_installed",
-            {
-                "version": policy.version,
-                "installed_by": by,
-                "revisions": policy.revisions.model_dump(),
-            },
+        runtime.event(
+            PolicyInstalled(
+                version=policy.version,
+                installed_by=by,
+                revisions=RevisionDeadlines(**policy.revisions.model_dump()),
+            ),
             actor=actor,
         ),
     )

@@ -30,17 +30,12 @@ from cascade_approvals.domain.case import (
 from cascade_approvals.domain.policy import Policy
 from cascade_approvals.models import ApprovalCase, ApprovalStep
 from cascade_approvals.settings import ApprovalsSettings
-from cascade_approvals.store import current_policy, step_deadline_payload
+from cascade_approvals.store import current_policy, step_deadline
 
 log = logging.getLogger(__name__)
 
 SCAN_BATCH = 200
 _STAGE_COLUMN = {"remind": "reminded_at", "overdue": "overdue_at", "escalate": "escalated_at"}
-_STAGE_EVENT = {
-    "remind": "approval.step_reminded",
-    "overdue": "approval.step_overdue",
-    "escalate": "approval.step_escalated",
-}
 
 
 def escalation_unit(step_unit: str) -> str:
@@ -169,15 +164,12 @@ async def _send_notices(
             )
             if rows_matched(claimed) != 1:
                 continue
-            payload = step_deadline_payload(case, step)
-            if stage == "escalate":
-                payload["escalated_to_unit"] = values["escalated_to_unit"]
-                payload["escalated_to_role"] = "head"
+            escalated_to = values.get("escalated_to_unit")
+            notice = step_deadline(stage, case, step, str(escalated_to) if escalated_to else None)
             runtime.record(
                 session,
-                runtime.new_event(
-                    _STAGE_EVENT[stage],
-                    payload,
+                runtime.event(
+                    notice,
                     actor="deadline-scheduler",
                     org_unit=step.unit,
                     subject_id=case.plan_id,

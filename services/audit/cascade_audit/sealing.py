@@ -136,8 +136,7 @@ async def seal_once(runtime: ServiceRuntime, *, force: bool = False) -> dict[str
             await session.rollback()
             return None
         await conn.execute(insert(checkpoints).values(**row))
-        event = runtime.new_event(
-            CHECKPOINT_EVENT,
+        event = runtime.event(
             CheckpointSealed(
                 checkpoint_id=row["checkpoint_id"],
                 first_seq=plan.first_seq,
@@ -146,7 +145,7 @@ async def seal_once(runtime: ServiceRuntime, *, force: bool = False) -> dict[str
                 previous_checkpoint=head.digest,
                 signature=row["signature"],
                 key_id=statement.key_id,
-            ).model_dump(),
+            ),
             actor=None,
             subject_id=row["checkpoint_id"],
         )

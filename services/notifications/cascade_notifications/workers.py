@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
+from cascade_shared.events import AnnouncementPublished
 from cascade_shared.projector import dialect_of, insert_ignoring_repeats
 from cascade_shared.service import ServiceRuntime, WorkerFn
 from cascade_shared.workers import periodic
@@ -345,14 +346,13 @@ async def fan_out_chunk(runtime: ServiceRuntime) -> int:
         }
         if count < settings.announcement_chunk:
             values.update(state="done", completed_at=utcnow())
-            envelope = runtime.new_event(
-                "notification.announced",
-                {
-                    "announcement_id": ann["id"],
-                    "unit": ann["unit"],
-                    "title": ann["title"],
-                    "recipients": values["recipients"],
-                },
+            envelope = runtime.event(
+                AnnouncementPublished(
+                    announcement_id=ann["id"],
+                    unit=ann["unit"],
+                    title=ann["title"],
+                    recipients=values["recipients"],
+                ),
                 actor=ann["author"],
                 org_unit=ann["unit"],
                 subject_id=ann["id"],

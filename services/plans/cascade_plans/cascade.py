@@ -11,6 +11,12 @@ from typing import Any
 from cascade_shared.auth import parent_unit
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import utcnow
+from cascade_shared.events import (
+    PlanRevisionRequested,
+    RevisionRequestDueSoon,
+    RevisionRequestEscalated,
+    RevisionRequestOverdue,
+)
 from cascade_shared.service import HandlerContext, ServiceRuntime
 from cascade_shared.workers import periodic
 from sqlalchemy import update
@@ -45,18 +51,26 @@ async def revision_terms(session: AsyncSession) -> RevisionTerms:
     )
 
 
-def request_payload(plan: Plan, parent: Plan, request: RevisionRequest) -> dict[str, Any]:
-    return {
+def revision_request(
+    plan: Plan,
+    parent: Plan,
+    request: RevisionRequest,
+    what: type[PlanRevisionRequested] = PlanRevisionRequested,
+    **extra: Any,
+) -> PlanRevisionRequested:
+    """A request to revise ``plan`` (plan.revision_requested), or one of its notices."""
+    return what(
         **plan_ref(plan),
-        "request_id": request.id,
-        "parent_plan_id": parent.id,
-        "parent_title": parent.title,
-        "parent_unit": parent.unit,
-        "parent_version": request.parent_version,
-        "from_version": request.from_version,
-        "changes": request.changes,
-        "due_on": request.due.isoformat(),
-    }
+        request_id=request.id,
+        parent_plan_id=parent.id,
+        parent_title=parent.title,
+        parent_unit=parent.unit,
+        parent_version=request.parent_version,
+        from_version=request.from_version,
+        changes=request.changes,
+        due_on=request.due,
+        **extra,
+    )
 
 
 async def _links_of(session: AsyncSession, child: Plan) -> set[str | None]:
@@ -118,8 +132,7 @@ async def request_revisions(
         )
         session.add(request)
         ctx.emit(
-            "plan.revision_requested",
-            request_payload(child, parent, request),
+            revision_request(child, parent, request),
             org_unit=child.unit,
             subject_id=child.id,
         )
@@ -149,10 +162,10 @@ async def open_requests(session: AsyncSession, plan_ids: list[str]) -> list[Revi
 
 
 # -- the chaser ----------------------------------------------------------------------------------
-_STAGE = {
-    "remind": ("reminded_at", "plan.revision_request_due_soon"),
-    "overdue": ("overdue_at", "plan.revision_request_overdue"),
-    "escalate": ("escalated_at", "plan.revision_request_escalated"),
+_STAGE: dict[str, tuple[str, type[PlanRevisionRequested]]] = {
+    "remind": ("reminded_at", RevisionRequestDueSoon),
+    "overdue": ("overdue_at", RevisionRequestOverdue),
+    "escalate": ("escalated_at", RevisionRequestEscalated),
 }
 
 
@@ -192,7 +205,7 @@ async def chase_revisions(runtime: ServiceRuntime, now: datetime | None = None) 
             if parent is None:
                 continue
             for stage in stages:
-                column, event_type = _STAGE[stage]
+                column, notice = _STAGE[stage]
                 claimed = await session.execute(
                     update(RevisionRequest)
                     .where(
@@ -204,14 +217,15 @@ async def chase_revisions(runtime: ServiceRuntime, now: datetime | None = None) 
                 )
                 if rows_matched(claimed) != 1:
                     continue
-                payload = request_payload(plan, parent, request)
-                if stage == "escalate":
-                    payload["escalated_to_unit"] = parent_unit(plan.unit) or plan.unit
+                extra = (
+                    {"escalated_to_unit": parent_unit(plan.unit) or plan.unit}
+                    if stage == "escalate"
+                    else {}
+                )
                 runtime.record(
                     session,
-                    runtime.new_event(
-                        event_type,
-                        payload,
+                    runtime.event(
+                        revision_request(plan, parent, request, notice, **extra),
                         actor="revision-chaser",
                         org_unit=plan.unit,
                         subject_id=plan.id,

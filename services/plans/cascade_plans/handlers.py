@@ -17,7 +17,7 @@ from cascade_plans.domain.plan import (
     status_after_case,
 )
 from cascade_plans.models import Plan, PlanVersion, RevisionPolicy, TaskGroup
-from cascade_plans.payloads import plan_ref
+from cascade_plans.payloads import PLAN_OUTCOMES, plan_ref
 
 
 async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
@@ -64,18 +64,17 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
         return  # plans itself announced plan.withdrawn when the drafter withdrew
     tracked = in_force(version.content) if case.outcome == "approved" and version else {}
     ctx.emit(
-        f"plan.{case.outcome}",
-        {
+        PLAN_OUTCOMES[case.outcome](
             **tracked,
             **plan_ref(plan),
-            "case_id": case.case_id,
-            "comment": case.comment,
-            "comments": [c.model_dump() for c in case.comments],
-            "parent_plan_id": plan.parent_plan_id,
-            "decided_by": case.decided_by,
-            "approved_groups": [g.model_dump() for g in case.approved_groups],
-            "returned_groups": [g.model_dump() for g in case.returned_groups],
-        },
+            case_id=case.case_id,
+            comment=case.comment,
+            comments=case.comments,
+            parent_plan_id=plan.parent_plan_id,
+            decided_by=case.decided_by,
+            approved_groups=case.approved_groups,
+            returned_groups=case.returned_groups,
+        ),
         actor=case.decided_by or envelope.actor,
         org_unit=plan.unit,
         subject_id=plan.id,

@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from cascade_shared.db import serialize
+from cascade_shared.events import PlanApproved
 from cascade_shared.service import ServiceRuntime
 from sqlmodel import select
 
 from cascade_plans.domain.plan import content_hash, in_force, level_of
 from cascade_plans.models import AppUser, Indicator, OrgUnit, Plan, PlanVersion, Task, TaskGroup
+from cascade_plans.payloads import unit_changed, user_changed
 from cascade_plans.store import plan_content
 
 log = logging.getLogger(__name__)
@@ -72,21 +74,20 @@ async def seed_directory_and_programs(
                 directory.add(entry.code)
                 runtime.record(
                     session,
-                    runtime.new_event(
-                        "directory.unit_changed",
-                        entry.model_dump(),
+                    runtime.event(
+                        unit_changed(entry),
                         actor="seed",
                         org_unit=entry.code,
                         subject_id=entry.code,
                     ),
                 )
         for u in data["users"]:
-            session.add(AppUser(**u))
+            account = AppUser(**u)
+            session.add(account)
             runtime.record(
                 session,
-                runtime.new_event(
-                    "directory.user_changed",
-                    {**u, "active": True},
+                runtime.event(
+                    user_changed(account),
                     actor="seed",
                     org_unit=u["unit"],
                     subject_id=u["username"],
@@ -201,17 +202,16 @@ async def seed_directory_and_programs(
             )
             runtime.record(
                 session,
-                runtime.new_event(
-                    "plan.approved",
-                    {
+                runtime.event(
+                    PlanApproved(
                         **in_force(content.as_dict()),
-                        "plan_id": plan.id,
-                        "version": 1,
-                        "unit": plan.unit,
-                        "unit_level": level_of(plan.unit),
-                        "title": plan.title,
-                        "drafter": "seed",
-                    },
+                        plan_id=plan.id,
+                        version=1,
+                        unit=plan.unit,
+                        unit_level=level_of(plan.unit),
+                        title=plan.title,
+                        drafter="seed",
+                    ),
                     actor="seed",
                     org_unit=plan.unit,
                     subject_id=plan.id,

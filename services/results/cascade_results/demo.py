@@ -26,6 +26,7 @@ from cascade_results.models import (
     TrackedPlan,
     TrackedTask,
 )
+from cascade_results.reports import report_event
 from cascade_results.store import current_policy, refresh_standing
 
 log = logging.getLogger(__name__)
@@ -257,28 +258,12 @@ async def _seed_unit(
                         report_id=report.id, indicator_id=indicators[code].id, actual=values[n]
                     )
                 )
-        payload = {
-            "report_id": report.id,
-            "unit": unit,
-            "unit_level": "ward",
-            "period": period_key,
-            "version": 1,
-            "due_on": due.isoformat(),
-            "late": report.late,
-            "submitted_by": report.submitted_by,
-            "decided_by": report.decided_by,
-            "comment": report.comment,
-        }
         kinds = ["submitted"] + ([status] if status != "submitted" else [])
         for kind in kinds:
             runtime.record(
                 session,
-                runtime.new_event(
-                    f"results.report_{kind}",
-                    payload,
-                    actor="seed",
-                    org_unit=unit,
-                    subject_id=report.id,
+                runtime.event(
+                    report_event(report, kind), actor="seed", org_unit=unit, subject_id=report.id
                 ),
             )
     await session.flush()

@@ -9,6 +9,13 @@ from typing import Any, Literal
 
 from cascade_shared.auth import Principal, parent_unit
 from cascade_shared.envelope import as_utc, utcnow
+from cascade_shared.events import (
+    ReportAccepted,
+    ReportRef,
+    ReportReopened,
+    ReportReturned,
+    ReportSubmitted,
+)
 from cascade_shared.problems import Problem, conflict, forbidden, invalid, not_found
 from cascade_shared.service import ServiceRuntime
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -306,22 +313,31 @@ async def save_lines(
     session.add(report)
 
 
-def _report_event(report: ProgressReport, **extra: Any) -> dict[str, Any]:
-    return {
-        "report_id": report.id,
-        "unit": report.unit,
-        "unit_level": report.unit_level,
-        "period": report.period,
-        "version": report.version,
-        "due_on": report.due_on.isoformat(),
-        "late": report.late,
-        "submitted_by": report.submitted_by,
-        "decided_by": report.decided_by,
-        "comment": report.comment,
-        "comments": report.comments or [],
-        "reason": report.reopen_reason,
-        **extra,
-    }
+REPORT_EVENTS: dict[str, type[ReportRef]] = {
+    "submitted": ReportSubmitted,
+    "accepted": ReportAccepted,
+    "returned": ReportReturned,
+    "reopened": ReportReopened,
+}
+"""What happened to a report -> the payload class of its event."""
+
+
+def report_event(report: ProgressReport, what: str) -> ReportRef:
+    """The event of a report that was ``what`` (submitted, accepted, returned, reopened)."""
+    return REPORT_EVENTS[what](
+        report_id=report.id,
+        unit=report.unit,
+        unit_level=report.unit_level,
+        period=report.period,
+        version=report.version,
+        due_on=report.due_on,
+        late=report.late,
+        submitted_by=report.submitted_by,
+        decided_by=report.decided_by,
+        comment=report.comment,
+        comments=report.comments or [],
+        reason=report.reopen_reason,
+    )
 
 
 async def sign_off(
@@ -364,9 +380,8 @@ async def sign_off(
     await refresh_standing(session, report.unit)
     runtime.record(
         session,
-        runtime.new_event(
-            "results.report_submitted",
-            _report_event(report),
+        runtime.event(
+            report_event(report, "submitted"),
             actor=principal.username,
             org_unit=report.unit,
             subject_id=report.id,
@@ -402,9 +417,8 @@ async def decide(
     kind = "accepted" if decision == "accept" else "returned"
     runtime.record(
         session,
-        runtime.new_event(
-            f"results.report_{kind}",
-            _report_event(report),
+        runtime.event(
+            report_event(report, kind),
             actor=principal.username,
             org_unit=report.unit,
             subject_id=report.id,
@@ -467,9 +481,8 @@ async def reopen(
         await _prefill(session, report, period, await tasks_of(session, unit))
     runtime.record(
         session,
-        runtime.new_event(
-            "results.report_reopened",
-            _report_event(report),
+        runtime.event(
+            report_event(report, "reopened"),
             actor=principal.username,
             org_unit=unit,
             subject_id=report.id,

@@ -15,6 +15,7 @@ from typing import Any
 from cascade_shared.auth import parent_unit
 from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
+from cascade_shared.events import ReportDueSoon, ReportOverdue, TaskEscalated, TaskOverdue
 from cascade_shared.projector import dialect_of
 from cascade_shared.service import ServiceRuntime
 from cascade_shared.workers import periodic
@@ -35,9 +36,12 @@ from cascade_results.store import current_policy, insert_once
 SCAN_BATCH = 2000
 
 
-def _task_payload(task: Any, plan: TrackedPlan | None, today: date) -> dict[str, object]:
+def _task_notice(
+    stage: str, task: Any, plan: TrackedPlan | None, today: date, to_unit: str
+) -> TaskOverdue:
+    """An overdue task, told to its unit, or (``escalated``) to the unit above."""
     assert task.deadline is not None
-    return {
+    fields: dict[str, Any] = {
         "task_id": task.id,
         "task_code": task.code,
         "job": task.job[:500],
@@ -45,9 +49,12 @@ def _task_payload(task: Any, plan: TrackedPlan | None, today: date) -> dict[str,
         "plan_title": plan.title if plan else "",
         "unit": task.unit,
         "lead_unit": task.lead_unit,
-        "deadline": task.deadline.isoformat(),
+        "deadline": task.deadline,
         "days_overdue": days_overdue(task.deadline, task.completed_on, today),
     }
+    if stage == "escalated":
+        return TaskEscalated(**fields, escalated_to_unit=to_unit)
+    return TaskOverdue(**fields)
 
 
 async def _notice_batch(
@@ -91,16 +98,13 @@ async def _notice_batch(
             ).all()
         }
         for task in claimed:
-            payload = _task_payload(task, plans.get(task.plan_id), today)
             to_unit = task.unit
             if stage == "escalated":
                 to_unit = parent_unit(task.unit) or task.unit
-                payload["escalated_to_unit"] = to_unit
             runtime.record(
                 session,
-                runtime.new_event(
-                    f"results.task_{stage}",
-                    payload,
+                runtime.event(
+                    _task_notice(stage, task, plans.get(task.plan_id), today, to_unit),
                     actor="results-scheduler",
                     org_unit=to_unit,
                     subject_id=task.id,
@@ -178,14 +182,10 @@ async def scan_reports_due(runtime: ServiceRuntime, today: date | None = None) -
                         continue
                     runtime.record(
                         session,
-                        runtime.new_event(
-                            f"results.report_{notice}",
-                            {
-                                "unit": unit,
-                                "unit_level": level,
-                                "period": period.key,
-                                "due_on": due.isoformat(),
-                            },
+                        runtime.event(
+                            (ReportOverdue if notice == "overdue" else ReportDueSoon)(
+                                unit=unit, unit_level=level, period=period.key, due_on=due
+                            ),
                             actor="results-scheduler",
                             org_unit=unit,
                             subject_id=f"{unit}/{period.key}",

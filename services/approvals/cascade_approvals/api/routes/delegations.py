@@ -14,7 +14,7 @@ from cascade_approvals.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_approvals.domain.case import delegation_problem
 from cascade_approvals.models import Delegation, DirectoryUser
 from cascade_approvals.schemas import DelegationIn, DelegationPublic
-from cascade_approvals.store import delegation_payload
+from cascade_approvals.store import delegation_changed
 
 router = APIRouter(prefix="/api/approvals/delegations", tags=["delegations"])
 
@@ -54,9 +54,8 @@ async def delegate(
     session.add(row)
     runtime.record(
         session,
-        runtime.new_event(
-            "approval.delegation_granted",
-            delegation_payload(row),
+        runtime.event(
+            delegation_changed(row),
             actor=user.username,
             org_unit=user.unit,
             subject_id=row.id,
@@ -103,9 +102,8 @@ async def revoke(
     session.add(row)
     runtime.record(
         session,
-        runtime.new_event(
-            "approval.delegation_revoked",
-            delegation_payload(row),
+        runtime.event(
+            delegation_changed(row),
             actor=user.username,
             org_unit=row.unit,
             subject_id=row.id,

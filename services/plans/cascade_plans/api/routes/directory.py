@@ -23,6 +23,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.domain.rules import fold
 from cascade_plans.models import AppUser, OrgUnit, Plan, Task
+from cascade_plans.payloads import unit_changed, user_changed
 from cascade_plans.schemas import (
     DevTokenRequest,
     TokenResponse,
@@ -156,9 +157,8 @@ async def put_unit(
     session.add(unit)
     runtime.record(
         session,
-        runtime.new_event(
-            "directory.unit_changed",
-            unit.model_dump(),
+        runtime.event(
+            unit_changed(unit),
             actor=user.username,
             org_unit=code,
             subject_id=code,
@@ -200,9 +200,8 @@ async def put_user(
     session.add(account)
     runtime.record(
         session,
-        runtime.new_event(
-            "directory.user_changed",
-            {**account.model_dump(), "active": True},
+        runtime.event(
+            user_changed(account),
             actor=user.username,
             org_unit=account.unit,
             subject_id=username,

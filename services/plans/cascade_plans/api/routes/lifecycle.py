@@ -6,6 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from cascade_shared.envelope import utcnow
+from cascade_shared.events import (
+    PlanRevisionDiscarded,
+    PlanRevisionStarted,
+    PlanSubmitted,
+    PlanWithdrawn,
+    TaskGroupRef,
+)
 from cascade_shared.params import Id, Int
 from cascade_shared.problems import Problem, conflict, forbidden, not_found
 from fastapi import APIRouter, Body
@@ -106,28 +113,27 @@ async def submit_plan(
     session.add(version)
     runtime.record(
         session,
-        runtime.new_event(
-            "plan.submitted",
-            {
+        runtime.event(
+            PlanSubmitted(
                 **plan_ref(plan),
-                "parent_plan_id": plan.parent_plan_id,
-                "content_hash": digest,
-                "submitted_by": user.username,
-                "task_count": len(result.tasks),
-                "facts": plan_facts(data),
-                "acknowledged_warnings": [w["field"] for w in result.warnings],
-                "task_groups": [
-                    {
-                        "id": g["id"],
-                        "code": g["code"],
-                        "title": g["title"],
-                        "approved_in_version": (
+                parent_plan_id=plan.parent_plan_id,
+                content_hash=digest,
+                submitted_by=user.username,
+                task_count=len(result.tasks),
+                facts=plan_facts(data),
+                acknowledged_warnings=[w["field"] for w in result.warnings],
+                task_groups=[
+                    TaskGroupRef(
+                        id=g["id"],
+                        code=g["code"],
+                        title=g["title"],
+                        approved_in_version=(
                             frozen[g["id"]].approved_in_version if g["id"] in frozen else None
                         ),
-                    }
+                    )
                     for g in data.get("task_groups", [])
                 ],
-            },
+            ),
             actor=user.username,
             org_unit=plan.unit,
             subject_id=plan.id,
@@ -156,9 +162,8 @@ async def withdraw_plan(
         session.add(version)
     runtime.record(
         session,
-        runtime.new_event(
-            "plan.withdrawn",
-            plan_ref(plan),
+        runtime.event(
+            PlanWithdrawn(**plan_ref(plan)),
             actor=user.username,
             org_unit=plan.unit,
             subject_id=plan.id,
@@ -177,7 +182,8 @@ async def _last_submitted(session: AsyncSession, plan: Plan) -> int:
     return int(last or 0)
 
 
-def _revision_event(plan: Plan, reason: str | None = None) -> dict[str, Any]:
+def _revision_fields(plan: Plan, reason: str | None = None) -> dict[str, Any]:
+    """What plan.revision_started and plan.revision_discarded carry."""
     return {
         **plan_ref(plan),
         "in_force_version": plan.in_force_version,
@@ -214,9 +220,8 @@ async def revise_plan(
     reason = body.reason if body else None
     runtime.record(
         session,
-        runtime.new_event(
-            "plan.revision_started",
-            _revision_event(plan, reason),
+        runtime.event(
+            PlanRevisionStarted(**_revision_fields(plan, reason)),
             actor=user.username,
             org_unit=plan.unit,
             subject_id=plan.id,
@@ -250,9 +255,8 @@ async def discard_revision(
     session.add(plan)
     runtime.record(
         session,
-        runtime.new_event(
-            "plan.revision_discarded",
-            _revision_event(plan),
+        runtime.event(
+            PlanRevisionDiscarded(**_revision_fields(plan)),
             actor=user.username,
             org_unit=plan.unit,
             subject_id=plan.id,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from cascade_shared.auth import Principal, parent_unit, unit_within
 from cascade_shared.db import serialize
 from cascade_shared.envelope import utcnow
+from cascade_shared.events import PlanCreated
 from cascade_shared.params import BIGINT_MAX, Code, Id, Int, Text, UnitCode
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, Query, status
@@ -152,9 +153,8 @@ async def _created(
 ) -> dict[str, Any]:
     runtime.record(
         session,
-        runtime.new_event(
-            "plan.created",
-            {**plan_ref(plan), "parent_plan_id": plan.parent_plan_id},
+        runtime.event(
+            PlanCreated(**plan_ref(plan), parent_plan_id=plan.parent_plan_id),
             actor=user.username,
             org_unit=plan.unit,
             subject_id=plan.id,

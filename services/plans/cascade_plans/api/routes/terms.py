@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 from cascade_shared.db import serialize
+from cascade_shared.events import PlanCreated
 from cascade_shared.params import Id
 from cascade_shared.problems import Problem, conflict, invalid
 from fastapi import APIRouter, Request, status
@@ -117,13 +118,12 @@ async def start_next_term(
         session.add(store.task_from_content(t, plan.id, group_ids, i))
     runtime.record(
         session,
-        runtime.new_event(
-            "plan.created",
-            {
+        runtime.event(
+            PlanCreated(
                 **plan_ref(plan),
-                "parent_plan_id": plan.parent_plan_id,
-                "previous_plan_id": plan.previous_plan_id,
-            },
+                parent_plan_id=plan.parent_plan_id,
+                previous_plan_id=plan.previous_plan_id,
+            ),
             actor=user.username,
             org_unit=plan.unit,
             subject_id=plan.id,

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from cascade_shared.auth import parent_unit
+from cascade_shared.events import EvaluationPublished
 from cascade_shared.params import Id, Text, UnitCode
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
 from fastapi import APIRouter, Query, Response
@@ -290,16 +291,15 @@ async def publish_evaluation(
     session.add(row)
     runtime.record(
         session,
-        runtime.new_event(
-            "results.evaluation_published",
-            {
-                "evaluation_id": row.id,
-                "unit": unit,
-                "period": p.key,
-                "score": row.score,
-                "formula_version": row.formula_version,
-                "published_by": user.username,
-            },
+        runtime.event(
+            EvaluationPublished(
+                evaluation_id=row.id,
+                unit=unit,
+                period=p.key,
+                score=row.score,
+                formula_version=row.formula_version,
+                published_by=user.username,
+            ),
             actor=user.username,
             org_unit=unit,
             subject_id=row.id,
