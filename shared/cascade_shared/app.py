@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 
 from fastapi import FastAPI
 
-from cascade_shared import tracing
+from cascade_shared import __version__, tracing
 from cascade_shared.auth import TokenVerifier, dev_secret
 from cascade_shared.bus import EventBus, make_bus
 from cascade_shared.dead_letters import dead_letters_router
@@ -94,7 +94,7 @@ def create_app(
 
     app = FastAPI(
         title=f"Cascade {single}" if single else title,
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         docs_url=f"/api/{single}/docs" if single else "/docs",
         openapi_url=f"/api/{single}/openapi.json" if single else "/openapi.json",
