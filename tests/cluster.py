@@ -41,10 +41,37 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def _below_ephemeral() -> range:
+    """Ports below the kernel's ephemeral range (where outgoing connections get theirs)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(1024, low - 12000), low)
+
+
+_PORTS = _below_ephemeral()
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on, for a server this run starts. Taken below the ephemeral range,
+    so no outgoing connection (of this process or another) can take it between this call and the
+    server's bind, as a port the kernel picked with bind(0) could be; and each port only once per
+    run, starting at a place of this process's own, so two starts never get the same one."""
+    offset = (os.getpid() * 7919) % len(_PORTS)
+    for i in range(len(_PORTS)):
+        port = _PORTS[(offset + i) % len(_PORTS)]
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_PORTS}")
 
 
 class Cluster:
