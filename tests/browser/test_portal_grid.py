@@ -161,6 +161,19 @@ def test_the_tasks_edit_as_a_table_pasted_from_excel(browser: Browser, portal_ur
     expect(task_card(drafter, "HA-01").get_by_label("Người chịu trách nhiệm")).to_have_value(
         "Phó Chủ tịch UBND xã"
     )
+
+    # A task deleted from the table: its row's box ticked, deleted on saving with the others.
+    drafter.goto(f"/portal/plans/{plan_id}/grid")
+    row(drafter, "VL-03").get_by_label("Dòng 3: xóa nhiệm vụ này khi lưu").check()
+    row(drafter, "VL-02").locator("td[data-field=product_quantity] input").fill("3")
+    drafter.locator("#grid-save").click()
+    expect(drafter.locator(".flash")).to_be_visible()
+    expect(row(drafter, "VL-03")).to_have_count(0)
+    expect(row(drafter, "VL-02").locator("td[data-field=product_quantity] input")).to_have_value(
+        "3"
+    )
+    drafter.goto(f"/portal/plans/{plan_id}")
+    expect(drafter.locator("article.task")).to_have_count(2)
     drafter.context.close()
 
     phone = signed_in(browser, portal_url, "drafter.vinh-loc", **PHONE)

@@ -69,6 +69,11 @@ def typed_rows(form: Any) -> list[dict[str, str]]:
     return [{f: _text(form, f"r{i}.{f}") or "" for f in FIELDS} for i in range(count)]
 
 
+def marked_for_deletion(form: Any, rows: list[dict[str, str]]) -> set[int]:
+    """The rows of existing tasks whose "Xóa" box is ticked (``r<i>.delete``)."""
+    return {i for i, row in enumerate(rows) if row["code"] and form.get(f"r{i}.delete") == "on"}
+
+
 def to_csv(rows: list[dict[str, str]]) -> bytes:
     """The rows as the import reads a CSV file: the template's headers, one task a row."""
     out = io.StringIO()
@@ -87,6 +92,7 @@ async def grid_page(
     cells: dict[tuple[int, str], list[Message]] | None = None,
     problem: ProblemView | None = None,
     status_code: int = 200,
+    deleting: set[int] | None = None,
 ) -> Response:
     user = page.require_user()
     plan = await page.api.get(f"/api/plans/{plan_id}")
@@ -117,6 +123,7 @@ async def grid_page(
         cells={f"{i}.{f}": v for (i, f), v in cells.items()},
         columns=COLUMNS,
         problem=problem,
+        deleting=deleting or set(),
         flash="saved" if page.request.query_params.get("done") == "saved" else None,
     )
 
@@ -130,11 +137,38 @@ async def save_grid(plan_id: str, request: Request, page: Page) -> Response:
     plan = await page.api.get(f"/api/plans/{plan_id}")
     names = await page.names()
     before = {t["code"]: row_of(t, names, plan["unit"]) for t in plan["tasks"]}
+    ids = {t["code"]: t["id"] for t in plan["tasks"]}
+    deleting = [i for i in sorted(marked_for_deletion(form, rows)) if rows[i]["code"] in ids]
     changed = [
-        i for i, row in enumerate(rows) if any(row.values()) and row != before.get(row["code"])
+        i
+        for i, row in enumerate(rows)
+        if i not in deleting and any(row.values()) and row != before.get(row["code"])
     ]
-    if not changed:
-        return redirect(f"{PREFIX}/plans/{plan_id}/grid?done=saved")
+    if changed:
+        refused = await _import_rows(page, plan_id, rows, changed, set(deleting))
+        if refused is not None:
+            return refused
+    for i in deleting:  # after the import, so a refused table deletes nothing either
+        code = rows[i]["code"]
+        r = await page.api.send("DELETE", f"/api/plans/{plan_id}/tasks/{ids[code]}")
+        if r.status_code >= 400:
+            view = problem_view(r.status_code, body_of(r), page.lang)
+            reason = view.detail or view.title
+            text = page.t("grid.not_deleted").replace("{code}", code).replace("{reason}", reason)
+            return await grid_page(
+                page,
+                plan_id,
+                problem=ProblemView(view.status, text, "", []),
+                status_code=r.status_code,
+            )
+    return redirect(f"{PREFIX}/plans/{plan_id}/grid?done=saved")
+
+
+async def _import_rows(
+    page: Page, plan_id: str, rows: list[dict[str, str]], changed: list[int], deleting: set[int]
+) -> Response | None:
+    """Import the ``changed`` rows in one go; None when saved, else the table again with each
+    refusal in its cell and what was typed kept."""
     data = to_csv([rows[i] for i in changed])
     r = await page.api.send(
         "POST",
@@ -158,6 +192,14 @@ async def save_grid(plan_id: str, request: Request, page: Page) -> Response:
                 general.append(Message(text, "error"))
         view = problem_view(r.status_code, body, page.lang)
         view = ProblemView(view.status, page.t("grid.refused"), "", general)
-        return await grid_page(page, plan_id, rows=rows, cells=cells, problem=view, status_code=422)
+        return await grid_page(
+            page,
+            plan_id,
+            rows=rows,
+            cells=cells,
+            problem=view,
+            status_code=422,
+            deleting=deleting,
+        )
     checked(r)
-    return redirect(f"{PREFIX}/plans/{plan_id}/grid?done=saved")
+    return None

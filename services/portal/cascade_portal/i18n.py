@@ -420,11 +420,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Mỗi dòng là một nhiệm vụ, mỗi ô là một nội dung. Có thể sao chép một vùng ô trong "
         "Excel rồi dán (Ctrl+V) vào một ô: các ô được điền sang phải và xuống dưới. Ngày viết "
         "dd/mm/yyyy; mốc tiến độ “Quý II/2026: …”, cách nhau bằng dấu “;”. Bấm “Lưu bảng” để "
-        "lưu tất cả một lần: có lỗi thì không dòng nào được lưu.",
+        "lưu tất cả một lần: có lỗi thì không dòng nào được lưu. Đánh dấu ô “Xóa” ở cuối dòng "
+        "để xóa nhiệm vụ đó khi lưu.",
         "One task a row, one field a cell. Copy a block of cells in Excel and paste it (Ctrl+V) "
         "into a cell: the cells fill to the right and down. Days are dd/mm/yyyy; milestones "
         "“Q2 2026: …” separated by “;”. “Save the table” saves everything at once: with an "
-        "error, no row is saved.",
+        "error, no row is saved. Tick “Delete” at the end of a row to delete its task on saving.",
     ),
     "grid.save": ("Lưu bảng", "Save the table"),
     "grid.add_row": ("Thêm dòng", "Add a row"),
@@ -435,6 +436,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The table was not saved (no row was kept): fix the cells marked, then save again.",
     ),
     "grid.pasted": ("Đã dán {n} dòng từ bảng tính", "Pasted {n} rows from the spreadsheet"),
+    "grid.delete": ("Xóa", "Delete"),
+    "grid.delete_task": ("xóa nhiệm vụ này khi lưu", "delete this task on saving"),
+    "grid.not_deleted": (
+        "Các dòng khác đã được lưu, nhưng nhiệm vụ {code} chưa xóa được: {reason}",
+        "The other rows were saved, but task {code} could not be deleted: {reason}",
+    ),
     # a plan printed for review on paper
     "print.link": ("In bản dự thảo để góp ý", "Print the draft for review"),
     "print.link_final": ("In kế hoạch", "Print the plan"),

@@ -178,7 +178,7 @@
     row.setAttribute("data-row", String(i));
     row.removeAttribute("data-code");
     row.cells[0].textContent = String(i + 1);
-    var inputs = row.querySelectorAll("input");
+    var inputs = row.querySelectorAll("input:not([type=checkbox])");
     for (var k = 0; k < inputs.length; k++) {
       var input = inputs[k];
       var field = input.name.slice(input.name.indexOf(".") + 1);
@@ -190,6 +190,8 @@
       var words = input.getAttribute("aria-label") || "";
       input.setAttribute("aria-label", label.replace("{n}", String(i + 1)) + words.slice(words.indexOf(":")));
     }
+    var ticks = row.querySelectorAll("input[type=checkbox]");
+    for (var d = 0; d < ticks.length; d++) ticks[d].remove(); // a new row has no task to delete
     var notes = row.querySelectorAll(".cell-findings");
     for (var n = 0; n < notes.length; n++) notes[n].remove();
     var cells = row.querySelectorAll("td.invalid");
@@ -201,11 +203,11 @@
   function cellAt(r, c) {
     while (body.rows.length <= r) addRow();
     var cell = body.rows[r].cells[c + 1];
-    return cell ? cell.querySelector("input") : null;
+    return cell ? cell.querySelector("input:not([type=checkbox])") : null;
   }
   table.addEventListener("paste", function (event) {
     var input = event.target;
-    if (!input || input.tagName !== "INPUT") return;
+    if (!input || input.tagName !== "INPUT" || input.type === "checkbox") return;
     var text = (event.clipboardData || window.clipboardData).getData("text");
     if (!/[\t\n]/.test(text)) return; // one value: the browser pastes it
     event.preventDefault();
