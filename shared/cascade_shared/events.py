@@ -331,13 +331,35 @@ class RevisionDeadlines(Payload):
     escalate_days_after: int = 5
 
 
+class CommentRules(Payload):
+    """What a returned plan's drafters must do with the comments it came back with:
+    ``resolve_before_resubmission`` - answer (resolve) every one before submitting again."""
+
+    resolve_before_resubmission: bool = False
+
+
 class PolicyInstalled(Payload):
     """approval.policy_installed: a routing policy version new cases start under, and the part
-    of it other services apply (the deadlines of revision requests, which plans keeps)."""
+    of it other services apply (the deadlines of revision requests, and the rule on returned
+    comments, which plans keeps)."""
 
     version: str
     installed_by: str
     revisions: RevisionDeadlines = RevisionDeadlines()
+    comments: CommentRules = CommentRules()
+
+
+class CommentResolved(Payload):
+    """approval.comment_resolved: a review comment was answered (by the plan's drafters or
+    head, or by its author), with how it was addressed."""
+
+    comment_id: str
+    case_id: str
+    plan_id: str
+    plan_version: int
+    task_code: str | None = None
+    resolved_by: str
+    resolution: str | None = None
 
 
 class DelegationChanged(Payload):
@@ -660,6 +682,13 @@ CATALOGUE: dict[str, EventSpec] = {
             description="A delegation was ended early.",
         ),
         EventSpec(
+            type="approval.comment_resolved",
+            version=1,
+            payload=CommentResolved,
+            producer="approvals",
+            description="A review comment was answered, with how it was addressed.",
+        ),
+        EventSpec(
             type="approval.case_completed",
             version=1,
             payload=CaseCompleted,
@@ -764,7 +793,7 @@ def spec_of(payload: Payload) -> EventSpec:
 # Which event types each consuming service's queue is bound to ("#" = every event): exactly
 # the types its handlers handle (a test holds the two equal).
 SUBSCRIPTIONS: dict[str, list[str]] = {
-    "plans": ["approval.case_completed", "approval.policy_installed"],
+    "plans": ["approval.case_completed", "approval.comment_resolved", "approval.policy_installed"],
     "approvals": [
         "plan.submitted",
         "plan.withdrawn",

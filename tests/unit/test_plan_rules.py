@@ -87,3 +87,17 @@ def test_diff_names_added_removed_and_changed_fields() -> None:
         {"key": "T1", "fields": {"deadline": {"from": "2026-06-30", "to": "2026-09-30"}}}
     ]
     assert d["indicators"]["changed"][0]["fields"]["target"] == {"from": 10, "to": 12}
+
+
+def test_an_unanswered_comment_is_an_error_beside_its_task_quoting_it() -> None:
+    from cascade_plans.domain.rules import QUOTE_CHARS, check_unanswered_comment
+
+    on_task = check_unanswered_comment("c-1", "HA-01", "Nêu rõ tuyến đường nào", 2).as_error()
+    assert on_task["severity"] == "error" and on_task["code"] == "unanswered-comment"
+    assert on_task["field"] == "tasks.HA-01.comment" and on_task["subject"] == "c-1"
+    assert "“Nêu rõ tuyến đường nào”" in on_task["reason_vi"]
+    assert "phiên bản 2" in on_task["reason_vi"]
+    general = check_unanswered_comment("c-2", None, "x" * 1000, 1).as_error()
+    assert general["field"] == "comments.c-2"
+    quoted = general["reason"].split("“", 1)[1].split("”", 1)[0]
+    assert len(quoted) == QUOTE_CHARS and quoted.endswith("…")

@@ -9,6 +9,7 @@ from typing import Any, cast
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.events import (
+    CommentRules,
     DelegationGranted,
     DelegationRevoked,
     PolicyInstalled,
@@ -273,6 +274,7 @@ async def install_policy(
                 version=policy.version,
                 installed_by=by,
                 revisions=RevisionDeadlines(**policy.revisions.model_dump()),
+                comments=CommentRules(**policy.comments.model_dump()),
             ),
             actor=actor,
         ),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from cascade_shared.db import table_of
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.events import CaseCompleted, PolicyInstalled
-from cascade_shared.projector import project_latest
+from cascade_shared.events import CaseCompleted, CommentResolved, PolicyInstalled
+from cascade_shared.projector import insert_ignoring_repeats, insert_or_lock, project_latest
 from cascade_shared.service import HandlerContext
 from sqlmodel import select
 
@@ -16,7 +17,13 @@ from cascade_plans.domain.plan import (
     in_force_after_case,
     status_after_case,
 )
-from cascade_plans.models import Plan, PlanVersion, RevisionPolicy, TaskGroup
+from cascade_plans.models import (
+    Plan,
+    PlanVersion,
+    ReturnedComment,
+    RevisionPolicy,
+    TaskGroup,
+)
 from cascade_plans.payloads import PLAN_OUTCOMES, plan_ref
 
 
@@ -60,6 +67,24 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
         kept = await store.in_force_content(session, plan)
         if kept is not None:
             await store.restore_working_copy(session, plan, kept)
+    if case.outcome == "returned":
+        await insert_ignoring_repeats(  # answered already (a resolution that came first) stays
+            session,
+            table_of(ReturnedComment),
+            [
+                {
+                    "comment_id": c.comment_id,
+                    "plan_id": plan.id,
+                    "plan_version": case.plan_version,
+                    "task_code": c.task_code,
+                    "text": c.text,
+                    "status": "open",
+                }
+                for c in case.comments
+                if c.comment_id and c.status == "open"
+            ],
+            ["comment_id"],
+        )
     if case.outcome == "withdrawn":
         return  # plans itself announced plan.withdrawn when the drafter withdrew
     tracked = in_force(version.content) if case.outcome == "approved" and version else {}
@@ -96,11 +121,32 @@ async def on_policy_installed(ctx: HandlerContext, envelope: Envelope) -> None:
         "key": "current",
         "version": installed.version,
         **installed.revisions.model_dump(),
+        "resolve_returned_comments": installed.comments.resolve_before_resubmission,
     }
     await project_latest(ctx.session, RevisionPolicy, fresh, envelope.occurred_at)
 
 
+async def on_comment_resolved(ctx: HandlerContext, envelope: Envelope) -> None:
+    """A comment the plan came back with is answered (final: a later return is a new comment)."""
+    resolved = CommentResolved.model_validate(envelope.payload)
+    row = await insert_or_lock(
+        ctx.session,
+        ReturnedComment,
+        {
+            "comment_id": resolved.comment_id,
+            "plan_id": resolved.plan_id,
+            "plan_version": resolved.plan_version,
+            "task_code": resolved.task_code,
+            "status": "resolved",
+        },
+    )
+    if row is not None and row.status != "resolved":
+        row.status = "resolved"
+        ctx.session.add(row)
+
+
 HANDLERS = {
     "approval.case_completed": on_case_completed,
+    "approval.comment_resolved": on_comment_resolved,
     "approval.policy_installed": on_policy_installed,
 }

@@ -9,7 +9,7 @@ from typing import Any
 from cascade_shared.envelope import utcnow
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, false
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -183,4 +183,23 @@ class RevisionPolicy(PlansTable, table=True):
     days: int
     remind_days_before: int
     escalate_days_after: int
+    resolve_returned_comments: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
+    """The policy's comment rule: a returned plan is not submitted again while a comment it was
+    returned with is unanswered."""
     changed_at: datetime | None = None
+
+
+class ReturnedComment(PlansTable, table=True):
+    """A comment a plan came back with (``approval.case_completed``, returned), and whether it
+    has been answered since (``approval.comment_resolved``), for the policy's comment rule."""
+
+    __tablename__ = "returned_comment"
+    comment_id: str = Field(primary_key=True, max_length=36)
+    plan_id: str = Field(index=True, max_length=36)
+    plan_version: int
+    task_code: str | None = Field(default=None, max_length=50)
+    text: str = ""
+    status: str = Field(default="open", max_length=10)
+    """``open`` until answered, then ``resolved``."""

@@ -22,8 +22,9 @@ from cascade_plans.domain.rules import (
     check_coverage,
     check_generic_job,
     check_indicator,
+    check_unanswered_comment,
 )
-from cascade_plans.models import OrgUnit, Plan
+from cascade_plans.models import OrgUnit, Plan, ReturnedComment, RevisionPolicy
 
 
 @dataclass
@@ -164,5 +165,23 @@ async def review(session: AsyncSession, plan: Plan) -> Review:
                     own_names=(own.name,) if own is not None else (),
                 )
             )
+    errors.extend(await _unanswered_comments(session, plan))
     reviewed = ReviewedContent(**content.__dict__, acknowledged_warnings=warnings)
     return Review(content=reviewed, tasks=tasks, errors=errors, warnings=warnings)
+
+
+async def _unanswered_comments(session: AsyncSession, plan: Plan) -> list[dict[str, Any]]:
+    """Under the routing policy's comment rule, one error per comment the plan was returned
+    with that nobody has answered yet (next to its task, when it is about one)."""
+    policy = await session.get(RevisionPolicy, "current")
+    if policy is None or not policy.resolve_returned_comments:
+        return []
+    rows = await session.exec(
+        select(ReturnedComment)
+        .where(ReturnedComment.plan_id == plan.id, ReturnedComment.status == "open")
+        .order_by(col(ReturnedComment.plan_version), col(ReturnedComment.task_code))
+    )
+    return [
+        check_unanswered_comment(c.comment_id, c.task_code, c.text, c.plan_version).as_error()
+        for c in rows.all()
+    ]

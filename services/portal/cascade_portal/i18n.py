@@ -298,6 +298,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Quantity copied from above",
     ),
     "finding.generic-job": ("Việc chung chung", "Generic job"),
+    "finding.unanswered-comment": ("Góp ý chưa giải quyết", "Comment not answered"),
     "finding.indicator": ("Chỉ tiêu chưa hợp lệ", "Indicator not valid"),
     # statuses
     "status.none": ("Chưa có", "None"),
@@ -671,6 +672,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{step} giữ nguyên phê duyệt khi {plan} được trình lại (phiên bản {version})",
         "{step} stood when {plan} was submitted again (version {version})",
     ),
+    "says.approval.comment_resolved": (
+        "{who} đánh dấu đã giải quyết một góp ý về {plan} (phiên bản {version})",
+        "{who} answered a review comment on {plan} (version {version})",
+    ),
     "says.approval.policy_installed": (
         "{who} ban hành quy trình phê duyệt phiên bản {version}",
         "{who} installed the routing policy version {version}",
@@ -732,6 +737,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Giữ nguyên bước đã phê duyệt",
         "Approved step carried over",
     ),
+    "event.approval.comment_resolved": ("Giải quyết góp ý", "Comment answered"),
     "event.approval.policy_installed": (
         "Ban hành quy trình phê duyệt",
         "Routing policy installed",

@@ -279,7 +279,10 @@ def finding_text(finding: dict[str, Any], lang: str) -> str:
     why = reason_vi(reason) if lang == "vi" else reason
     if "element" in finding:
         return f"{translate('element.' + str(finding['element']), lang)}: {why}"
-    copy_or_generic = str(code).startswith("mechanical-copy") or code == "generic-job"
+    copy_or_generic = str(code).startswith("mechanical-copy") or code in (
+        "generic-job",
+        "unanswered-comment",
+    )
     if copy_or_generic and lang == "vi" and finding.get("reason_vi"):
         return f"{translate('finding.' + str(code), lang)}: {finding['reason_vi']}"
     if code == "coverage" and lang == "vi":

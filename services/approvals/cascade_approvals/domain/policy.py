@@ -114,6 +114,17 @@ class RevisionDeadlines(BaseModel):
     )
 
 
+class CommentRules(BaseModel):
+    """What the drafters of a returned plan must do with its comments before resubmitting."""
+
+    model_config = ConfigDict(extra="forbid")
+    resolve_before_resubmission: bool = Field(
+        default=False,
+        description="every comment a plan was returned with is resolved (answered) before the "
+        "plan is submitted again; the plans service refuses the submission until then",
+    )
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: str = Field(min_length=1, max_length=50)
@@ -121,6 +132,7 @@ class Policy(BaseModel):
     chains: dict[Level, Chain]
     deadlines: Deadlines = Deadlines()
     revisions: RevisionDeadlines = RevisionDeadlines()
+    comments: CommentRules = CommentRules()
 
     @model_validator(mode="before")
     @classmethod

@@ -502,3 +502,33 @@ def check_indicator(ind: IndicatorContent, term_start: int, term_end: int) -> li
     ):
         bad("target", "a target to reach or exceed is below its baseline")
     return out
+
+
+# -- comments a returned plan came back with ---------------------------------------------------
+QUOTE_CHARS = 160
+"""How much of a comment's text a finding quotes."""
+
+
+def check_unanswered_comment(
+    comment_id: str, task_code: str | None, text: str, returned_version: int
+) -> Finding:
+    """A comment the plan was returned with that nobody has answered, where the routing policy
+    asks every one to be answered (resolved) before the plan is submitted again: an error, next
+    to its task when it is about one."""
+    quoted = text.strip()
+    if len(quoted) > QUOTE_CHARS:
+        quoted = quoted[: QUOTE_CHARS - 1].rstrip() + "…"
+    return Finding(
+        code="unanswered-comment",
+        severity="error",
+        field=f"tasks.{task_code}.comment" if task_code else f"comments.{comment_id}",
+        reason=(
+            f"a comment the plan was returned with (version {returned_version}) is not answered: "
+            f"“{quoted}”; mark it resolved with how it was addressed, then submit"
+        ),
+        subject=comment_id,
+        reason_vi=(
+            f"góp ý khi trả lại phiên bản {returned_version} chưa được giải quyết: “{quoted}”; "
+            "đánh dấu đã giải quyết và ghi cách đã tiếp thu, rồi trình lại"
+        ),
+    )

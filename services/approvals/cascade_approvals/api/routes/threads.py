@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from cascade_shared.envelope import utcnow
+from cascade_shared.events import CommentResolved
 from cascade_shared.params import Id
 from cascade_shared.problems import conflict, forbidden, not_found
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
 
-from cascade_approvals.api.deps import CurrentUser, SessionDep
+from cascade_approvals.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_approvals.api.routes.cases import may_read, readable_case
 from cascade_approvals.decisions import comment_mandate
 from cascade_approvals.models import ApprovalCase, ReviewComment
@@ -82,7 +83,7 @@ async def add_comment(
 
 @router.post("/comments/{comment_id}/resolve", response_model=CommentPublic)
 async def resolve_comment(
-    comment_id: Id, body: ResolveIn, user: CurrentUser, session: SessionDep
+    comment_id: Id, body: ResolveIn, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """Mark a comment answered: by the plan's unit's drafter or head, or by its author."""
     comment = await session.get(ReviewComment, comment_id)
@@ -105,5 +106,22 @@ async def resolve_comment(
     comment.resolved_at = utcnow()
     comment.resolution = body.resolution
     session.add(comment)
+    runtime.record(
+        session,
+        runtime.event(
+            CommentResolved(
+                comment_id=comment.id,
+                case_id=case.id,
+                plan_id=case.plan_id,
+                plan_version=comment.plan_version,
+                task_code=comment.task_code,
+                resolved_by=user.username,
+                resolution=comment.resolution,
+            ),
+            actor=user.username,
+            org_unit=case.plan_unit,
+            subject_id=case.plan_id,
+        ),
+    )
     await session.commit()
     return comment.model_dump()
