@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cascade_shared.errors import DomainError, status_of
 from cascade_shared.logs import correlation_id
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,11 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        problem = Problem(status_of(exc), exc.title, exc.detail, type_=exc.kind, **exc.facts)
+        return problem_response(problem, request)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cascade_shared.envelope import utcnow
-from cascade_shared.problems import conflict
+from cascade_shared.errors import Conflict
 from cascade_shared.service import ServiceRuntime
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -43,7 +43,7 @@ async def send_again(session: Any, runtime: ServiceRuntime, row: Delivery) -> De
     """Put a dead (or sent) delivery back in the queue with a fresh count of attempts; it keeps
     its id, so the receiver still sees the same ``Idempotency-Key`` or ``Message-ID``."""
     if row.state in ("pending", "digest"):
-        raise conflict("the delivery is still waiting to be sent")
+        raise Conflict("the delivery is still waiting to be sent")
     row.state, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), None
     session.add(row)
     await session.commit()

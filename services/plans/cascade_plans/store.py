@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from cascade_shared.problems import not_found
+from cascade_shared.errors import NotFound
 from sqlalchemy import delete
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +20,7 @@ async def get_plan(session: AsyncSession, plan_id: str, *, for_update: bool = Fa
         query = query.with_for_update()
     plan = (await session.exec(query)).first()
     if plan is None:
-        raise not_found("plan", plan_id)
+        raise NotFound("plan", plan_id)
     return plan
 
 
