@@ -70,7 +70,7 @@ async def run(recipients: int, chunk: int, keep: bool) -> dict[str, Any]:
     from cascade_notifications.service import SERVICE
     from cascade_notifications.settings import NotificationsSettings
     from cascade_notifications.store import unread_count
-    from cascade_notifications.workers import fan_out_chunk
+    from cascade_notifications.workers.fanout import fan_out_chunk
     from cascade_shared.bus.inprocess import InProcessBus
     from cascade_shared.migrations import upgrade
     from cascade_shared.service import ServiceRuntime

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 from cascade_notifications.models import Delivery, new_id
-from cascade_notifications.workers import make_digests, send_due
+from cascade_notifications.workers.digest import make_digests
+from cascade_notifications.workers.sending import send_due
 from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
 from sqlalchemy import insert

@@ -16,7 +16,9 @@ import httpx
 import pytest
 import uvicorn
 from cascade_notifications.service import SERVICE
-from cascade_notifications.workers import fan_out_chunk, make_digests, send_due
+from cascade_notifications.workers.digest import make_digests
+from cascade_notifications.workers.fanout import fan_out_chunk
+from cascade_notifications.workers.sending import send_due
 from cascade_shared.app import create_app
 from cascade_shared.auth import Principal
 from cascade_shared.envelope import Envelope, utcnow

@@ -13,7 +13,7 @@ import pytest
 from cascade_notifications.domain.digest import digest_event_id
 from cascade_notifications.handlers import HANDLERS
 from cascade_notifications.models import Delegation, Recipient, UnitView, metadata
-from cascade_notifications.workers import digest_key
+from cascade_notifications.workers.digest import digest_key
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
 from cascade_shared.service import HandlerContext
