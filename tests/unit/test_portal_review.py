@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 from cascade_portal.chart import coverage_svg, standalone
 from cascade_portal.i18n import translator
 from cascade_portal.names import Names
-from cascade_portal.routes import signed_steps
+from cascade_portal.plan_screens import signed_steps
 from cascade_portal.web import User
 from fastapi import Request
 

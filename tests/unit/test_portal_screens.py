@@ -15,8 +15,8 @@ import jwt
 from cascade_portal.i18n import translator
 from cascade_portal.main import build_app
 from cascade_portal.names import Names
+from cascade_portal.plan_screens import task_form
 from cascade_portal.problems import sort_findings
-from cascade_portal.routes import task_form
 from cascade_portal.settings import PortalSettings
 from cascade_portal.web import User, templates
 from fastapi import Request

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uvicorn
-from cascade_portal.results_screens import router as results_screens_router
-from cascade_portal.routes import router as portal_router
+from cascade_portal.routes import ROUTERS as PORTAL_SCREENS
 from cascade_shared.app import all_services, create_app
 from cascade_shared.logs import configure_logging
 from cascade_shared.settings import Settings
@@ -37,8 +36,8 @@ def embedded_defaults(settings: Settings) -> Settings:
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = embedded_defaults(settings or Settings())
     app = create_app(all_services(), settings, migrate=True, title="Cascade (embedded)")
-    app.include_router(portal_router)  # calls the APIs of this same app in-process
-    app.include_router(results_screens_router)
+    for screens in PORTAL_SCREENS:  # they call the APIs of this same app in-process
+        app.include_router(screens)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -53,7 +53,7 @@ def _text(form: Any, name: str) -> str:
 
 def row_of(task: dict[str, Any], names: Any, unit: str) -> dict[str, str]:
     """A task as its row shows it: as its form does, the milestones on one line."""
-    from cascade_portal.routes import task_form  # the screens' module, which serves this one
+    from cascade_portal.plan_screens import task_form  # the plan's screens, which serve this one
 
     form = task_form(task, names, unit)
     form["milestones"] = "; ".join(form["milestones"].splitlines())

@@ -9,8 +9,7 @@ from cascade_shared.settings import Settings
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from cascade_portal.results_screens import router as results_router
-from cascade_portal.routes import router
+from cascade_portal.routes import ROUTERS
 from cascade_portal.settings import PortalSettings
 
 
@@ -18,8 +17,8 @@ def build_app(settings: PortalSettings | None = None) -> FastAPI:
     settings = settings or PortalSettings()
     app = FastAPI(title="Cascade portal", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal_settings = settings
-    app.include_router(router)
-    app.include_router(results_router)
+    for screens in ROUTERS:
+        app.include_router(screens)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
