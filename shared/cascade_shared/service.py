@@ -149,6 +149,21 @@ class ServiceRuntime:
             payload=payload.wire(),
         )
 
+    def emit(
+        self,
+        session: AsyncSession,
+        payload: Payload,
+        *,
+        actor: str | None,
+        org_unit: str | None = None,
+        subject_id: str | None = None,
+    ) -> Envelope:
+        """Record the event of ``payload`` in this service's outbox, in the session's
+        transaction (it is published once that commits)."""
+        envelope = self.event(payload, actor=actor, org_unit=org_unit, subject_id=subject_id)
+        self.record(session, envelope)
+        return envelope
+
     def record(self, session: AsyncSession, envelope: Envelope) -> None:
         """Put ``envelope`` in this service's outbox, in the session's transaction."""
         record_event(session, self.definition.outbox, envelope, wake=self.relay.wake)

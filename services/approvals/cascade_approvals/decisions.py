@@ -166,36 +166,32 @@ async def decide_step(
         ],
         **(groups_decided(settled) if body.decision == "return" else {}),
     }
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            StepDecided(
-                case_id=case.id,
-                plan_id=case.plan_id,
-                plan_version=case.plan_version,
-                step_no=step_no,
-                unit=step.unit,
-                role=step.role,
-                decision=DECISION_TO_STATUS[body.decision],
-                content_hash=case.content_hash,
-                **said,
-            ),
-            actor=user.username,
-            org_unit=step.unit,
-            subject_id=case.plan_id,
+        StepDecided(
+            case_id=case.id,
+            plan_id=case.plan_id,
+            plan_version=case.plan_version,
+            step_no=step_no,
+            unit=step.unit,
+            role=step.role,
+            decision=DECISION_TO_STATUS[body.decision],
+            content_hash=case.content_hash,
+            **said,
         ),
+        actor=user.username,
+        org_unit=step.unit,
+        subject_id=case.plan_id,
     )
     if outcome.next_step is not None:
         nxt = next(s for s in steps if s.step_no == outcome.next_step)
         await activate(session, nxt, now)
-        runtime.record(
+        runtime.emit(
             session,
-            runtime.event(
-                step_assigned(case, nxt),
-                actor=user.username,
-                org_unit=nxt.unit,
-                subject_id=case.plan_id,
-            ),
+            step_assigned(case, nxt),
+            actor=user.username,
+            org_unit=nxt.unit,
+            subject_id=case.plan_id,
         )
     elif outcome.case_outcome is not None:
         returned_at_step = step_no if outcome.case_outcome == "returned" else None
@@ -206,21 +202,19 @@ async def decide_step(
                 f"version {case.plan_version} can no longer be decided: the case was closed",
                 case=await _current_state(session, case.id),
             )
-        runtime.record(
+        runtime.emit(
             session,
-            runtime.event(
-                CaseCompleted(
-                    case_id=case.id,
-                    plan_id=case.plan_id,
-                    plan_version=case.plan_version,
-                    outcome=outcome.case_outcome,
-                    returned_at_step=returned_at_step,
-                    **said,
-                ),
-                actor=user.username,
-                org_unit=case.plan_unit,
-                subject_id=case.plan_id,
+            CaseCompleted(
+                case_id=case.id,
+                plan_id=case.plan_id,
+                plan_version=case.plan_version,
+                outcome=outcome.case_outcome,
+                returned_at_step=returned_at_step,
+                **said,
             ),
+            actor=user.username,
+            org_unit=case.plan_unit,
+            subject_id=case.plan_id,
         )
     await session.flush()
     session.expire_all()

@@ -267,17 +267,15 @@ async def install_policy(
         version=policy.version, document=policy.model_dump(mode="json"), created_by=by
     )
     session.add(row)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            PolicyInstalled(
-                version=policy.version,
-                installed_by=by,
-                revisions=RevisionDeadlines(**policy.revisions.model_dump()),
-                comments=CommentRules(**policy.comments.model_dump()),
-            ),
-            actor=actor,
+        PolicyInstalled(
+            version=policy.version,
+            installed_by=by,
+            revisions=RevisionDeadlines(**policy.revisions.model_dump()),
+            comments=CommentRules(**policy.comments.model_dump()),
         ),
+        actor=actor,
     )
     return row
 

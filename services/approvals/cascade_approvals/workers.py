@@ -166,14 +166,12 @@ async def _send_notices(
                 continue
             escalated_to = values.get("escalated_to_unit")
             notice = step_deadline(stage, case, step, str(escalated_to) if escalated_to else None)
-            runtime.record(
+            runtime.emit(
                 session,
-                runtime.event(
-                    notice,
-                    actor="deadline-scheduler",
-                    org_unit=step.unit,
-                    subject_id=case.plan_id,
-                ),
+                notice,
+                actor="deadline-scheduler",
+                org_unit=step.unit,
+                subject_id=case.plan_id,
             )
             sent += 1
     return sent

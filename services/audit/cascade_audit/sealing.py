@@ -136,7 +136,8 @@ async def seal_once(runtime: ServiceRuntime, *, force: bool = False) -> dict[str
             await session.rollback()
             return None
         await conn.execute(insert(checkpoints).values(**row))
-        event = runtime.event(
+        runtime.emit(
+            session,
             CheckpointSealed(
                 checkpoint_id=row["checkpoint_id"],
                 first_seq=plan.first_seq,
@@ -149,7 +150,6 @@ async def seal_once(runtime: ServiceRuntime, *, force: bool = False) -> dict[str
             actor=None,
             subject_id=row["checkpoint_id"],
         )
-        runtime.record(session, event)
     log.info(
         "sealed checkpoint %s over records %s..%s (%s)",
         statement.number,

@@ -222,14 +222,12 @@ async def chase_revisions(runtime: ServiceRuntime, now: datetime | None = None) 
                     if stage == "escalate"
                     else {}
                 )
-                runtime.record(
+                runtime.emit(
                     session,
-                    runtime.event(
-                        revision_request(plan, parent, request, notice, **extra),
-                        actor="revision-chaser",
-                        org_unit=plan.unit,
-                        subject_id=plan.id,
-                    ),
+                    revision_request(plan, parent, request, notice, **extra),
+                    actor="revision-chaser",
+                    org_unit=plan.unit,
+                    subject_id=plan.id,
                 )
                 sent += 1
     return sent

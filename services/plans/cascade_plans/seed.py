@@ -72,26 +72,22 @@ async def seed_directory_and_programs(
                 entry = OrgUnit(**{**u, "kind": kind})
                 session.add(entry)
                 directory.add(entry.code)
-                runtime.record(
+                runtime.emit(
                     session,
-                    runtime.event(
-                        unit_changed(entry),
-                        actor="seed",
-                        org_unit=entry.code,
-                        subject_id=entry.code,
-                    ),
+                    unit_changed(entry),
+                    actor="seed",
+                    org_unit=entry.code,
+                    subject_id=entry.code,
                 )
         for u in data["users"]:
             account = AppUser(**u)
             session.add(account)
-            runtime.record(
+            runtime.emit(
                 session,
-                runtime.event(
-                    user_changed(account),
-                    actor="seed",
-                    org_unit=u["unit"],
-                    subject_id=u["username"],
-                ),
+                user_changed(account),
+                actor="seed",
+                org_unit=u["unit"],
+                subject_id=u["username"],
             )
         await session.flush()
         plan_ids: dict[str, str] = {}
@@ -200,22 +196,20 @@ async def seed_directory_and_programs(
                     outcome="approved",
                 )
             )
-            runtime.record(
+            runtime.emit(
                 session,
-                runtime.event(
-                    PlanApproved(
-                        **in_force(content.as_dict()),
-                        plan_id=plan.id,
-                        version=1,
-                        unit=plan.unit,
-                        unit_level=level_of(plan.unit),
-                        title=plan.title,
-                        drafter="seed",
-                    ),
-                    actor="seed",
-                    org_unit=plan.unit,
-                    subject_id=plan.id,
+                PlanApproved(
+                    **in_force(content.as_dict()),
+                    plan_id=plan.id,
+                    version=1,
+                    unit=plan.unit,
+                    unit_level=level_of(plan.unit),
+                    title=plan.title,
+                    drafter="seed",
                 ),
+                actor="seed",
+                org_unit=plan.unit,
+                subject_id=plan.id,
             )
     log.info(
         "seeded %d units, %d bodies, %d users, %d programs",

@@ -260,11 +260,12 @@ async def _seed_unit(
                 )
         kinds = ["submitted"] + ([status] if status != "submitted" else [])
         for kind in kinds:
-            runtime.record(
+            runtime.emit(
                 session,
-                runtime.event(
-                    report_event(report, kind), actor="seed", org_unit=unit, subject_id=report.id
-                ),
+                report_event(report, kind),
+                actor="seed",
+                org_unit=unit,
+                subject_id=report.id,
             )
     await session.flush()
     await refresh_standing(session, unit)

@@ -378,14 +378,12 @@ async def sign_off(
     session.add(report)
     await session.flush()
     await refresh_standing(session, report.unit)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            report_event(report, "submitted"),
-            actor=principal.username,
-            org_unit=report.unit,
-            subject_id=report.id,
-        ),
+        report_event(report, "submitted"),
+        actor=principal.username,
+        org_unit=report.unit,
+        subject_id=report.id,
     )
 
 
@@ -415,14 +413,12 @@ async def decide(
     await session.flush()
     await refresh_standing(session, report.unit)
     kind = "accepted" if decision == "accept" else "returned"
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            report_event(report, kind),
-            actor=principal.username,
-            org_unit=report.unit,
-            subject_id=report.id,
-        ),
+        report_event(report, kind),
+        actor=principal.username,
+        org_unit=report.unit,
+        subject_id=report.id,
     )
 
 
@@ -479,14 +475,12 @@ async def reopen(
             )
     else:
         await _prefill(session, report, period, await tasks_of(session, unit))
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            report_event(report, "reopened"),
-            actor=principal.username,
-            org_unit=unit,
-            subject_id=report.id,
-        ),
+        report_event(report, "reopened"),
+        actor=principal.username,
+        org_unit=unit,
+        subject_id=report.id,
     )
     return report
 

@@ -101,14 +101,12 @@ async def _notice_batch(
             to_unit = task.unit
             if stage == "escalated":
                 to_unit = parent_unit(task.unit) or task.unit
-            runtime.record(
+            runtime.emit(
                 session,
-                runtime.event(
-                    _task_notice(stage, task, plans.get(task.plan_id), today, to_unit),
-                    actor="results-scheduler",
-                    org_unit=to_unit,
-                    subject_id=task.id,
-                ),
+                _task_notice(stage, task, plans.get(task.plan_id), today, to_unit),
+                actor="results-scheduler",
+                org_unit=to_unit,
+                subject_id=task.id,
             )
     return len(claimed)
 
@@ -180,16 +178,14 @@ async def scan_reports_due(runtime: ServiceRuntime, today: date | None = None) -
                         session, table_of(ReportChase), row, ["unit", "period", "notice"]
                     ):
                         continue
-                    runtime.record(
+                    runtime.emit(
                         session,
-                        runtime.event(
-                            (ReportOverdue if notice == "overdue" else ReportDueSoon)(
-                                unit=unit, unit_level=level, period=period.key, due_on=due
-                            ),
-                            actor="results-scheduler",
-                            org_unit=unit,
-                            subject_id=f"{unit}/{period.key}",
+                        (ReportOverdue if notice == "overdue" else ReportDueSoon)(
+                            unit=unit, unit_level=level, period=period.key, due_on=due
                         ),
+                        actor="results-scheduler",
+                        org_unit=unit,
+                        subject_id=f"{unit}/{period.key}",
                     )
                     sent += 1
     return sent

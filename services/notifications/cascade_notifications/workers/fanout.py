@@ -62,7 +62,8 @@ async def fan_out_chunk(runtime: ServiceRuntime) -> int:
         }
         if count < settings.announcement_chunk:
             values.update(state="done", completed_at=utcnow())
-            envelope = runtime.event(
+            envelope = runtime.emit(
+                session,
                 AnnouncementPublished(
                     announcement_id=ann["id"],
                     unit=ann["unit"],
@@ -73,7 +74,6 @@ async def fan_out_chunk(runtime: ServiceRuntime) -> int:
                 org_unit=ann["unit"],
                 subject_id=ann["id"],
             )
-            runtime.record(session, envelope)
             await queue_webhooks(session, envelope, utcnow())
             after_commit(session, signals_of(runtime).deliveries.notify)
         await session.execute(

@@ -52,14 +52,8 @@ async def delegate(
         reason=body.reason,
     )
     session.add(row)
-    runtime.record(
-        session,
-        runtime.event(
-            delegation_changed(row),
-            actor=user.username,
-            org_unit=user.unit,
-            subject_id=row.id,
-        ),
+    runtime.emit(
+        session, delegation_changed(row), actor=user.username, org_unit=user.unit, subject_id=row.id
     )
     await session.commit()
     return row.model_dump()
@@ -100,14 +94,8 @@ async def revoke(
         raise conflict("the delegation is already revoked")
     row.revoked_at = utcnow()
     session.add(row)
-    runtime.record(
-        session,
-        runtime.event(
-            delegation_changed(row),
-            actor=user.username,
-            org_unit=row.unit,
-            subject_id=row.id,
-        ),
+    runtime.emit(
+        session, delegation_changed(row), actor=user.username, org_unit=row.unit, subject_id=row.id
     )
     await session.commit()
     return row.model_dump()

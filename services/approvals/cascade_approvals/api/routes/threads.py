@@ -106,22 +106,20 @@ async def resolve_comment(
     comment.resolved_at = utcnow()
     comment.resolution = body.resolution
     session.add(comment)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            CommentResolved(
-                comment_id=comment.id,
-                case_id=case.id,
-                plan_id=case.plan_id,
-                plan_version=comment.plan_version,
-                task_code=comment.task_code,
-                resolved_by=user.username,
-                resolution=comment.resolution,
-            ),
-            actor=user.username,
-            org_unit=case.plan_unit,
-            subject_id=case.plan_id,
+        CommentResolved(
+            comment_id=comment.id,
+            case_id=case.id,
+            plan_id=case.plan_id,
+            plan_version=comment.plan_version,
+            task_code=comment.task_code,
+            resolved_by=user.username,
+            resolution=comment.resolution,
         ),
+        actor=user.username,
+        org_unit=case.plan_unit,
+        subject_id=case.plan_id,
     )
     await session.commit()
     return comment.model_dump()

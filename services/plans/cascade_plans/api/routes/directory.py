@@ -155,15 +155,7 @@ async def put_unit(
     unit = unit or OrgUnit(code=code, name=body.name, level=body.level, parent=parent)
     unit.name, unit.level, unit.parent, unit.kind = body.name, body.level, parent, body.kind
     session.add(unit)
-    runtime.record(
-        session,
-        runtime.event(
-            unit_changed(unit),
-            actor=user.username,
-            org_unit=code,
-            subject_id=code,
-        ),
-    )
+    runtime.emit(session, unit_changed(unit), actor=user.username, org_unit=code, subject_id=code)
     await session.commit()
     return unit.model_dump()
 
@@ -198,14 +190,12 @@ async def put_user(
     for key, value in body.model_dump().items():
         setattr(account, key, value)
     session.add(account)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            user_changed(account),
-            actor=user.username,
-            org_unit=account.unit,
-            subject_id=username,
-        ),
+        user_changed(account),
+        actor=user.username,
+        org_unit=account.unit,
+        subject_id=username,
     )
     await session.commit()
     return account.model_dump()

@@ -111,33 +111,31 @@ async def submit_plan(
     plan.updated_at = utcnow()
     session.add(plan)
     session.add(version)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            PlanSubmitted(
-                **plan_ref(plan),
-                parent_plan_id=plan.parent_plan_id,
-                content_hash=digest,
-                submitted_by=user.username,
-                task_count=len(result.tasks),
-                facts=plan_facts(data),
-                acknowledged_warnings=[w["field"] for w in result.warnings],
-                task_groups=[
-                    TaskGroupRef(
-                        id=g["id"],
-                        code=g["code"],
-                        title=g["title"],
-                        approved_in_version=(
-                            frozen[g["id"]].approved_in_version if g["id"] in frozen else None
-                        ),
-                    )
-                    for g in data.get("task_groups", [])
-                ],
-            ),
-            actor=user.username,
-            org_unit=plan.unit,
-            subject_id=plan.id,
+        PlanSubmitted(
+            **plan_ref(plan),
+            parent_plan_id=plan.parent_plan_id,
+            content_hash=digest,
+            submitted_by=user.username,
+            task_count=len(result.tasks),
+            facts=plan_facts(data),
+            acknowledged_warnings=[w["field"] for w in result.warnings],
+            task_groups=[
+                TaskGroupRef(
+                    id=g["id"],
+                    code=g["code"],
+                    title=g["title"],
+                    approved_in_version=(
+                        frozen[g["id"]].approved_in_version if g["id"] in frozen else None
+                    ),
+                )
+                for g in data.get("task_groups", [])
+            ],
         ),
+        actor=user.username,
+        org_unit=plan.unit,
+        subject_id=plan.id,
     )
     await session.commit()
     return version.model_dump()
@@ -160,14 +158,12 @@ async def withdraw_plan(
     if version is not None:
         version.outcome = "withdrawn"
         session.add(version)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            PlanWithdrawn(**plan_ref(plan)),
-            actor=user.username,
-            org_unit=plan.unit,
-            subject_id=plan.id,
-        ),
+        PlanWithdrawn(**plan_ref(plan)),
+        actor=user.username,
+        org_unit=plan.unit,
+        subject_id=plan.id,
     )
     await session.commit()
     return plan.model_dump()
@@ -218,14 +214,12 @@ async def revise_plan(
     plan.updated_at = utcnow()
     session.add(plan)
     reason = body.reason if body else None
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            PlanRevisionStarted(**_revision_fields(plan, reason)),
-            actor=user.username,
-            org_unit=plan.unit,
-            subject_id=plan.id,
-        ),
+        PlanRevisionStarted(**_revision_fields(plan, reason)),
+        actor=user.username,
+        org_unit=plan.unit,
+        subject_id=plan.id,
     )
     await session.commit()
     return plan.model_dump()
@@ -253,14 +247,12 @@ async def discard_revision(
     plan.version = max(await _last_submitted(session, plan), plan.in_force_version or 0)
     plan.updated_at = utcnow()
     session.add(plan)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            PlanRevisionDiscarded(**_revision_fields(plan)),
-            actor=user.username,
-            org_unit=plan.unit,
-            subject_id=plan.id,
-        ),
+        PlanRevisionDiscarded(**_revision_fields(plan)),
+        actor=user.username,
+        org_unit=plan.unit,
+        subject_id=plan.id,
     )
     await session.commit()
     return plan.model_dump()

@@ -151,14 +151,12 @@ def _new_plan(
 async def _created(
     session: AsyncSession, runtime: Runtime, user: Principal, plan: Plan
 ) -> dict[str, Any]:
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            PlanCreated(**plan_ref(plan), parent_plan_id=plan.parent_plan_id),
-            actor=user.username,
-            org_unit=plan.unit,
-            subject_id=plan.id,
-        ),
+        PlanCreated(**plan_ref(plan), parent_plan_id=plan.parent_plan_id),
+        actor=user.username,
+        org_unit=plan.unit,
+        subject_id=plan.id,
     )
     await session.commit()
     return await store.plan_public(session, plan)

@@ -116,18 +116,16 @@ async def start_next_term(
         carried_tasks(in_force.get("tasks", []), finished, old_parent_codes, parent_tasks)
     ):
         session.add(store.task_from_content(t, plan.id, group_ids, i))
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            PlanCreated(
-                **plan_ref(plan),
-                parent_plan_id=plan.parent_plan_id,
-                previous_plan_id=plan.previous_plan_id,
-            ),
-            actor=user.username,
-            org_unit=plan.unit,
-            subject_id=plan.id,
+        PlanCreated(
+            **plan_ref(plan),
+            parent_plan_id=plan.parent_plan_id,
+            previous_plan_id=plan.previous_plan_id,
         ),
+        actor=user.username,
+        org_unit=plan.unit,
+        subject_id=plan.id,
     )
     await session.commit()
     return await store.plan_public(session, plan)

@@ -289,21 +289,19 @@ async def publish_evaluation(
         published_by=user.username,
     )
     session.add(row)
-    runtime.record(
+    runtime.emit(
         session,
-        runtime.event(
-            EvaluationPublished(
-                evaluation_id=row.id,
-                unit=unit,
-                period=p.key,
-                score=row.score,
-                formula_version=row.formula_version,
-                published_by=user.username,
-            ),
-            actor=user.username,
-            org_unit=unit,
-            subject_id=row.id,
+        EvaluationPublished(
+            evaluation_id=row.id,
+            unit=unit,
+            period=p.key,
+            score=row.score,
+            formula_version=row.formula_version,
+            published_by=user.username,
         ),
+        actor=user.username,
+        org_unit=unit,
+        subject_id=row.id,
     )
     await session.commit()
     return row.model_dump()
