@@ -37,6 +37,13 @@ class NotAllowed(DomainError):
     title = "Forbidden"
 
 
+class Invalid(DomainError):
+    """What the request asks breaks a rule; ``facts`` usually hold ``errors``, one per field."""
+
+    kind = "validation"
+    title = "Invalid request"
+
+
 class Conflict(DomainError):
     """The state the request meets does not allow it (now): e.g. a plan no longer editable."""
 
@@ -48,6 +55,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     DomainError: 400,
     NotFound: 404,
     NotAllowed: 403,
+    Invalid: 422,
     Conflict: 409,
 }
 """How the API's edge answers each kind (the nearest kind a subclass extends)."""

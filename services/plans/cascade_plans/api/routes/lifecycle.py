@@ -5,34 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cascade_shared.envelope import utcnow
-from cascade_shared.events import (
-    PlanRevisionDiscarded,
-    PlanRevisionStarted,
-    PlanSubmitted,
-    PlanWithdrawn,
-    TaskGroupRef,
-)
 from cascade_shared.params import Id, Int
-from cascade_shared.problems import Problem, conflict, forbidden, not_found
+from cascade_shared.problems import forbidden, not_found
 from fastapi import APIRouter, Body
-from sqlmodel import col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, select
 
-from cascade_plans import store
-from cascade_plans.api.access import plan_ref, require_drafter_of, visible_plan
+from cascade_plans import lifecycle, store
+from cascade_plans.api.access import require_drafter_of, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.cascade import open_requests
 from cascade_plans.domain.diff import diff_versions
-from cascade_plans.domain.plan import (
-    NEW_VERSION_ON_SUBMIT,
-    can_discard_revision,
-    can_revise,
-    can_submit,
-    can_withdraw,
-    content_hash,
-    plan_facts,
-)
 from cascade_plans.models import OrgUnit, Plan, PlanVersion, RevisionRequest
 from cascade_plans.review import coverage_of, frozen_content, review
 from cascade_plans.schemas import (
@@ -72,70 +54,9 @@ async def submit_plan(
     """
     plan = await visible_plan(session, user, plan_id, for_update=True)
     require_drafter_of(user, plan)
-    if not can_submit(plan.status):
-        raise conflict(f"a {plan.status} plan cannot be submitted", plan_status=plan.status)
-    result = await review(session, plan)
     acknowledged = body.acknowledge_warnings if body else False
-    if result.errors:
-        five_clear = {e["task"] for e in result.errors if "task" in e}
-        raise Problem(
-            422,
-            "The plan cannot be submitted",
-            f"{len(result.errors)} error(s); {len(five_clear)} task(s) are not 5-clear",
-            type_="five-clear",
-            errors=result.errors,
-            warnings=result.warnings,
-        )
-    if result.warnings and not acknowledged:
-        raise Problem(
-            422,
-            "Warnings need your acknowledgement",
-            "resubmit with acknowledge_warnings: true once you have read them",
-            type_="warnings",
-            errors=[],
-            warnings=result.warnings,
-        )
-    if plan.status in NEW_VERSION_ON_SUBMIT:
-        plan.version += 1
-    data = result.content.as_dict()
-    digest = content_hash(data)
-    frozen = await store.frozen_groups(session, plan.id)
-    version = PlanVersion(
-        plan_id=plan.id,
-        version=plan.version,
-        content=data,
-        content_hash=digest,
-        submitted_by=user.username,
-    )
-    plan.status = "submitted"
-    plan.updated_at = utcnow()
-    session.add(plan)
-    session.add(version)
-    runtime.emit(
-        session,
-        PlanSubmitted(
-            **plan_ref(plan),
-            parent_plan_id=plan.parent_plan_id,
-            content_hash=digest,
-            submitted_by=user.username,
-            task_count=len(result.tasks),
-            facts=plan_facts(data),
-            acknowledged_warnings=[w["field"] for w in result.warnings],
-            task_groups=[
-                TaskGroupRef(
-                    id=g["id"],
-                    code=g["code"],
-                    title=g["title"],
-                    approved_in_version=(
-                        frozen[g["id"]].approved_in_version if g["id"] in frozen else None
-                    ),
-                )
-                for g in data.get("task_groups", [])
-            ],
-        ),
-        actor=user.username,
-        org_unit=plan.unit,
-        subject_id=plan.id,
+    version = await lifecycle.submit(
+        session, runtime, plan, user.username, acknowledged=acknowledged
     )
     await session.commit()
     return version.model_dump()
@@ -149,43 +70,9 @@ async def withdraw_plan(
     back to them and a resubmission makes a new version."""
     plan = await visible_plan(session, user, plan_id, for_update=True)
     require_drafter_of(user, plan)
-    if not can_withdraw(plan.status):
-        raise conflict(f"a {plan.status} plan cannot be withdrawn", plan_status=plan.status)
-    plan.status = "withdrawn"
-    plan.updated_at = utcnow()
-    session.add(plan)
-    version = await session.get(PlanVersion, (plan.id, plan.version))
-    if version is not None:
-        version.outcome = "withdrawn"
-        session.add(version)
-    runtime.emit(
-        session,
-        PlanWithdrawn(**plan_ref(plan)),
-        actor=user.username,
-        org_unit=plan.unit,
-        subject_id=plan.id,
-    )
+    await lifecycle.withdraw(session, runtime, plan, user.username)
     await session.commit()
     return plan.model_dump()
-
-
-async def _last_submitted(session: AsyncSession, plan: Plan) -> int:
-    last = (
-        await session.exec(
-            select(func.max(PlanVersion.version)).where(PlanVersion.plan_id == plan.id)
-        )
-    ).one()
-    return int(last or 0)
-
-
-def _revision_fields(plan: Plan, reason: str | None = None) -> dict[str, Any]:
-    """What plan.revision_started and plan.revision_discarded carry."""
-    return {
-        **plan_ref(plan),
-        "in_force_version": plan.in_force_version,
-        "parent_plan_id": plan.parent_plan_id,
-        "reason": reason,
-    }
 
 
 @router.post("/{plan_id}/revise", response_model=PlanSummary)
@@ -202,25 +89,8 @@ async def revise_plan(
     discarded revision leaves the version in force as it was."""
     plan = await visible_plan(session, user, plan_id, for_update=True)
     require_drafter_of(user, plan)
-    if not can_revise(plan.status, plan.in_force_version):
-        raise conflict(
-            "a revision of this plan is already under way"
-            if plan.in_force_version is not None
-            else f"a {plan.status} plan is not in force: edit it as it is",
-            plan_status=plan.status,
-        )
-    plan.version = max(plan.version, await _last_submitted(session, plan)) + 1
-    plan.status = "draft"
-    plan.updated_at = utcnow()
-    session.add(plan)
     reason = body.reason if body else None
-    runtime.emit(
-        session,
-        PlanRevisionStarted(**_revision_fields(plan, reason)),
-        actor=user.username,
-        org_unit=plan.unit,
-        subject_id=plan.id,
-    )
+    await lifecycle.revise(session, runtime, plan, user.username, reason)
     await session.commit()
     return plan.model_dump()
 
@@ -233,27 +103,7 @@ async def discard_revision(
     working copy becomes the version in force again, with the same ids."""
     plan = await visible_plan(session, user, plan_id, for_update=True)
     require_drafter_of(user, plan)
-    if not can_discard_revision(plan.status, plan.in_force_version):
-        raise conflict(
-            "only a revision back with its drafters can be discarded"
-            + (" (withdraw it first)" if plan.status == "submitted" else ""),
-            plan_status=plan.status,
-        )
-    in_force = await store.in_force_content(session, plan)
-    if in_force is None:
-        raise conflict("the version in force is missing", plan_status=plan.status)
-    await store.restore_working_copy(session, plan, in_force)
-    plan.status = "approved"
-    plan.version = max(await _last_submitted(session, plan), plan.in_force_version or 0)
-    plan.updated_at = utcnow()
-    session.add(plan)
-    runtime.emit(
-        session,
-        PlanRevisionDiscarded(**_revision_fields(plan)),
-        actor=user.username,
-        org_unit=plan.unit,
-        subject_id=plan.id,
-    )
+    await lifecycle.discard_revision(session, runtime, plan, user.username)
     await session.commit()
     return plan.model_dump()
 
