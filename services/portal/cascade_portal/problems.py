@@ -362,8 +362,9 @@ def field_label(name: str, lang: str) -> str | None:
 
 
 def problem_view(status: int, body: Any, lang: str) -> ProblemView:
-    """A problem+json answer as the user reads it: a title in their language, the API's detail,
-    and one line per field error (the field's label where the portal knows it)."""
+    """A problem+json answer as the user reads it: a title in their language, one line per field
+    error (the field's label where the portal knows it), and the API's detail - in Vietnamese
+    only when there are no such lines to say it."""
     body = body if isinstance(body, dict) else {}
     key = STATUS_KEYS.get(status, "error.unavailable" if status >= 500 else "error.title")
     messages: list[Message] = []
@@ -385,4 +386,6 @@ def problem_view(status: int, body: Any, lang: str) -> ProblemView:
         text = f"{label or name}: {why}" if name else why
         messages.append(Message(text, "error", reason))
     detail = str(body.get("detail") or body.get("title") or "")
+    if messages and lang == "vi":
+        detail = ""  # the API's English summary of what the Vietnamese lines already say
     return ProblemView(status, translate(key, lang), detail, messages)
