@@ -25,8 +25,8 @@ from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
 from cascade_shared.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from cascade_shared.migrations import upgrade
 from cascade_shared.outages import install_outage_handlers
+from cascade_shared.outbox_listing import published_router
 from cascade_shared.problems import install_problem_handlers
-from cascade_shared.reconcile import published_router
 from cascade_shared.service import ServiceDefinition, ServiceRuntime
 from cascade_shared.settings import Settings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from cascade_audit.domain.completeness import Published, Reconciliation
 from cascade_audit.domain.query import Cursor, like_prefix
-from cascade_audit.domain.reconcile import Published, Reconciliation
 
 
 def test_a_cursor_round_trips_and_garbage_is_refused() -> None:

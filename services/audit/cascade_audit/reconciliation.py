@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 from cascade_shared.db import table_of
-from cascade_shared.reconcile import published_events
+from cascade_shared.outbox_listing import published_events
 from cascade_shared.service import ServiceRuntime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cascade_audit.domain.reconcile import Published, Reconciliation, Unexplained
+from cascade_audit.domain.completeness import Published, Reconciliation, Unexplained
 from cascade_audit.models import AuditRecord
 from cascade_audit.settings import AuditSettings
 
