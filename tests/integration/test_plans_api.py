@@ -379,3 +379,24 @@ async def test_who_may_read_and_edit_a_ward_draft(
             json={"code": f"X-{username}", "job": "Một việc cụ thể"},
         )
     assert r.status_code == expected, r.text
+
+
+async def test_the_plan_says_what_the_caller_may_do_with_it_now(client: httpx.AsyncClient) -> None:
+    """The portal asks the plan what may be done with it instead of knowing the rules."""
+    drafter = await token(client, "drafter.huong-an")
+    plan_id = await create_draft(client, drafter, "Kế hoạch (việc được phép)")
+
+    async def allowed(who: dict[str, str]) -> dict[str, bool]:
+        r = await client.get(f"/api/plans/{plan_id}", headers=who)
+        assert r.status_code == 200, r.text
+        return dict(r.json()["allowed"])
+
+    draft = await allowed(drafter)
+    assert draft["edit"] and draft["submit"] and not draft["withdraw"] and not draft["revise"]
+    head = await token(client, "head.huong-an")  # reads the plan, drafts nothing
+    assert not any((await allowed(head)).values())
+    await fix(client, drafter, plan_id)
+    r = await client.post(f"/api/plans/{plan_id}/submit", headers=drafter)
+    assert r.status_code == 200, r.text
+    submitted = await allowed(drafter)
+    assert submitted["withdraw"] and not submitted["edit"] and not submitted["submit"]

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cascade_plans.domain.plan import allowed_actions
 from cascade_portal.i18n import translator
 from cascade_portal.main import build_app
 from cascade_portal.names import Names
@@ -257,6 +258,8 @@ class FakeApis:
                 "task_groups": [{"code": "TG01", "title": "Môi trường"}],
                 "indicators": [],
                 "tasks": [a_task()],
+                # as the plans API tells its drafters (the screens here are the drafter's)
+                "allowed": allowed_actions(self.status, None, drafts_here=True),
             }
 
         @app.get("/api/plans/{plan_id}")

@@ -375,10 +375,23 @@ class PlanSummary(BaseModel):
     updated_at: datetime
 
 
+class PlanActions(BaseModel):
+    """What the caller may do with the plan now (the rules of its status, for the drafters of
+    its own unit)."""
+
+    edit: bool = False
+    submit: bool = False
+    withdraw: bool = False
+    revise: bool = False
+    discard_revision: bool = False
+
+
 class PlanPublic(PlanSummary):
     task_groups: list[TaskGroupPublic]
     indicators: list[IndicatorPublic]
     tasks: list[TaskPublic]
+    allowed: PlanActions | None = None
+    """On ``GET /api/plans/{id}``: what the caller may do with it now."""
 
 
 class PlanPage(BaseModel):

@@ -22,8 +22,6 @@ from cascade_portal.problems import (
 )
 from cascade_portal.web import PREFIX, Page, redirect
 
-EDITABLE = ("draft", "returned", "withdrawn")
-
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     # field, the import's column header (docs/import-template.md), the label on screen
     ("code", "Mã nhiệm vụ", "task.code"),
@@ -44,6 +42,11 @@ FIELD_OF_HEADER = {fold(header): field for field, header, _ in COLUMNS}
 BLANK_ROWS = 3
 """Empty rows below the tasks, to add tasks without script (the script adds more on paste)."""
 MAX_ROWS = 1000
+
+
+def may_edit(plan: dict[str, Any]) -> bool:
+    """Whether the signed-in user may edit the plan now, as the plans API tells with it."""
+    return bool((plan.get("allowed") or {}).get("edit"))
 
 
 def _text(form: Any, name: str) -> str:
@@ -94,9 +97,9 @@ async def grid_page(
     status_code: int = 200,
     deleting: set[int] | None = None,
 ) -> Response:
-    user = page.require_user()
+    page.require_user()
     plan = await page.api.get(f"/api/plans/{plan_id}")
-    if not (plan["status"] in EDITABLE and user.has("drafter") and plan["unit"] == user.unit):
+    if not may_edit(plan):
         return redirect(f"{PREFIX}/plans/{plan_id}")
     names = await page.names()
     frozen = {g["code"] for g in plan["task_groups"] if g.get("approved_in_version")}

@@ -58,9 +58,6 @@ DECIDED = {
 """A step decision as the approvals API records it (a step's new status) and its words."""
 
 
-EDITABLE = grid.EDITABLE
-
-
 @router.post("/plans")
 async def start_plan(request: Request, page: PageDep) -> Response:
     page.require_user()
@@ -331,7 +328,7 @@ async def plan_page(
 ) -> Response:
     user = page.require_user()
     plan = await page.api.get(f"/api/plans/{plan_id}")
-    editable = plan["status"] in EDITABLE and user.has("drafter") and plan["unit"] == user.unit
+    editable = grid.may_edit(plan)
     findings = None
     if refused is not None:
         findings = sort_findings(

@@ -366,6 +366,20 @@ def can_discard_revision(status: str, in_force_version: int | None) -> bool:
     return in_force_version is not None and status in EDITABLE
 
 
+def allowed_actions(
+    status: str, in_force_version: int | None, drafts_here: bool
+) -> dict[str, bool]:
+    """What a caller may do with the plan now (``drafts_here``: a drafter of its own unit; no
+    one else changes a plan): the API tells it with the plan, so no screen guesses the rules."""
+    return {
+        "edit": drafts_here and can_edit(status),
+        "submit": drafts_here and can_submit(status),
+        "withdraw": drafts_here and can_withdraw(status),
+        "revise": drafts_here and can_revise(status, in_force_version),
+        "discard_revision": drafts_here and can_discard_revision(status, in_force_version),
+    }
+
+
 def in_force_after_case(
     in_force_version: int | None, case_version: int, outcome: str
 ) -> int | None:

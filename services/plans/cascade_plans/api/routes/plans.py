@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cascade_plans import store
 from cascade_plans.api.access import editable_plan, plan_ref, refuse_frozen, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_plans.domain.plan import blocks_new_plan
+from cascade_plans.domain.plan import allowed_actions, blocks_new_plan
 from cascade_plans.models import Indicator, OrgUnit, Plan, Task, TaskGroup
 from cascade_plans.schemas import (
     PlanCreate,
@@ -314,7 +314,9 @@ async def get_plan(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[
     """The plan as its own unit and the units above see it: the working copy (a revision
     under way included). The units below see the version in force: what they concretize."""
     plan = await visible_plan(session, user, plan_id)
-    return await store.plan_as_seen(session, plan, user.sees(plan.unit))
+    seen = await store.plan_as_seen(session, plan, user.sees(plan.unit))
+    drafts_here = user.has_role("drafter") and user.unit == plan.unit
+    return seen | {"allowed": allowed_actions(plan.status, plan.in_force_version, drafts_here)}
 
 
 def _touch(session: AsyncSession, plan: Plan) -> None:
