@@ -11,7 +11,9 @@ from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
+
+from cascade_approvals.domain.case import CaseStatus, StepStatus
 
 
 class ApprovalsTable(SQLModel, registry=registry()):
@@ -46,7 +48,7 @@ class ApprovalCase(ApprovalsTable, table=True):
     )
     """The version's task groups as plan.submitted announced them (id, code, title, and
     ``approved_in_version`` for a group an earlier partial decision froze)."""
-    status: str = Field(default="open", index=True, max_length=20)
+    status: CaseStatus = Field(default="open", index=True, sa_type=AutoString(length=20))
     opened_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
     started_at_step: int = 1
@@ -69,7 +71,7 @@ class ApprovalStep(ApprovalsTable, table=True):
     approvals: int = 0
     partial: bool = False
     """The routing policy lets this step approve some task groups and return the others."""
-    status: str = Field(default="waiting", index=True, max_length=20)
+    status: StepStatus = Field(default="waiting", index=True, sa_type=AutoString(length=20))
     deadline_days: int = 10
     assigned_at: datetime | None = None
     due_at: datetime | None = Field(default=None, index=True)

@@ -11,7 +11,9 @@ from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
 from sqlalchemy import JSON, Column, UniqueConstraint, false
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
+
+from cascade_plans.domain.plan import PlanStatus
 
 
 class PlansTable(SQLModel, registry=registry()):
@@ -61,7 +63,7 @@ class Plan(PlansTable, table=True):
     term_start: int
     term_end: int
     parent_plan_id: str | None = Field(default=None, index=True, max_length=36)
-    status: str = Field(default="draft", index=True, max_length=20)
+    status: PlanStatus = Field(default="draft", index=True, sa_type=AutoString(length=20))
     version: int = 1
     in_force_version: int | None = None
     """The approved version in force, if any: a revision being drafted or decided beside it

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from cascade_shared.service import ServiceRuntime
 from sqlmodel import col, func, select
 
 from cascade_results.domain.periods import parse_period
+from cascade_results.domain.report import ProgressState
 from cascade_results.models import (
     ProgressReport,
     ReportIndicatorLine,
@@ -240,7 +241,12 @@ async def _seed_unit(
             )
             task = tasks[number]
             state, percent, *extra = line
-            row = ReportTaskLine(report_id=report.id, task_id=task.id, state=state, percent=percent)
+            row = ReportTaskLine(
+                report_id=report.id,
+                task_id=task.id,
+                state=cast("ProgressState", state),  # the demo's own history, one of the four
+                percent=percent,
+            )
             if state == "done":
                 row.completed_on = date.fromisoformat(extra[0])
                 row.product_quantity = task.product_quantity

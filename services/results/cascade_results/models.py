@@ -11,7 +11,9 @@ from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
+
+from cascade_results.domain.report import ProgressState, ReportStatus
 
 
 class ResultsTable(SQLModel, registry=registry()):
@@ -160,7 +162,7 @@ class ProgressReport(ResultsTable, table=True):
     unit_level: str = Field(max_length=20)
     period: str = Field(index=True, max_length=10)
     version: int = 1
-    status: str = Field(default="draft", index=True, max_length=20)
+    status: ReportStatus = Field(default="draft", index=True, sa_type=AutoString(length=20))
     due_on: date
     policy_version: str = Field(max_length=50)
     created_by: str = Field(max_length=100)
@@ -182,7 +184,7 @@ class ReportTaskLine(ResultsTable, table=True):
     __tablename__ = "report_task_line"
     report_id: str = Field(primary_key=True, max_length=36)
     task_id: str = Field(primary_key=True, max_length=36, index=True)
-    state: str = Field(default="not_started", max_length=20)
+    state: ProgressState = Field(default="not_started", sa_type=AutoString(length=20))
     percent: float = 0.0
     product_quantity: float | None = None
     product_document: str | None = Field(default=None, max_length=500)

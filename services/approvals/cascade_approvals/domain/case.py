@@ -11,6 +11,7 @@ Decision = Literal["approve", "return", "reject"]
 StepStatus = Literal[
     "waiting", "active", "approved", "returned", "rejected", "cancelled", "carried_over"
 ]
+CaseStatus = Literal["open", "approved", "returned", "rejected", "withdrawn", "superseded"]
 DECISION_TO_STATUS: dict[str, Literal["approved", "returned", "rejected"]] = {
     "approve": "approved",
     "return": "returned",

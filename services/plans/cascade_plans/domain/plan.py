@@ -307,12 +307,12 @@ def can_withdraw(status: str) -> bool:
 
 
 def status_after_case(
-    current: str,
+    current: PlanStatus,
     plan_version: int,
     case_version: int,
     outcome: str,
     in_force_version: int | None = None,
-) -> str:
+) -> PlanStatus:
     """The plan's status once a case on ``case_version`` ends with ``outcome``.
 
     A decision about a version other than the plan's current submitted one is stale (it arrived
