@@ -107,7 +107,7 @@ async def run(recipients: int, chunk: int, keep: bool) -> dict[str, Any]:
         # 2. The fan-out, with the service's own worker step.
         settings = Settings(database_url=url, workers=False)
         runtime = ServiceRuntime(SERVICE, settings, InProcessBus())
-        runtime.state["notifications_settings"] = NotificationsSettings(announcement_chunk=chunk)
+        runtime.provide(NotificationsSettings(announcement_chunk=chunk))
         announcement = str(uuid.uuid4())
         await conn.execute(
             "INSERT INTO announcement (id, unit, title, body, author, state, recipients,"

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, Request
 from sqlalchemy import MetaData, Table
@@ -36,6 +36,7 @@ from cascade_shared.settings import Settings
 from cascade_shared.workers import periodic
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class HandlerContext:
@@ -117,11 +118,25 @@ class ServiceRuntime:
             poll_interval=settings.relay_poll_interval,
         )
         bus.on_reconnect(self.relay.retry_now)
-        self.state: dict[str, Any] = {}
-        """Service-specific things loaded at start (e.g. the approvals routing policy)."""
+        self._own: dict[type, Any] = {}
         self.duplicates_dropped = 0
         self.handled = 0
         self._workers: list[asyncio.Task[None]] = []
+
+    # -- the service's own state ----------------------------------------------------------------
+    def own(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
+        """The service's own state of type ``kind`` (its settings, its signing key, its
+        wake-ups, ...), made once per runtime by ``make`` (or ``kind()``) on first use."""
+        found = self._own.get(kind)
+        if found is None:
+            found = self._own[kind] = make() if make is not None else kind()
+        return cast(T, found)
+
+    def provide(self, value: T) -> T:
+        """Set the service's own state of ``value``'s type (e.g. settings a test or a benchmark
+        chooses), in place of what ``own`` would make."""
+        self._own[type(value)] = value
+        return value
 
     # -- events -------------------------------------------------------------------------------
     def event(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from cascade_audit.domain.query import RecordFilter
+from cascade_audit.sealing import private_key
 from cascade_audit.service import SERVICE
 from cascade_audit.settings import AuditSettings
 from cascade_audit.store import page
@@ -50,7 +51,7 @@ async def replicas(
     for runtime in runtimes:
         assert SERVICE.on_start is not None
         await SERVICE.on_start(runtime)
-        runtime.state["audit_settings"] = AuditSettings(checkpoint_every=10)
+        runtime.provide(AuditSettings(checkpoint_every=10))
     yield runtimes
     for runtime in runtimes:
         await runtime.engine.dispose()
@@ -70,7 +71,7 @@ async def test_one_chain_append_only_and_a_direct_change_is_named(
     await a.handle(events[0])  # a repeat is dropped by the inbox
     assert await _scalar(a, "SELECT count(*) FROM audit_record") == 60
     assert await _scalar(a, "SELECT max(seq) FROM audit_record") == 60
-    key = a.state["signing_key"].public_key()
+    key = private_key(a).public_key()
     async with a.engine.connect() as conn:
         verdict = await verify_store(conn, key)
     assert verdict.verdict.ok and verdict.verdict.checked == 60
@@ -130,7 +131,7 @@ async def test_two_replicas_sealing_at_once_never_seal_the_same_range(
     )
     # Nothing more is due until ten more records or an hour; verify checks all nine.
     assert await seal_due(a) == []
-    key = a.state["signing_key"].public_key()
+    key = private_key(a).public_key()
     async with a.engine.connect() as conn:
         whole = await verify_store(conn, key)
         ranged = await verify_store(conn, key, from_seq=75, to_seq=90)
@@ -150,9 +151,7 @@ async def test_the_sealer_workers_of_two_replicas_seal_each_range_once(
     from tests.story import eventually
 
     for runtime in replicas:
-        runtime.state["audit_settings"] = AuditSettings(
-            checkpoint_every=10, seal_poll_interval=0.05
-        )
+        runtime.provide(AuditSettings(checkpoint_every=10, seal_poll_interval=0.05))
     workers = [asyncio.create_task(checkpoint_sealer(r)) for r in replicas]
     try:
         for i in range(25):

@@ -29,7 +29,7 @@ from cascade_audit.domain.checkpoint import (
     signature_valid,
 )
 from cascade_audit.models import AuditCheckpoint, AuditRecord, CheckpointHead, chained_fields, iso
-from cascade_audit.sealing import seal_due
+from cascade_audit.sealing import private_key, seal_due
 from cascade_audit.verification import checkpoint_public, seq_range_of
 
 FORMAT = "cascade-audit-archive/1"
@@ -161,7 +161,7 @@ async def export_period(
     async with runtime.engine.connect() as conn:
         data = await write_archive(
             conn,
-            runtime.state["signing_key"],
+            private_key(runtime),
             first_seq=first,
             last_seq=last,
             period={"since": since.isoformat(), "until": until.isoformat()},

@@ -32,7 +32,7 @@ from cascade_audit.archive import export_period, verify_archive
 from cascade_audit.domain.checkpoint import load_public_key
 from cascade_audit.keys import write_new_key
 from cascade_audit.reconciliation import reconcile, report
-from cascade_audit.sealing import seal_due
+from cascade_audit.sealing import audit_settings, private_key, seal_due
 from cascade_audit.service import SERVICE
 from cascade_audit.verification import verify_store
 
@@ -69,7 +69,7 @@ async def _run(args: argparse.Namespace) -> int:
     runtime = await _runtime()
     try:
         if args.command == "verify":
-            key = runtime.state["signing_key"].public_key()
+            key = private_key(runtime).public_key()
             async with runtime.engine.connect() as conn:
                 result = await verify_store(conn, key, from_seq=args.from_seq, to_seq=args.to_seq)
             _print(result.as_dict())
@@ -87,7 +87,7 @@ async def _run(args: argparse.Namespace) -> int:
             since = _when(args.since)
             reconciliation = await reconcile(
                 runtime.engine,
-                runtime.state["audit_settings"],
+                audit_settings(runtime),
                 since=since,
                 until=until,
                 authorization=f"Bearer {args.token}" if args.token else None,

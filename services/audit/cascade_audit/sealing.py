@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from cascade_shared.db import table_of
@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from cascade_audit.domain import merkle
 from cascade_audit.domain.checkpoint import Statement, due, key_id, sign
+from cascade_audit.keys import signing_key
 from cascade_audit.models import (
     CHECKPOINT_EVENT,
     AuditCheckpoint,
@@ -36,12 +37,21 @@ chain_head = table_of(ChainHead)
 checkpoint_head = table_of(CheckpointHead)
 
 
+@dataclass(frozen=True)
+class AuditKeys:
+    """The key the audit service signs its checkpoints with, read at start."""
+
+    signing: Ed25519PrivateKey
+
+
 def audit_settings(runtime: ServiceRuntime) -> AuditSettings:
-    return runtime.state["audit_settings"]
+    return runtime.own(AuditSettings)
 
 
 def private_key(runtime: ServiceRuntime) -> Ed25519PrivateKey:
-    return runtime.state["signing_key"]
+    return runtime.own(
+        AuditKeys, lambda: AuditKeys(signing_key(audit_settings(runtime), runtime.settings))
+    ).signing
 
 
 async def _claim_head(conn: Any, dialect: str) -> Any:

@@ -6,16 +6,13 @@ from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
 from cascade_audit.api.routes import checkpoints, operations, records
 from cascade_audit.handlers import HANDLERS
-from cascade_audit.keys import signing_key
 from cascade_audit.models import inbox, metadata, outbox
-from cascade_audit.sealing import checkpoint_sealer
-from cascade_audit.settings import AuditSettings
+from cascade_audit.sealing import checkpoint_sealer, private_key
 
 
 async def _start(runtime: ServiceRuntime) -> None:
-    audit = AuditSettings()
-    runtime.state["audit_settings"] = audit
-    runtime.state["signing_key"] = signing_key(audit, runtime.settings)
+    """Read the settings and the signing key now, so a missing key stops the start."""
+    private_key(runtime)
 
 
 SERVICE = ServiceDefinition(

@@ -11,15 +11,14 @@ from cascade_notifications.api.routes import preferences as preference_routes
 from cascade_notifications.api.routes import webhooks as webhook_routes
 from cascade_notifications.handlers import HANDLERS
 from cascade_notifications.models import inbox, metadata, outbox
-from cascade_notifications.settings import NotificationsSettings
-from cascade_notifications.signals import Signals
+from cascade_notifications.store import settings_of, signals_of
 from cascade_notifications.workers import WORKERS
 
 
 async def on_start(runtime: ServiceRuntime) -> None:
     """Read the service's own settings and make its in-process wake-ups."""
-    runtime.state["notifications_settings"] = NotificationsSettings()
-    runtime.state["signals"] = Signals()
+    settings_of(runtime)
+    signals_of(runtime)
 
 
 SERVICE = ServiceDefinition(

@@ -26,17 +26,13 @@ async def unread_count(session: Any, username: str) -> int:
 
 
 def settings_of(runtime: ServiceRuntime) -> NotificationsSettings:
-    settings = runtime.state.get("notifications_settings")
-    if settings is None:
-        settings = runtime.state["notifications_settings"] = NotificationsSettings()
-    return settings
+    """The service's settings, read once per runtime."""
+    return runtime.own(NotificationsSettings)
 
 
 def signals_of(runtime: ServiceRuntime) -> Signals:
-    signals = runtime.state.get("signals")
-    if signals is None:
-        signals = runtime.state["signals"] = Signals()
-    return signals
+    """The runtime's in-process wake-ups of the workers."""
+    return runtime.own(Signals)
 
 
 async def send_again(session: Any, runtime: ServiceRuntime, row: Delivery) -> Delivery:

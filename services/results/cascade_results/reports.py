@@ -76,10 +76,7 @@ def _line_errors(task: TrackedTask, values: dict[str, Any]) -> list[dict[str, st
 
 def settings_of(runtime: ServiceRuntime) -> ResultsSettings:
     """The service's settings, read once per runtime."""
-    settings = runtime.state.get("results_settings")
-    if settings is None:
-        settings = runtime.state["results_settings"] = ResultsSettings()
-    return settings
+    return runtime.own(ResultsSettings)
 
 
 def today_for(runtime: ServiceRuntime) -> date:

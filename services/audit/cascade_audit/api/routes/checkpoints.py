@@ -16,7 +16,7 @@ from sqlalchemy import select
 from cascade_audit.api.deps import Auditor, ConnDep, Operator, Runtime
 from cascade_audit.domain.checkpoint import ALGORITHM, key_id, public_key_pem
 from cascade_audit.models import AuditCheckpoint, AuditRecord
-from cascade_audit.sealing import seal_due
+from cascade_audit.sealing import private_key, seal_due
 from cascade_audit.verification import checkpoint_public, inclusion_proof
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -89,7 +89,7 @@ async def list_checkpoints(
 @router.get("/checkpoints/public-key", response_model=PublicKey)
 async def public_key(user: Auditor, runtime: Runtime) -> dict[str, Any]:
     """The key that verifies every checkpoint signature, for whoever holds checkpoints."""
-    key = runtime.state["signing_key"].public_key()
+    key = private_key(runtime).public_key()
     return {"algorithm": ALGORITHM, "key_id": key_id(key), "public_key_pem": public_key_pem(key)}
 
 

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from cascade_audit import store
 from cascade_audit.api.deps import Auditor, ConnDep, Runtime
 from cascade_audit.domain.query import Cursor, RecordFilter
+from cascade_audit.sealing import private_key
 from cascade_audit.verification import seq_range_of, verify_store
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -232,6 +233,6 @@ async def verify_chain(
         lo, hi = await seq_range_of(conn, since, until)
         from_seq = lo if lo is not None else from_seq
         to_seq = hi if hi is not None else to_seq
-    key = runtime.state["signing_key"].public_key()
+    key = private_key(runtime).public_key()
     result = await verify_store(conn, key, from_seq=from_seq, to_seq=to_seq)
     return result.as_dict()
