@@ -207,6 +207,13 @@ async def run_results_story(client: httpx.AsyncClient, today: date) -> ResultsSt
     r = await client.post(decision, json={"decision": "accept"}, headers=approver)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted"
+    # The ward reads who signed and who decided by name (results keeps the directory's people;
+    # the ward's own directory does not list the city's officials).
+    city = (await client.get("/api/directory/users", headers=approver)).json()
+    name_of = {u["username"]: u["name"] for u in city}
+    seen = (await client.get(f"/api/results/reports/{report['id']}", headers=drafter)).json()
+    assert seen["decided_by_name"] == name_of["approver.hue"]
+    assert seen["submitted_by_name"] == name_of["head.huong-an"]
     r = await client.put(lines_url, json={"tasks": []}, headers=drafter)
     assert r.status_code == 409, r.text
 

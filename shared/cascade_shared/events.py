@@ -827,7 +827,7 @@ SUBSCRIPTIONS: dict[str, list[str]] = {
         "results.task_escalated",
         "results.evaluation_published",
     ],
-    "results": ["plan.approved", "directory.unit_changed"],
+    "results": ["plan.approved", "directory.unit_changed", "directory.user_changed"],
     "audit": ["#"],
 }
 

@@ -143,3 +143,26 @@ async def test_results_keeps_the_newer_unit_name_when_an_older_change_races_it(
     async with runtime.sessionmaker() as session:
         row = await session.get(UnitView, "vn.hue.huong-an")
         assert row is not None and row.name == "Phường Hương An (mới)"
+
+
+async def test_results_keeps_the_newer_name_of_a_person_when_an_older_change_races_it(
+    runtime_of: Callable[[ServiceDefinition], Awaitable[ServiceRuntime]],
+) -> None:
+    from cascade_results.models import PersonView
+    from cascade_results.service import SERVICE
+
+    runtime = await runtime_of(SERVICE)
+
+    def person(name: str) -> dict[str, Any]:
+        return {"username": "approver.hue", "name": name, "unit": "vn.hue", "roles": ["approver"]}
+
+    await race(
+        runtime,
+        "directory.user_changed",
+        person("Trần Văn Bình"),
+        person("Trần Văn Bình (Trưởng ban)"),
+        person("Trần Văn Bình (cũ)"),
+    )
+    async with runtime.sessionmaker() as session:
+        row = await session.get(PersonView, "approver.hue")
+        assert row is not None and row.name == "Trần Văn Bình (Trưởng ban)"

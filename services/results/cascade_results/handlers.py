@@ -4,12 +4,12 @@ units are kept for names and levels."""
 from __future__ import annotations
 
 from cascade_shared.envelope import Envelope, as_utc
-from cascade_shared.events import PlanApproved, UnitChanged
+from cascade_shared.events import PlanApproved, UnitChanged, UserChanged
 from cascade_shared.projector import project_latest
 from cascade_shared.service import HandlerContext
 from sqlmodel import select
 
-from cascade_results.models import TrackedIndicator, TrackedPlan, TrackedTask, UnitView
+from cascade_results.models import PersonView, TrackedIndicator, TrackedPlan, TrackedTask, UnitView
 
 TASK_FIELDS = (
     "code",
@@ -123,7 +123,15 @@ async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
     await project_latest(ctx.session, UnitView, fresh, envelope.occurred_at)
 
 
+async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
+    """Keep each person's latest name and unit (an older change is ignored)."""
+    user = UserChanged.model_validate(envelope.payload)
+    fresh = {"username": user.username, "name": user.name, "unit": user.unit}
+    await project_latest(ctx.session, PersonView, fresh, envelope.occurred_at)
+
+
 HANDLERS = {
     "plan.approved": on_plan_approved,
     "directory.unit_changed": on_unit_changed,
+    "directory.user_changed": on_user_changed,
 }

@@ -43,6 +43,17 @@ class UnitView(ResultsTable, table=True):
     changed_at: datetime | None = None
 
 
+class PersonView(ResultsTable, table=True):
+    """The directory's people, as results names them: who signed a report off and who decided
+    on it, by name, for readers in other units."""
+
+    __tablename__ = "person_view"
+    username: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=200)
+    changed_at: datetime | None = None
+
+
 class ReportingPolicyRow(ResultsTable, table=True):
     """Installed reporting policies; the one installed last is in force."""
 

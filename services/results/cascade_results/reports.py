@@ -42,6 +42,7 @@ from cascade_results.store import (
     current_report,
     indicator_lines,
     indicators_of,
+    person_names,
     refresh_standing,
     reports_of,
     task_lines,
@@ -536,9 +537,12 @@ async def report_view(
             }
         )
     ind_lines.sort(key=lambda x: str(x["indicator_code"]))
+    people = await person_names(session, [report.submitted_by, report.decided_by])
     return {
         **report.model_dump(exclude={"idempotency_key"}),
         "unit_name": names.get(report.unit, report.unit),
+        "submitted_by_name": people.get(report.submitted_by or ""),
+        "decided_by_name": people.get(report.decided_by or ""),
         "period_label": period.label_vi,
         "period_state": policy.state(period, today),
         "locks_on": policy.locks_on(period),

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from cascade_results.domain.periods import ReportingPolicy, parse_period, policy_from_dict
 from cascade_results.domain.report import COUNTED
 from cascade_results.models import (
+    PersonView,
     ProgressReport,
     ReportIndicatorLine,
     ReportingPolicyRow,
@@ -61,6 +62,15 @@ async def unit_names(session: AsyncSession, codes: Sequence[str] | None = None) 
     if codes is not None:
         query = query.where(col(UnitView.code).in_(list(codes)))
     return {u.code: u.name for u in (await session.exec(query)).all()}
+
+
+async def person_names(session: AsyncSession, usernames: Sequence[str | None]) -> dict[str, str]:
+    """The full names the directory gives these people (those it has announced)."""
+    wanted = [u for u in usernames if u]
+    if not wanted:
+        return {}
+    rows = await session.exec(select(PersonView).where(col(PersonView.username).in_(wanted)))
+    return {p.username: p.name for p in rows.all()}
 
 
 async def unit_level(session: AsyncSession, code: str) -> str:
