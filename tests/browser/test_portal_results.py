@@ -250,7 +250,7 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     expect(drafter.locator("#report-status")).to_have_text("Đã tiếp nhận")
     expect(drafter.locator(line_selector).locator(".line-narrative")).to_have_text(EXCEL_NARRATIVE)
     # Decided by the city's approver, whom the ward's directory does not show: by their unit.
-    expect(drafter.locator("#report-meta")).to_contain_text("Quyết định bởi Cán bộ Thành phố Huế")
+    expect(drafter.locator("#report-meta")).to_contain_text("Quyết định bởi Lãnh đạo Thành ủy Huế")
     reads_well(drafter)
 
     # English is one click away.
