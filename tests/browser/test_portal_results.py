@@ -249,7 +249,7 @@ def test_a_month_reported_signed_off_accepted_and_explained(
     drafter.goto(report_url)
     expect(drafter.locator("#report-status")).to_have_text("Đã tiếp nhận")
     expect(drafter.locator(line_selector).locator(".line-narrative")).to_have_text(EXCEL_NARRATIVE)
-    # Decided by the city's approver, whom the ward's directory does not show: by their unit.
+    # Decided by the city's approver, whom the ward's directory does not list: by name.
     expect(drafter.locator("#report-meta")).to_contain_text("Quyết định bởi Lãnh đạo Thành ủy Huế")
     reads_well(drafter)
 
