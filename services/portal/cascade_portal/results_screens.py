@@ -19,6 +19,7 @@ from cascade_portal.chart import progress_svg, standalone
 from cascade_portal.i18n import reason_in, translate
 from cascade_portal.official import Unreadable, day, period_label, read_day, short_period
 from cascade_portal.problems import Message, ProblemView, problem_view
+from cascade_portal.screen_common import flash_of, parent_unit
 from cascade_portal.web import PREFIX, Page, PageDep, PortalRoute, User, number, redirect
 
 router = APIRouter(prefix=PREFIX + "/results", route_class=PortalRoute, include_in_schema=False)
@@ -43,13 +44,8 @@ LINE_FIELDS = (
 )
 
 
-def parent_unit(unit: str) -> str | None:
-    return unit.rsplit(".", 1)[0] if "." in unit else None
-
-
 def notice_of(request: Request) -> str | None:
-    done = request.query_params.get("done")
-    return done if done in NOTICES else None
+    return flash_of(request, NOTICES)
 
 
 def reporter_of(user: User, unit: str) -> bool:

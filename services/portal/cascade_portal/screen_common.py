@@ -3,6 +3,8 @@ a form's typed text and numbers."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
@@ -29,9 +31,10 @@ def parent_unit(unit: str) -> str | None:
     return unit.rsplit(".", 1)[0] if "." in unit else None
 
 
-def flash_of(request: Request) -> str | None:
+def flash_of(request: Request, known: Collection[str] = FLASHES) -> str | None:
+    """The notice a redirect asked for (``?done=``), when it is one of the ``known`` ones."""
     done = request.query_params.get("done")
-    return done if done in FLASHES else None
+    return done if done in known else None
 
 
 # -- frame -----------------------------------------------------------------------------------------
