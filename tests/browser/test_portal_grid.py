@@ -52,12 +52,26 @@ ROWS = [
         "Chủ tịch UBND xã",
         "01/05/2026",
         "31/09/2026",
-        "",
+        "Quý II/2026: 20 bộ\nQuý III/2026: 40 bộ",  # two lines in one cell, as Excel quotes it
         "Đèn chiếu sáng được lắp",
         "40",
         "bộ",
     ],
 ]
+
+
+def excel_text(rows: list[list[str]]) -> str:
+    """Rows as Excel copies them: a tab between cells, CRLF between rows, and a cell holding a
+    tab, a line break or a quote in quotes (its quotes doubled)."""
+
+    def cell(value: str) -> str:
+        if any(c in value for c in '\t\n"'):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    return "\r\n".join("\t".join(cell(v) for v in row) for row in rows) + "\r\n"
+
+
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -117,12 +131,16 @@ def test_the_tasks_edit_as_a_table_pasted_from_excel(browser: Browser, portal_ur
     first.locator("td[data-field=product_quantity] input").fill("12")
     first.locator("td[data-field=product_unit] input").fill("điểm")
     rows_before = grid.locator("tbody tr").count()
-    tsv = "\r\n".join("\t".join(cells) for cells in ROWS) + "\r\n"
-    paste(drafter, f"#g-{rows_before - 1}-code", tsv)  # the last row: one more is added
+    paste(
+        drafter, f"#g-{rows_before - 1}-code", excel_text(ROWS)
+    )  # the last row: one more is added
     expect(grid.locator("tbody tr")).to_have_count(rows_before + 1)
     expect(drafter.locator("#grid-status")).to_contain_text("Đã dán 2 dòng")
     expect(drafter.locator(f"#g-{rows_before}-deadline")).to_have_value("31/09/2026")
     expect(drafter.locator(f"#g-{rows_before - 1}-product_unit")).to_have_value("km")
+    expect(drafter.locator(f"#g-{rows_before}-milestones")).to_have_value(
+        "Quý II/2026: 20 bộ; Quý III/2026: 40 bộ"
+    )
 
     # One save: refused as a whole, the bad day in its cell, everything typed kept.
     drafter.locator("#grid-save").click()

@@ -205,22 +205,49 @@
     var cell = body.rows[r].cells[c + 1];
     return cell ? cell.querySelector("input:not([type=checkbox])") : null;
   }
+  // Excel's clipboard text: a tab between cells, a line break between rows, and a cell that
+  // holds a tab, a line break or a quote wrapped in quotes (its quotes doubled).
+  function parseClipboard(text) {
+    var rows = [], row = [], cell = "", quoted = false, i = 0;
+    text = text.replace(/\r\n?/g, "\n");
+    while (i < text.length) {
+      var c = text[i];
+      if (quoted) {
+        if (c === '"' && text[i + 1] === '"') { cell += '"'; i += 2; continue; }
+        if (c === '"') { quoted = false; i++; continue; }
+        cell += c; i++; continue;
+      }
+      if (c === '"' && cell === "") { quoted = true; i++; continue; }
+      if (c === "\t") { row.push(cell); cell = ""; i++; continue; }
+      if (c === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; i++; continue; }
+      cell += c; i++;
+    }
+    if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+    return rows;
+  }
+  // A cell's line breaks in a one-line field: milestones one after another ("; "), else spaces.
+  function oneLine(value, field) {
+    var lines = value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+    return lines.join(field === "milestones" ? "; " : " ");
+  }
   table.addEventListener("paste", function (event) {
     var input = event.target;
     if (!input || input.tagName !== "INPUT" || input.type === "checkbox") return;
     var text = (event.clipboardData || window.clipboardData).getData("text");
     if (!/[\t\n]/.test(text)) return; // one value: the browser pastes it
     event.preventDefault();
-    var lines = text.replace(/\r\n?/g, "\n").replace(/\n$/, "").split("\n");
+    var lines = parseClipboard(text);
     var td = input.closest("td");
     var tr = td.parentElement;
     var r0 = Array.prototype.indexOf.call(body.rows, tr);
     var c0 = Array.prototype.indexOf.call(tr.cells, td) - 1;
     for (var r = 0; r < lines.length; r++) {
-      var values = lines[r].split("\t");
+      var values = lines[r];
       for (var c = 0; c < values.length; c++) {
         var target = cellAt(r0 + r, c0 + c);
-        if (target) target.value = values[c].trim();
+        if (!target) continue;
+        var field = target.name.slice(target.name.indexOf(".") + 1);
+        target.value = oneLine(values[c], field);
       }
     }
     if (status) status.textContent = (form.getAttribute("data-pasted") || "").replace("{n}", String(lines.length));
