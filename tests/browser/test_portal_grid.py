@@ -131,9 +131,8 @@ def test_the_tasks_edit_as_a_table_pasted_from_excel(browser: Browser, portal_ur
     first.locator("td[data-field=product_quantity] input").fill("12")
     first.locator("td[data-field=product_unit] input").fill("điểm")
     rows_before = grid.locator("tbody tr").count()
-    paste(
-        drafter, f"#g-{rows_before - 1}-code", excel_text(ROWS)
-    )  # the last row: one more is added
+    # Into the last row: one more is added.
+    paste(drafter, f"#g-{rows_before - 1}-code", excel_text(ROWS))
     expect(grid.locator("tbody tr")).to_have_count(rows_before + 1)
     expect(drafter.locator("#grid-status")).to_contain_text("Đã dán 2 dòng")
     expect(drafter.locator(f"#g-{rows_before}-deadline")).to_have_value("31/09/2026")

@@ -159,8 +159,9 @@
 })();
 
 // The tasks' table like a spreadsheet: a block copied from Excel (tab between cells, a new line
-// between rows) pasted into a cell fills the cells to its right and below, adding rows as
-// needed; "Thêm dòng" adds one. Without script the table is a plain form with empty rows.
+// between rows, a cell with a line break in quotes) pasted into a cell fills the cells to its
+// right and below, adding rows as needed; a cell's lines join with "; " in the milestones and a
+// space elsewhere. "Thêm dòng" adds one. Without script the table is a plain form.
 (function () {
   "use strict";
   var form = document.getElementById("grid-form");
