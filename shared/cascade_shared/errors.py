@@ -62,7 +62,4 @@ STATUS_OF: dict[type[DomainError], int] = {
 
 
 def status_of(error: DomainError) -> int:
-    for kind in type(error).__mro__:
-        if kind in STATUS_OF:
-            return STATUS_OF[kind]
-    return 400
+    return next(STATUS_OF[k] for k in type(error).__mro__ if k in STATUS_OF)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cascade_shared.errors import DomainError, status_of
+from cascade_shared.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, status_of
 from cascade_shared.logs import correlation_id
 
 log = logging.getLogger(__name__)
@@ -60,29 +60,23 @@ class Problem(Exception):
         return body
 
 
-def not_found(what: str, ident: object) -> Problem:
-    return Problem(404, "Not found", f"{what} {ident} does not exist", type_="not-found")
+# The refusals every service raises, by their HTTP-free kinds (cascade_shared.errors); the edge
+# below answers each as problem+json.
+def not_found(what: str, ident: object) -> NotFound:
+    return NotFound(what, ident)
 
 
-def forbidden(detail: str) -> Problem:
-    return Problem(403, "Forbidden", detail, type_="forbidden")
+def forbidden(detail: str) -> NotAllowed:
+    return NotAllowed(detail)
 
 
-def conflict(detail: str, **extensions: Any) -> Problem:
-    return Problem(409, "Conflict", detail, type_="conflict", **extensions)
+def conflict(detail: str, **facts: Any) -> Conflict:
+    return Conflict(detail, **facts)
 
 
-def invalid(
-    field: str, reason: str, detail: str | None = None, *, title: str = "Invalid request"
-) -> Problem:
-    """A 422 naming one field and why it was refused (``detail`` defaults to both)."""
-    return Problem(
-        422,
-        title,
-        detail or f"{field}: {reason}",
-        type_="validation",
-        errors=[{"field": field, "reason": reason}],
-    )
+def invalid(field: str, reason: str, detail: str | None = None) -> Invalid:
+    """A refusal naming one field and why (``detail`` defaults to both)."""
+    return Invalid(detail or f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import httpx
 from cascade_shared.auth import Principal
 from cascade_shared.envelope import as_utc, utcnow
+from cascade_shared.errors import Conflict, Invalid
 from cascade_shared.params import Id, Int, UnitCode
-from cascade_shared.problems import Problem, forbidden, invalid, not_found
+from cascade_shared.problems import Problem, forbidden, not_found
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, false, or_
@@ -164,13 +165,17 @@ async def get_case(case_id: Id, user: CurrentUser, session: SessionDep) -> dict[
     return await load_case_public(session, case)
 
 
+class IdempotencyKeyReused(Invalid):
+    """The key of a decision already made comes with a different request."""
+
+    title = "Idempotency-Key reused"
+
+
 def _replay(stored: IdempotentResponse, fingerprint: str) -> JSONResponse:
     if stored.fingerprint != fingerprint:
-        raise invalid(
-            "Idempotency-Key",
-            "used for a different request",
+        raise IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request",
-            title="Idempotency-Key reused",
+            errors=[{"field": "Idempotency-Key", "reason": "used for a different request"}],
         )
     return JSONResponse(
         stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}
@@ -226,8 +231,8 @@ async def decide(
                 )
             )
         await session.commit()
-    except (Problem, IntegrityError) as exc:
-        if idempotency_key and (isinstance(exc, IntegrityError) or exc.status == 409):
+    except (Conflict, IntegrityError):
+        if idempotency_key:
             await session.rollback()
             stored = await session.get(IdempotentResponse, (user.username, idempotency_key))
             if stored is not None:

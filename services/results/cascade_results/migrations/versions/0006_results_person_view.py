@@ -19,8 +19,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    # Filled by the directory's next announcements of each person (cascade-admin can replay
-    # them); until then reports name people by their unit, as before.
+    # Filled as the directory announces each person (a new or changed user; saving a user again
+    # through PUT /api/directory/users/{username} announces them anew); until then a report
+    # names its people by their unit, as before.
     op.create_table(
         'person_view',
         sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
