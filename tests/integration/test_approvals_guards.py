@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cascade_approvals import handlers, workers
+from cascade_approvals import cases, workers
 from cascade_approvals.workers import scan_deadlines
 from cascade_shared.envelope import utcnow
 from sqlalchemy import text
@@ -169,13 +169,13 @@ def _withdrawn(plan_id: str) -> Any:
 
 def _slow_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     """Widen the window between the handler finding the case open and closing it."""
-    real = handlers.close_case
+    real = cases.close_case
 
     async def slow(*args: Any, **kwargs: Any) -> Any:
         await asyncio.sleep(0.3)
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(handlers, "close_case", slow)
+    monkeypatch.setattr(cases, "close_case", slow)
 
 
 async def _case_status(instance: Instance, plan_id: str, version: int = 1) -> str:

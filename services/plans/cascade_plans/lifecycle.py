@@ -42,7 +42,7 @@ from cascade_plans.domain.plan import (
 )
 from cascade_plans.models import Plan, PlanVersion, ReturnedComment, TaskGroup
 from cascade_plans.payloads import PLAN_OUTCOMES, plan_ref
-from cascade_plans.review import review
+from cascade_plans.checking import run_checks
 
 
 class NotSubmittable(Invalid):
@@ -66,7 +66,7 @@ async def submit(
     (``plan.submitted``); a returned or withdrawn plan becomes a new version."""
     if not can_submit(plan.status):
         raise Conflict(f"a {plan.status} plan cannot be submitted", plan_status=plan.status)
-    result = await review(session, plan)
+    result = await run_checks(session, plan)
     if result.errors:
         five_clear = {e["task"] for e in result.errors if "task" in e}
         raise NotSubmittable(

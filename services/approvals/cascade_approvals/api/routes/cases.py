@@ -18,8 +18,8 @@ from sqlalchemy import and_, false, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from cascade_approvals import cases
 from cascade_approvals.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_approvals.decisions import decide_step
 from cascade_approvals.models import ApprovalCase, ApprovalStep, IdempotentResponse, StepDecision
 from cascade_approvals.schemas import CaseHistory, CasePublic, DecisionIn, Queue
 from cascade_approvals.settings import ApprovalsSettings
@@ -144,7 +144,7 @@ async def my_queue(
 @router.get("/cases", response_model=list[CasePublic])
 async def list_cases(user: CurrentUser, session: SessionDep, plan_id: Id) -> list[Any]:
     """Every case of a plan (one per submitted version), oldest first."""
-    cases = (
+    found = (
         await session.exec(
             select(ApprovalCase)
             .where(ApprovalCase.plan_id == plan_id)
@@ -152,7 +152,7 @@ async def list_cases(user: CurrentUser, session: SessionDep, plan_id: Id) -> lis
         )
     ).all()
     out = []
-    for case in cases:
+    for case in found:
         if not await may_read(session, user, case, await steps_of(session, case.id)):
             raise forbidden(f"plan {plan_id} is outside your unit {user.unit}")
         out.append(await load_case_public(session, case))
@@ -218,7 +218,7 @@ async def decide(
         if stored is not None:
             return _replay(stored, fingerprint)
     try:
-        decided = await decide_step(session, runtime, user, case_id, step_no, body)
+        decided = await cases.decide(session, runtime, user, case_id, step_no, body)
         result = CasePublic.model_validate(decided).model_dump(mode="json")
         if idempotency_key:
             session.add(

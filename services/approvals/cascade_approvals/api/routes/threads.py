@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from cascade_approvals.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_approvals.api.routes.cases import may_read, readable_case
-from cascade_approvals.decisions import comment_mandate
+from cascade_approvals.cases import comment_mandate
 from cascade_approvals.models import ApprovalCase, ReviewComment
 from cascade_approvals.schemas import CommentIn, CommentPublic, ResolveIn
 from cascade_approvals.store import names_of, steps_of

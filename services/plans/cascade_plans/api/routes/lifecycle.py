@@ -16,7 +16,7 @@ from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.cascade import open_requests
 from cascade_plans.domain.diff import diff_versions
 from cascade_plans.models import OrgUnit, Plan, PlanVersion, RevisionRequest
-from cascade_plans.review import coverage_of, frozen_content, review
+from cascade_plans.checking import coverage_of, frozen_content, run_checks
 from cascade_plans.schemas import (
     CoverageReport,
     PlanSummary,
@@ -34,7 +34,7 @@ async def check(plan_id: Id, user: CurrentUser, session: SessionDep) -> dict[str
     """Every rule on the current draft, without submitting: errors block, warnings need an
     acknowledgement."""
     plan = await visible_plan(session, user, plan_id)
-    result = await review(session, plan)
+    result = await run_checks(session, plan)
     return {"errors": result.errors, "warnings": result.warnings}
 
 

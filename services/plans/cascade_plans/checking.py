@@ -28,7 +28,7 @@ from cascade_plans.models import OrgUnit, Plan, ReturnedComment, RevisionPolicy
 
 
 @dataclass
-class ReviewedContent(PlanContent):
+class SubmittedContent(PlanContent):
     """A version's content as submitted: the plan, and the warnings its drafter acknowledged
     to submit it (a submission with warnings is refused unless they are acknowledged), so the
     frozen version and its hash record them."""
@@ -37,7 +37,9 @@ class ReviewedContent(PlanContent):
 
 
 @dataclass
-class Review:
+class Checked:
+    """What every rule found on a working copy: its content, tasks, errors and warnings."""
+
     content: PlanContent
     tasks: list[TaskContent]
     errors: list[dict[str, Any]]
@@ -106,7 +108,7 @@ def _candidates(
     return [ParentTask.from_content(t, plan.id, title, level) for t in content.get("tasks", [])]
 
 
-async def review(session: AsyncSession, plan: Plan) -> Review:
+async def run_checks(session: AsyncSession, plan: Plan) -> Checked:
     """Every rule on ``plan``'s working copy: "5 clear" (within the plan's term, lead and
     cooperating units from the directory), indicators, coverage of the parent's task groups
     (errors); jobs that are only a generic activity, and mechanical copying of any task of the
@@ -166,8 +168,8 @@ async def review(session: AsyncSession, plan: Plan) -> Review:
                 )
             )
     errors.extend(await _unanswered_comments(session, plan))
-    reviewed = ReviewedContent(**content.__dict__, acknowledged_warnings=warnings)
-    return Review(content=reviewed, tasks=tasks, errors=errors, warnings=warnings)
+    submitted = SubmittedContent(**content.__dict__, acknowledged_warnings=warnings)
+    return Checked(content=submitted, tasks=tasks, errors=errors, warnings=warnings)
 
 
 async def _unanswered_comments(session: AsyncSession, plan: Plan) -> list[dict[str, Any]]:
