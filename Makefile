@@ -26,6 +26,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(VENV)/bin/ruff format .
@@ -81,4 +82,4 @@ clean:
 	rm -rf $(VENV) .uv data .pytest_cache
 
 docs: setup
-	$(VENV)/bin/python -m cascade_shared.docs
+	$(VENV)/bin/python -m cascade_shared.chassis.docs

@@ -72,8 +72,8 @@ async def run(recipients: int, chunk: int, keep: bool) -> dict[str, Any]:
     from cascade_notifications.store import unread_count
     from cascade_notifications.workers.fanout import fan_out_chunk
     from cascade_shared.bus.inprocess import InProcessBus
-    from cascade_shared.migrations import upgrade
-    from cascade_shared.service import ServiceRuntime
+    from cascade_shared.chassis.migrations import upgrade
+    from cascade_shared.chassis.service import ServiceRuntime
     from cascade_shared.settings import Settings
     from sqlalchemy import text
 

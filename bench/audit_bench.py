@@ -38,8 +38,8 @@ from cascade_audit.service import SERVICE
 from cascade_audit.store import page
 from cascade_audit.verification import verify_store
 from cascade_shared.auth import Principal
+from cascade_shared.chassis.migrations import upgrade_sync
 from cascade_shared.db import make_engine
-from cascade_shared.migrations import upgrade_sync
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 HERE = Path(__file__).parent

@@ -39,8 +39,8 @@ from cascade_results.standing import evaluate_unit, task_rollup
 from cascade_results.workers import scan_overdue_tasks
 from cascade_shared.auth import Principal
 from cascade_shared.bus.inprocess import InProcessBus
-from cascade_shared.migrations import upgrade
-from cascade_shared.service import ServiceRuntime
+from cascade_shared.chassis.migrations import upgrade
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.settings import Settings
 
 from bench import ceilings

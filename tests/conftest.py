@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cascade_shared.events import SUBSCRIPTIONS
+from cascade_shared.chassis.registry import subscriptions
 
 from tests import infra
 from tests.channels import MailSink, Receiver, mail_server, webhook_receiver
@@ -63,7 +63,7 @@ async def namespace(rabbitmq: None) -> AsyncIterator[str]:
     """Exchange and queue names of this test alone, deleted afterwards."""
     ns = f"t{infra.RUN_ID}{uuid.uuid4().hex[:6]}"
     yield ns
-    await infra.delete_namespace(ns, [*SUBSCRIPTIONS, "contract"])
+    await infra.delete_namespace(ns, [*subscriptions(), "contract"])
 
 
 @pytest.fixture

@@ -24,17 +24,9 @@ from pydantic import BaseModel
 
 from cascade_shared.problems import Problem, forbidden
 from cascade_shared.settings import Settings
+from cascade_shared.units import parent_unit, unit_within
 
 ROLES = ("drafter", "head", "approver", "auditor", "admin")
-
-
-def unit_within(unit: str, ancestor: str) -> bool:
-    """True when ``unit`` is ``ancestor`` or lies below it."""
-    return unit == ancestor or unit.startswith(ancestor + ".")
-
-
-def parent_unit(unit: str) -> str | None:
-    return unit.rsplit(".", 1)[0] if "." in unit else None
 
 
 class Principal(BaseModel):

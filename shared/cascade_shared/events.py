@@ -790,48 +790,6 @@ def spec_of(payload: Payload) -> EventSpec:
         ) from None
 
 
-# Which event types each consuming service's queue is bound to ("#" = every event): exactly
-# the types its handlers handle (a test holds the two equal).
-SUBSCRIPTIONS: dict[str, list[str]] = {
-    "plans": ["approval.case_completed", "approval.comment_resolved", "approval.policy_installed"],
-    "approvals": [
-        "plan.submitted",
-        "plan.withdrawn",
-        "directory.user_changed",
-    ],
-    "notifications": [
-        "directory.unit_changed",
-        "directory.user_changed",
-        "approval.step_assigned",
-        "approval.step_carried_over",
-        "approval.step_reminded",
-        "approval.step_overdue",
-        "approval.step_escalated",
-        "approval.delegation_granted",
-        "approval.delegation_revoked",
-        "plan.approved",
-        "plan.returned",
-        "plan.rejected",
-        "plan.withdrawn",
-        "plan.revision_requested",
-        "plan.revision_request_due_soon",
-        "plan.revision_request_overdue",
-        "plan.revision_request_escalated",
-        "results.report_submitted",
-        "results.report_accepted",
-        "results.report_returned",
-        "results.report_reopened",
-        "results.report_due_soon",
-        "results.report_overdue",
-        "results.task_overdue",
-        "results.task_escalated",
-        "results.evaluation_published",
-    ],
-    "results": ["plan.approved", "directory.unit_changed", "directory.user_changed"],
-    "audit": ["#"],
-}
-
-
 def routing_key_matches(pattern: str, key: str) -> bool:
     """AMQP topic matching: ``*`` is exactly one word, ``#`` is zero or more words."""
     p_words, k_words = pattern.split("."), key.split(".")

@@ -7,3 +7,13 @@ def like_prefix(unit: str) -> str:
     """A LIKE pattern for the units strictly below ``unit`` (``%`` and ``_`` escaped with \\)."""
     escaped = unit.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + ".%"
+
+
+def unit_within(unit: str, ancestor: str) -> bool:
+    """True when ``unit`` is ``ancestor`` or lies below it."""
+    return unit == ancestor or unit.startswith(ancestor + ".")
+
+
+def parent_unit(unit: str) -> str | None:
+    """The unit directly above ``unit``; None for the root."""
+    return unit.rsplit(".", 1)[0] if "." in unit else None

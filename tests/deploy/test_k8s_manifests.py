@@ -40,10 +40,10 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from cascade_shared.broker_users import broker_user, services
 from cascade_shared.bus.rabbitmq import RabbitMQBus
-from cascade_shared.events import SUBSCRIPTIONS
-from cascade_shared.health import health_router
+from cascade_shared.chassis.broker_users import broker_user, services
+from cascade_shared.chassis.health import health_router
+from cascade_shared.chassis.registry import subscriptions
 from cascade_shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -622,7 +622,7 @@ def test_each_service_gets_its_own_database_broker_user_and_port(
     objects: list[dict[str, Any]],
 ) -> None:
     api = api_deployments(objects)
-    assert set(api) == set(SUBSCRIPTIONS) == set(services()), sorted(api)
+    assert set(api) == set(subscriptions()) == set(services()), sorted(api)
     users = of_kind(objects, "User")
     cluster = one(objects, "Cluster", "cascade-pg")
     role_secrets = {
@@ -764,7 +764,7 @@ def test_broker_topology_is_what_the_services_declare(objects: list[dict[str, An
     }
     queues = {q["spec"]["name"]: q["spec"] for q in of_kind(objects, "Queue").values()}
     expected_queues: dict[str, dict[str, Any]] = {}
-    for service in SUBSCRIPTIONS:
+    for service in subscriptions():
         expected_queues[bus.queue_name(service)] = bus.queue_arguments(service)
         expected_queues[bus.dead_letter_queue_name(service)] = {"x-queue-type": "quorum"}
     assert {n: q["arguments"] for n, q in queues.items()} == expected_queues
@@ -779,7 +779,7 @@ def test_broker_topology_is_what_the_services_declare(objects: list[dict[str, An
         b["spec"]["destinationType"] == "queue" for b in of_kind(objects, "Binding").values()
     )
     expected_bindings = set()
-    for service, patterns in SUBSCRIPTIONS.items():
+    for service, patterns in subscriptions().items():
         expected_bindings |= {(bus.exchange_name, bus.queue_name(service), p) for p in patterns}
         expected_bindings.add(
             (bus.dead_letter_exchange_name, bus.dead_letter_queue_name(service), service)
@@ -820,7 +820,7 @@ def test_postgres_has_a_database_and_owner_per_service_behind_a_pooler(
     cluster = one(objects, "Cluster", "cascade-pg")
     roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
     databases = {d["spec"]["name"]: d["spec"] for d in of_kind(objects, "Database").values()}
-    assert set(databases) == {f"cascade_{s}" for s in SUBSCRIPTIONS}
+    assert set(databases) == {f"cascade_{s}" for s in subscriptions()}
     for db, spec in databases.items():
         assert spec["owner"] == db and spec["ensure"] == "present", db
         assert spec["databaseReclaimPolicy"] == "retain", db

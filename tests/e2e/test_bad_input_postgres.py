@@ -21,7 +21,7 @@ import httpx
 import jwt
 import pytest
 import schemathesis
-from cascade_shared.events import SUBSCRIPTIONS
+from cascade_shared.chassis.registry import subscriptions
 
 from tests import infra
 from tests.cluster import SERVICES, Cluster
@@ -144,7 +144,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Distributed]:
     finally:
         for name in names.values():
             asyncio.run(infra.drop_database(name))
-        asyncio.run(infra.delete_namespace(namespace, [*SUBSCRIPTIONS, "contract"]))
+        asyncio.run(infra.delete_namespace(namespace, [*subscriptions(), "contract"]))
 
 
 @pytest.mark.timeout(600)

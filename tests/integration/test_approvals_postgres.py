@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from cascade_approvals.service import SERVICE
-from cascade_shared.app import create_app
 from cascade_shared.auth import Principal
+from cascade_shared.chassis.app import create_app
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 from fastapi import FastAPI
 from sqlalchemy import text

@@ -18,9 +18,9 @@ from cascade_audit.store import page
 from cascade_audit.verification import verify_store
 from cascade_shared.auth import Principal
 from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.chassis.migrations import upgrade
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import Envelope
-from cascade_shared.migrations import upgrade
-from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError

@@ -13,8 +13,8 @@ from cascade_notifications import models as notifications_models
 from cascade_notifications.handlers import _child_units, with_unit_names
 from cascade_results import models as results_models
 from cascade_results.standing import child_units
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.envelope import Envelope
-from cascade_shared.service import HandlerContext
 from sqlmodel import select
 
 from tests.story import eventually, token

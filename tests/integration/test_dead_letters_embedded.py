@@ -13,7 +13,7 @@ import pytest
 from cascade_embedded.main import build_app
 from cascade_shared.auth import Principal
 from cascade_shared.bus import ParkedStore
-from cascade_shared.cli import admin_main
+from cascade_shared.chassis.cli import admin_main
 from cascade_shared.envelope import Envelope
 from cascade_shared.settings import Settings
 from fastapi import FastAPI

@@ -11,9 +11,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from cascade_shared.app import all_services
-from cascade_shared.migrations import alembic_config, downgrade_sync, upgrade_sync
-from cascade_shared.service import ServiceDefinition
+from cascade_shared.chassis.migrations import alembic_config, downgrade_sync, upgrade_sync
+from cascade_shared.chassis.registry import all_services
+from cascade_shared.chassis.service import ServiceDefinition
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 

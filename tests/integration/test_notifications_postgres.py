@@ -19,10 +19,10 @@ from cascade_notifications.service import SERVICE
 from cascade_notifications.workers.digest import make_digests
 from cascade_notifications.workers.fanout import fan_out_chunk
 from cascade_notifications.workers.sending import send_due
-from cascade_shared.app import create_app
 from cascade_shared.auth import Principal
+from cascade_shared.chassis.app import create_app
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 from sqlalchemy import text
 

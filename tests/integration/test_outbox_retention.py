@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from cascade_plans.service import SERVICE
 from cascade_shared.bus import InProcessBus
+from cascade_shared.chassis.migrations import upgrade
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.migrations import upgrade
 from cascade_shared.outbox import prune_published
-from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 from sqlalchemy import select
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cascade_plans.service import SERVICE
-from cascade_shared.migrations import upgrade_sync
+from cascade_shared.chassis.migrations import upgrade_sync
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 

@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg
 import pytest
 from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.chassis.migrations import upgrade
+from cascade_shared.chassis.service import HandlerContext, ServiceDefinition, ServiceRuntime
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.migrations import upgrade
-from cascade_shared.service import HandlerContext, ServiceDefinition, ServiceRuntime
 from cascade_shared.settings import Settings
 
 from tests import infra

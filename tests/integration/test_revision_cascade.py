@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from cascade_plans.cascade import chase_revisions
 from cascade_plans.models import RevisionPolicy
-from cascade_shared.service import ServiceRuntime
+from cascade_shared.chassis.service import ServiceRuntime
 
 from tests.results_story import approved_ward_plan, inbox_types
 from tests.revision_story import approve_by, in_force, revise_city_program, revision_requests

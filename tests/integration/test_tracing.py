@@ -23,12 +23,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from cascade_shared import logs, tracing
-from cascade_shared.app import create_app
+from cascade_shared.chassis.app import create_app
+from cascade_shared.chassis.service import HandlerContext, ServiceDefinition, runtime_of
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import PlanCreated
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
-from cascade_shared.service import HandlerContext, ServiceDefinition, runtime_of
 from cascade_shared.settings import Settings
 from fastapi import APIRouter, Request
 from opentelemetry.sdk.trace import ReadableSpan

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cascade_shared import outbox
-from cascade_shared.app import serve
+from cascade_shared.chassis.app import serve
 
 _record = outbox.OutboxRelay._record
 

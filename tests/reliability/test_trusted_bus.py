@@ -20,7 +20,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 import pytest
-from cascade_shared import broker_users, cli
+from cascade_shared.chassis import broker_users, cli
 from cascade_shared.envelope import Envelope
 
 from tests import infra

@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
 import pytest
-from cascade_shared.auth import Principal, TokenVerifier, unit_within
+from cascade_shared.auth import Principal, TokenVerifier
 from cascade_shared.problems import Problem
 from cascade_shared.settings import Settings
+from cascade_shared.units import unit_within
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 

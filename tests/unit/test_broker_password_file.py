@@ -12,9 +12,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from cascade_shared import cli
 from cascade_shared.bus import make_bus
 from cascade_shared.bus.rabbitmq import RabbitMQBus
+from cascade_shared.chassis import cli
 from cascade_shared.settings import Settings
 
 

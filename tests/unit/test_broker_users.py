@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from cascade_shared.broker_users import broker_user, broker_users, rabbitmqctl_commands
 from cascade_shared.bus.rabbitmq import REPLAYED_FROM, RabbitMQBus
+from cascade_shared.chassis.broker_users import broker_user, broker_users, rabbitmqctl_commands
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import CATALOGUE
 

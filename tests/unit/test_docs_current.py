@@ -1,12 +1,13 @@
-"""Generated documents match the code: regenerate with ``python -m cascade_shared.docs``."""
+"""Generated documents match the code: regenerate with ``python -m cascade_shared.chassis.docs``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from cascade_shared.docs import catalogue_markdown, openapi, with_catalogue
-from cascade_shared.events import CATALOGUE, SUBSCRIPTIONS
+from cascade_shared.chassis.docs import catalogue_markdown, openapi, with_catalogue
+from cascade_shared.chassis.registry import subscriptions
+from cascade_shared.events import CATALOGUE
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -19,7 +20,7 @@ def test_event_catalogue_doc_is_current() -> None:
 
 
 def test_every_subscribed_type_is_in_the_catalogue() -> None:
-    for patterns in SUBSCRIPTIONS.values():
+    for patterns in subscriptions().values():
         for pattern in patterns:
             assert pattern == "#" or pattern in CATALOGUE
 

@@ -6,7 +6,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from cascade_shared.health import relay_check
+from cascade_shared.chassis.health import relay_check
 from cascade_shared.settings import Settings
 
 

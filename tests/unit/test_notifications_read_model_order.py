@@ -14,9 +14,9 @@ from cascade_notifications.domain.digest import digest_event_id
 from cascade_notifications.handlers import HANDLERS
 from cascade_notifications.models import Delegation, Recipient, UnitView, metadata
 from cascade_notifications.workers.digest import digest_key
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
-from cascade_shared.service import HandlerContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

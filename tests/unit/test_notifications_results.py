@@ -22,7 +22,8 @@ from cascade_notifications.domain.recipients import (
 from cascade_notifications.domain.templates import format_number, format_period, render_kind
 from cascade_notifications.domain.webhooks import subscribed
 from cascade_notifications.handlers import HANDLERS
-from cascade_shared.events import CATALOGUE, SUBSCRIPTIONS
+from cascade_shared.chassis.registry import subscriptions
+from cascade_shared.events import CATALOGUE
 from jinja2 import PackageLoader
 
 NOW = datetime(2026, 4, 21, 9, 0, tzinfo=UTC)
@@ -174,7 +175,7 @@ def test_overdue_notices_are_critical_and_reach_the_inbox_of_someone_who_muted_e
 def test_every_results_event_is_handled_listed_for_preferences_and_open_to_webhooks() -> None:
     for event_type in RESULT_EVENTS:
         assert CATALOGUE[event_type].producer == "results"
-        assert event_type in SUBSCRIPTIONS["notifications"]
+        assert event_type in subscriptions()["notifications"]
         assert event_type in HANDLERS
         assert event_type in KINDS
         # A city's subscription hears of its wards' results, only of the types it chose.

@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from cascade_shared.app import create_app, load_service
 from cascade_shared.auth import Principal, TokenVerifier
-from cascade_shared.cli import admin_main
+from cascade_shared.chassis.app import create_app
+from cascade_shared.chassis.cli import admin_main
+from cascade_shared.chassis.registry import load_service
 from cascade_shared.settings import Settings
 
 from tests.cluster import BIN

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-from cascade_shared.guards import nul_field
+from cascade_shared.chassis.guards import nul_field
 from cascade_shared.params import (
     BIGINT_MAX,
     BIGINT_MIN,
@@ -201,7 +201,8 @@ def _unbounded(doc: dict[str, Any], schema: dict[str, Any], where: str) -> list[
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_integer_and_text_a_service_reads_is_bounded(service: str, tmp_path: Path) -> None:
-    from cascade_shared.app import create_app, load_service
+    from cascade_shared.chassis.app import create_app
+    from cascade_shared.chassis.registry import load_service
     from cascade_shared.settings import Settings
 
     settings = Settings(data_dir=tmp_path, jwt_secret="unit-test-secret-of-at-least-32-bytes")

@@ -35,9 +35,9 @@ from cascade_plans.schemas import IndicatorIn, TaskGroupIn, TaskGroupPatch, Task
 from cascade_plans.seed import DEMO_FILE, SeedError, seed_directory_and_programs
 from cascade_plans.service import SERVICE
 from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.chassis.migrations import upgrade
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.events import UnitChanged
-from cascade_shared.migrations import upgrade
-from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 from pydantic import ValidationError
 from sqlmodel import select

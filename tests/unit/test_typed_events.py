@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cascade_shared.app import all_services
 from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.chassis.registry import all_services
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.events import (
     CATALOGUE,
     SPEC_OF_PAYLOAD,
@@ -21,7 +22,6 @@ from cascade_shared.events import (
     ReportOverdue,
     spec_of,
 )
-from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 
 REF = {

@@ -15,9 +15,9 @@ from cascade_notifications import models as notifications_models
 from cascade_results import handlers as results_handlers
 from cascade_results import models as results_models
 from cascade_results.standing import child_units
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
-from cascade_shared.service import HandlerContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 T0 = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

@@ -7,7 +7,8 @@ import tomllib
 from pathlib import Path
 
 import cascade_shared
-from cascade_shared.app import all_services, create_app
+from cascade_shared.chassis.app import create_app
+from cascade_shared.chassis.registry import all_services
 from cascade_shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,10 @@ from cascade_notifications.api.routes.webhooks import (
 )
 from cascade_notifications.domain.recipients import RESULT_EVENTS
 from cascade_notifications.handlers import HANDLERS, on_event_for_people
-from cascade_shared.events import CATALOGUE, SUBSCRIPTIONS
+from cascade_shared.chassis.registry import subscriptions
+from cascade_shared.events import CATALOGUE
 
-BOUND = set(SUBSCRIPTIONS["notifications"])
+BOUND = set(subscriptions()["notifications"])
 
 
 def test_every_deliverable_type_reaches_the_service_and_is_told() -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from cascade_shared.auth import Principal
+from cascade_shared.chassis.service import HandlerContext, ServiceRuntime
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import utcnow
 from cascade_shared.events import (
@@ -25,7 +26,6 @@ from cascade_shared.events import (
 )
 from cascade_shared.events import ReviewComment as ReviewCommentRef
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
-from cascade_shared.service import HandlerContext, ServiceRuntime
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError

@@ -3,10 +3,10 @@ directory changes keep the read model of who holds which role where."""
 
 from __future__ import annotations
 
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import PlanDecided, PlanSubmitted, UserChanged
 from cascade_shared.projector import project_latest
-from cascade_shared.service import HandlerContext
 
 from cascade_approvals import cases
 from cascade_approvals.models import DirectoryUser

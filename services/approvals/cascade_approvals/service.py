@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from cascade_shared.chassis.service import ServiceDefinition, ServiceRuntime
 from cascade_shared.db import serialize
-from cascade_shared.service import ServiceDefinition, ServiceRuntime
 
 from cascade_approvals.api.routes import cases, delegations, figures, policy, threads
 from cascade_approvals.domain.policy import load_policy

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.events import (
@@ -19,7 +20,6 @@ from cascade_shared.events import (
     StepOverdue,
     StepReminded,
 )
-from cascade_shared.service import ServiceRuntime
 from sqlalchemy import func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select

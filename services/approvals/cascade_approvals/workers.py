@@ -13,11 +13,11 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from cascade_shared.auth import parent_unit
+from cascade_shared.chassis.service import ServiceRuntime
+from cascade_shared.chassis.workers import periodic
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import as_utc, utcnow
-from cascade_shared.service import ServiceRuntime
-from cascade_shared.workers import periodic
+from cascade_shared.units import parent_unit
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession

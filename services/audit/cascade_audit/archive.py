@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.db import table_of
-from cascade_shared.service import ServiceRuntime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from cascade_shared.bus.inprocess import InProcessBus
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import as_utc
-from cascade_shared.service import ServiceRuntime
 from cascade_shared.settings import Settings
 
 from cascade_audit.archive import export_period, verify_archive

@@ -6,9 +6,9 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.db import table_of
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.service import HandlerContext
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from cascade_shared.chassis.outbox_listing import published_events
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.db import table_of
-from cascade_shared.outbox_listing import published_events
-from cascade_shared.service import ServiceRuntime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 

@@ -7,11 +7,11 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cascade_shared.chassis.service import ServiceRuntime
+from cascade_shared.chassis.workers import periodic
 from cascade_shared.db import table_of
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.events import CheckpointSealed
-from cascade_shared.service import ServiceRuntime
-from cascade_shared.workers import periodic
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite

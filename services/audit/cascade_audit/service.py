@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from cascade_shared.service import ServiceDefinition, ServiceRuntime
+from cascade_shared.chassis.service import ServiceDefinition, ServiceRuntime
 
 from cascade_audit.api.routes import checkpoints, operations, records
 from cascade_audit.handlers import HANDLERS

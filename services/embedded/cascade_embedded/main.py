@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uvicorn
 from cascade_portal.routes import ROUTERS as PORTAL_SCREENS
-from cascade_shared.app import all_services, create_app
+from cascade_shared.chassis.app import create_app
+from cascade_shared.chassis.registry import all_services
 from cascade_shared.logs import configure_logging
 from cascade_shared.settings import Settings
 from fastapi import FastAPI

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.db import table_of
 from cascade_shared.envelope import Envelope, as_utc, utcnow
 from cascade_shared.events import DelegationChanged, UnitChanged, UserChanged
@@ -21,7 +22,6 @@ from cascade_shared.projector import (
     older,
     project_latest,
 )
-from cascade_shared.service import HandlerContext
 from sqlalchemy import or_
 from sqlmodel import col, select
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from cascade_shared.service import ServiceDefinition, ServiceRuntime
+from cascade_shared.chassis.service import ServiceDefinition, ServiceRuntime
 
 from cascade_notifications.api.routes import announcements as announcement_routes
 from cascade_notifications.api.routes import emails as email_routes

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import utcnow
 from cascade_shared.errors import Conflict
-from cascade_shared.service import ServiceRuntime
 from sqlalchemy import func, select
 from sqlmodel import col
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from cascade_shared.auth import parent_unit
+from cascade_shared.chassis.service import HandlerContext, ServiceRuntime
+from cascade_shared.chassis.workers import periodic
 from cascade_shared.db import rows_matched
 from cascade_shared.envelope import utcnow
 from cascade_shared.events import (
@@ -17,8 +18,7 @@ from cascade_shared.events import (
     RevisionRequestEscalated,
     RevisionRequestOverdue,
 )
-from cascade_shared.service import HandlerContext, ServiceRuntime
-from cascade_shared.workers import periodic
+from cascade_shared.units import parent_unit
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import CaseCompleted, CommentResolved, PolicyInstalled
 from cascade_shared.projector import insert_or_lock, project_latest
-from cascade_shared.service import HandlerContext
 
 from cascade_plans import lifecycle
 from cascade_plans.models import (

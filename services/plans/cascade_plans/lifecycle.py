@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cascade_shared.chassis.service import HandlerContext, ServiceRuntime
 from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
 from cascade_shared.errors import Conflict, Invalid
@@ -21,12 +22,12 @@ from cascade_shared.events import (
     TaskGroupRef,
 )
 from cascade_shared.projector import insert_ignoring_repeats
-from cascade_shared.service import HandlerContext, ServiceRuntime
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store
 from cascade_plans.cascade import close_requests, request_revisions
+from cascade_plans.checking import run_checks
 from cascade_plans.domain.plan import (
     NEW_VERSION_ON_SUBMIT,
     can_discard_revision,
@@ -42,7 +43,6 @@ from cascade_plans.domain.plan import (
 )
 from cascade_plans.models import Plan, PlanVersion, ReturnedComment, TaskGroup
 from cascade_plans.payloads import PLAN_OUTCOMES, plan_ref
-from cascade_plans.checking import run_checks
 
 
 class NotSubmittable(Invalid):

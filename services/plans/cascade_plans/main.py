@@ -1,6 +1,6 @@
 """Distributed mode: run the plans service as its own process."""
 
-from cascade_shared.app import serve
+from cascade_shared.chassis.app import serve
 
 
 def main() -> None:

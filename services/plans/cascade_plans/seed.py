@@ -22,9 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.db import serialize
 from cascade_shared.events import PlanApproved
-from cascade_shared.service import ServiceRuntime
 from sqlmodel import select
 
 from cascade_plans.domain.plan import content_hash, in_force, level_of

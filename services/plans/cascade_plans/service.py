@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from cascade_shared.service import ServiceDefinition
+from cascade_shared.chassis.service import ServiceDefinition
 
 from cascade_plans.api.routes import directory, lifecycle, plans, tables, terms
 from cascade_plans.cascade import revision_chaser

@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
-from cascade_shared.service import ServiceRuntime
+from cascade_shared.chassis.service import ServiceRuntime
 from sqlmodel import col, func, select
 
 from cascade_results.domain.periods import parse_period

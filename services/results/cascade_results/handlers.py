@@ -3,10 +3,10 @@ units are kept for names and levels."""
 
 from __future__ import annotations
 
+from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.envelope import Envelope, as_utc
 from cascade_shared.events import PlanApproved, UnitChanged, UserChanged
 from cascade_shared.projector import project_latest
-from cascade_shared.service import HandlerContext
 from sqlmodel import select
 
 from cascade_results.models import PersonView, TrackedIndicator, TrackedPlan, TrackedTask, UnitView

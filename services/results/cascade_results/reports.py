@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from cascade_shared.auth import Principal, parent_unit
+from cascade_shared.auth import Principal
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.events import (
     ReportAccepted,
@@ -17,7 +18,7 @@ from cascade_shared.events import (
     ReportSubmitted,
 )
 from cascade_shared.problems import Problem, conflict, forbidden, invalid, not_found
-from cascade_shared.service import ServiceRuntime
+from cascade_shared.units import parent_unit
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_results.domain.periods import Period, ReportingPolicy, parse_period

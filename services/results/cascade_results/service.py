@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cascade_shared.chassis.service import ServiceDefinition, ServiceRuntime
 from cascade_shared.db import serialize
-from cascade_shared.service import ServiceDefinition, ServiceRuntime
 from sqlmodel import select
 
 from cascade_results.api.routes import policy, reports, standing

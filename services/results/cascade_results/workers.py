@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cascade_shared.auth import parent_unit
+from cascade_shared.chassis.service import ServiceRuntime
+from cascade_shared.chassis.workers import periodic
 from cascade_shared.db import table_of
 from cascade_shared.envelope import utcnow
 from cascade_shared.events import ReportDueSoon, ReportOverdue, TaskEscalated, TaskOverdue
 from cascade_shared.projector import dialect_of
-from cascade_shared.service import ServiceRuntime
-from cascade_shared.workers import periodic
+from cascade_shared.units import parent_unit
 from sqlalchemy import update
 from sqlmodel import col, select
 

@@ -1,4 +1,4 @@
 from cascade_approvals.models import metadata
-from cascade_shared.migrations import run_env
+from cascade_shared.chassis.migrations import run_env
 
 run_env(metadata, "approvals")

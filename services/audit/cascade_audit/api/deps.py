@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from cascade_shared.auth import CurrentUser, Principal
-from cascade_shared.deps import runtime_dependency, session_dependency
-from cascade_shared.service import ServiceRuntime
+from cascade_shared.chassis.deps import runtime_dependency, session_dependency
+from cascade_shared.chassis.service import ServiceRuntime
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from cascade_shared.auth import CurrentUser
-from cascade_shared.deps import runtime_dependency, session_dependency
-from cascade_shared.service import ServiceRuntime
+from cascade_shared.chassis.deps import runtime_dependency, session_dependency
+from cascade_shared.chassis.service import ServiceRuntime
 from fastapi import Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import cast
 
-from cascade_shared.auth import unit_within
+from cascade_shared.units import unit_within
 from tenacity import RetryCallState, wait_exponential
 
 SIGNATURE_HEADER = "Cascade-Signature"

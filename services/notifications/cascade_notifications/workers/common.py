@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cascade_shared.chassis.service import ServiceRuntime, WorkerFn
+from cascade_shared.chassis.workers import periodic
 from cascade_shared.db import table_of
-from cascade_shared.service import ServiceRuntime, WorkerFn
-from cascade_shared.workers import periodic
 
 from cascade_notifications.models import (
     Announcement,

@@ -7,9 +7,9 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import utcnow
 from cascade_shared.projector import dialect_of, insert_ignoring_repeats
-from cascade_shared.service import ServiceRuntime
 from sqlalchemy import select, update
 from sqlmodel import col
 

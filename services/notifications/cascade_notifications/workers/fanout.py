@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import utcnow
 from cascade_shared.events import AnnouncementPublished
 from cascade_shared.projector import dialect_of
-from cascade_shared.service import ServiceRuntime
 from sqlalchemy import bindparam, select, text, update
 
 from cascade_notifications.handlers import queue_webhooks

@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import utcnow
 from cascade_shared.projector import dialect_of
-from cascade_shared.service import ServiceRuntime
 from sqlalchemy import select, update
 from sqlmodel import col
 

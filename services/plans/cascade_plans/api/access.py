@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from cascade_shared.auth import Principal, unit_within
+from cascade_shared.auth import Principal
 from cascade_shared.problems import conflict, forbidden
+from cascade_shared.units import unit_within
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from cascade_plans import store

@@ -5,9 +5,9 @@ from __future__ import annotations
 from statistics import median
 from typing import Annotated, Any
 
-from cascade_shared.auth import unit_within
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.params import UnitCode
+from cascade_shared.units import unit_within
 from fastapi import APIRouter, Query
 from sqlmodel import col, or_, select
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from cascade_shared.auth import Principal, TokenVerifier, parent_unit
+from cascade_shared.auth import Principal, TokenVerifier
 from cascade_shared.params import Search, UnitCode, Username
 from cascade_shared.problems import Problem, invalid, not_found
+from cascade_shared.units import parent_unit
 from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar

@@ -14,9 +14,9 @@ from cascade_plans import lifecycle, store
 from cascade_plans.api.access import require_drafter_of, visible_plan
 from cascade_plans.api.deps import CurrentUser, Runtime, SessionDep
 from cascade_plans.cascade import open_requests
+from cascade_plans.checking import coverage_of, frozen_content, run_checks
 from cascade_plans.domain.diff import diff_versions
 from cascade_plans.models import OrgUnit, Plan, PlanVersion, RevisionRequest
-from cascade_plans.checking import coverage_of, frozen_content, run_checks
 from cascade_plans.schemas import (
     CoverageReport,
     PlanSummary,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from cascade_shared.auth import Principal, parent_unit, unit_within
+from cascade_shared.auth import Principal
 from cascade_shared.db import serialize
 from cascade_shared.envelope import utcnow
 from cascade_shared.events import PlanCreated
 from cascade_shared.params import BIGINT_MAX, Code, Id, Int, Text, UnitCode
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
+from cascade_shared.units import parent_unit, unit_within
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession

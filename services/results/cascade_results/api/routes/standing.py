@@ -8,10 +8,10 @@ import io
 from datetime import date
 from typing import Annotated, Any
 
-from cascade_shared.auth import parent_unit
 from cascade_shared.events import EvaluationPublished
 from cascade_shared.params import Id, Text, UnitCode
 from cascade_shared.problems import conflict, forbidden, invalid, not_found
+from cascade_shared.units import parent_unit
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator
 from sqlmodel import col, select

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from cascade_shared.service import ServiceRuntime, WorkerFn
+    from cascade_shared.chassis.service import ServiceRuntime, WorkerFn
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from cascade_shared import broker_users
-from cascade_shared.app import all_services, load_service
 from cascade_shared.auth import ROLES, Principal, TokenVerifier
 from cascade_shared.bus import make_bus
-from cascade_shared.events import SUBSCRIPTIONS
-from cascade_shared.migrations import upgrade_sync
+from cascade_shared.chassis import broker_users
+from cascade_shared.chassis.migrations import upgrade_sync
+from cascade_shared.chassis.registry import all_services, load_service, subscriptions
 from cascade_shared.settings import Settings
 
 
@@ -45,7 +44,7 @@ async def _dead_letters(action: str, service: str) -> int:
     bus = make_bus(settings)
     await bus.start()
     try:
-        await bus.declare(SUBSCRIPTIONS)
+        await bus.declare(subscriptions())
         if action == "count":
             return await bus.dead_letter_count(service)
         return await bus.replay_dead_letters(service)
@@ -150,7 +149,7 @@ def admin_main(argv: list[str] | None = None) -> None:
         ("replay-dead", "move a service's parked messages back to its queue"),
     ):
         p = sub.add_parser(name, help=help_)
-        p.add_argument("service", choices=sorted(SUBSCRIPTIONS))
+        p.add_argument("service", choices=sorted(subscriptions()))
     p = sub.add_parser(
         "token",
         help="print a bearer token signed with CASCADE_JWT_SECRET (no identity provider)",

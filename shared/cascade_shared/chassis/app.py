@@ -10,43 +10,26 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from importlib.metadata import entry_points
 
 from fastapi import FastAPI
 
 from cascade_shared import __version__, tracing
 from cascade_shared.auth import TokenVerifier, dev_secret
 from cascade_shared.bus import EventBus, make_bus
-from cascade_shared.dead_letters import dead_letters_router
-from cascade_shared.events import SUBSCRIPTIONS
-from cascade_shared.guards import RequestGuard
-from cascade_shared.health import health_router
+from cascade_shared.chassis.dead_letters import dead_letters_router
+from cascade_shared.chassis.guards import RequestGuard
+from cascade_shared.chassis.health import health_router
+from cascade_shared.chassis.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from cascade_shared.chassis.migrations import upgrade
+from cascade_shared.chassis.outbox_listing import published_router
+from cascade_shared.chassis.registry import load_service, subscriptions
+from cascade_shared.chassis.service import ServiceDefinition, ServiceRuntime
 from cascade_shared.logs import CorrelationIdMiddleware, configure_logging
-from cascade_shared.metrics import Metrics, MetricsMiddleware, metrics_endpoint
-from cascade_shared.migrations import upgrade
 from cascade_shared.outages import install_outage_handlers
-from cascade_shared.outbox_listing import published_router
 from cascade_shared.problems import install_problem_handlers
-from cascade_shared.service import ServiceDefinition, ServiceRuntime
 from cascade_shared.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def load_service(name: str) -> ServiceDefinition:
-    """A service's definition, found through the ``cascade.services`` entry points."""
-    for ep in entry_points(group="cascade.services"):
-        if ep.name == name:
-            return ep.load()
-    known = sorted(ep.name for ep in entry_points(group="cascade.services"))
-    raise SystemExit(f"unknown service {name!r}; known: {', '.join(known)}")
-
-
-def all_services() -> list[ServiceDefinition]:
-    order = ["plans", "approvals", "notifications", "results", "audit"]
-    found = {ep.name: ep for ep in entry_points(group="cascade.services")}
-    names = [n for n in order if n in found] + sorted(set(found) - set(order))
-    return [found[n].load() for n in names]
 
 
 def create_app(
@@ -77,7 +60,7 @@ def create_app(
                 await upgrade(definition, runtime.database_url)
             runtimes[definition.name] = runtime
         await the_bus.start()
-        await the_bus.declare(SUBSCRIPTIONS)
+        await the_bus.declare(subscriptions())
         try:
             for runtime in runtimes.values():
                 await runtime.start()
@@ -115,7 +98,7 @@ def create_app(
         # Before the service's own routes, so /api/plans/health is not taken for a plan id.
         app.include_router(health_router(definition.name))
         app.include_router(published_router(definition.name))  # audit reconciliation
-        if definition.name in SUBSCRIPTIONS:  # it consumes, so it can park
+        if definition.handlers:  # it consumes, so it can park
             app.include_router(dead_letters_router(definition.name))
         for router in definition.routers:
             app.include_router(router)

@@ -16,9 +16,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
-from cascade_shared.migrations import migration_heads
+from cascade_shared.chassis.migrations import migration_heads
+from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.outages import unavailable_response
-from cascade_shared.service import ServiceRuntime
 
 CHECK_TIMEOUT_SECONDS = 2.0
 OK = "ok"

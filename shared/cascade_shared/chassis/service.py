@@ -25,15 +25,15 @@ from tenacity import (
 
 from cascade_shared import inbox
 from cascade_shared.bus.base import EventBus
+from cascade_shared.chassis.metrics import Metrics
+from cascade_shared.chassis.workers import periodic
 from cascade_shared.db import make_engine, make_sessionmaker
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import Payload, spec_of
 from cascade_shared.logs import correlation_id
-from cascade_shared.metrics import Metrics
 from cascade_shared.outages import is_transient
 from cascade_shared.outbox import OutboxRelay, prune_published, record_event
 from cascade_shared.settings import Settings
-from cascade_shared.workers import periodic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,6 +92,11 @@ class ServiceDefinition:
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     workers: Sequence[WorkerFn] = ()
     default_port: int = 8000
+
+    @property
+    def bindings(self) -> list[str]:
+        """The event types (or ``#``) the service's queue is bound to: those it handles."""
+        return list(self.handlers)
 
 
 class ServiceRuntime:

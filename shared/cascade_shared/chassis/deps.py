@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from cascade_shared.chassis.service import ServiceRuntime, runtime_of
 from cascade_shared.outages import is_transient
-from cascade_shared.service import ServiceRuntime, runtime_of
 
 log = logging.getLogger(__name__)
 

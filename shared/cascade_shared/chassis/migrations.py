@@ -19,8 +19,8 @@ from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from cascade_shared.chassis.service import ServiceDefinition
 from cascade_shared.db import advisory_key
-from cascade_shared.service import ServiceDefinition
 
 
 def _lock_id(name: str) -> int:

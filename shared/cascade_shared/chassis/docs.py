@@ -1,6 +1,7 @@
 """Documents generated from the code, so they cannot drift: the event catalogue and OpenAPI.
 
-``python -m cascade_shared.docs`` rewrites ``docs/events.md``'s table and ``docs/openapi.json``.
+``python -m cascade_shared.chassis.docs`` rewrites ``docs/events.md``'s table and
+``docs/openapi.json``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cascade_shared.events import CATALOGUE, SUBSCRIPTIONS, routing_key_matches
+from cascade_shared.chassis.registry import subscriptions
+from cascade_shared.events import CATALOGUE, routing_key_matches
 
 BEGIN = "<!-- catalogue:begin -->"
 END = "<!-- catalogue:end -->"
@@ -30,7 +32,7 @@ def catalogue_markdown() -> str:
     for spec in CATALOGUE.values():
         consumers = [
             s
-            for s, patterns in SUBSCRIPTIONS.items()
+            for s, patterns in subscriptions().items()
             if any(routing_key_matches(p, spec.type) for p in patterns)
         ]
         rows.append(
@@ -47,7 +49,8 @@ def with_catalogue(text: str) -> str:
 
 
 def openapi() -> dict[str, Any]:
-    from cascade_shared.app import all_services, create_app
+    from cascade_shared.chassis.app import create_app
+    from cascade_shared.chassis.registry import all_services
     from cascade_shared.settings import Settings
 
     app = create_app(all_services(), Settings(jwt_secret="docs"), title="Cascade")

@@ -20,7 +20,8 @@ from urllib.parse import quote
 import httpx
 
 from cascade_shared.bus.rabbitmq import RabbitMQBus
-from cascade_shared.events import CATALOGUE, SUBSCRIPTIONS
+from cascade_shared.chassis.registry import subscriptions
+from cascade_shared.events import CATALOGUE
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class BrokerUser:
 
 def services() -> list[str]:
     producers = {spec.producer for spec in CATALOGUE.values()}
-    return sorted(producers | set(SUBSCRIPTIONS))
+    return sorted(producers | set(subscriptions()))
 
 
 def produced_by(service: str) -> list[str]:
@@ -95,7 +96,7 @@ async def declare_topology(
             f"/api/exchanges/{v}/{quote(name, safe='')}", json={"type": type_, "durable": True}
         )
         r.raise_for_status()
-    for service, patterns in SUBSCRIPTIONS.items():
+    for service, patterns in subscriptions().items():
         queue, dead = bus.queue_name(service), bus.dead_letter_queue_name(service)
         for name, arguments in (
             (queue, bus.queue_arguments(service)),

@@ -32,7 +32,7 @@ from cascade_shared.envelope import utcnow
 
 if TYPE_CHECKING:
     from cascade_shared.bus.base import EventBus
-    from cascade_shared.service import ServiceRuntime
+    from cascade_shared.chassis.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
