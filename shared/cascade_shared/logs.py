@@ -10,9 +10,8 @@ from contextvars import ContextVar
 
 import structlog
 from opentelemetry import trace
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -76,19 +75,30 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     logging.getLogger("aio_pika").setLevel(logging.WARNING)
 
 
-class CorrelationIdMiddleware(BaseHTTPMiddleware):
-    """Take the caller's X-Correlation-ID (or X-Request-ID), or make one; echo it back."""
+class CorrelationIdMiddleware:
+    """Take the caller's X-Correlation-ID (or X-Request-ID), or make one; echo it back.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        cid = (
-            request.headers.get(CORRELATION_HEADER)
-            or request.headers.get("X-Request-ID")
-            or str(uuid.uuid4())
-        )[:100]
+    Pure ASGI (not ``BaseHTTPMiddleware``, which runs each request's app in a task of its own
+    and streams the response through a memory channel: a cost on every request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given = headers.get(CORRELATION_HEADER) or headers.get("X-Request-ID")
+        cid = given[:100] if given else str(uuid.uuid4())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
+            await send(message)
+
         token = correlation_id.set(cid)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
-        response.headers[CORRELATION_HEADER] = cid
-        return response

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         description="connections a process keeps open to its PostgreSQL database, and as many "
         "more at a peak: processes × 2 × this stays under the server's max_connections",
     )
+    db_pre_ping: bool = Field(
+        default=False,
+        description="test each PostgreSQL connection as it leaves the pool (3 round trips each "
+        "time); off, a connection found dead fails its first statement, the pool is renewed "
+        "at once and the request answers 503 or the event is retried",
+    )
     prefetch: int = 32
     delivery_limit: int = Field(default=5, description="deliveries before a message is parked")
     publish_timeout: float = 10.0

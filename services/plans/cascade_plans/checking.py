@@ -24,7 +24,7 @@ from cascade_plans.domain.rules import (
     check_indicator,
     check_unanswered_comment,
 )
-from cascade_plans.models import OrgUnit, Plan, ReturnedComment, RevisionPolicy
+from cascade_plans.models import OrgUnit, Plan, ReturnedComment, RevisionPolicy, TaskGroup
 
 
 @dataclass
@@ -38,12 +38,14 @@ class SubmittedContent(PlanContent):
 
 @dataclass
 class Checked:
-    """What every rule found on a working copy: its content, tasks, errors and warnings."""
+    """What every rule found on a working copy: its content, tasks, errors and warnings, and
+    the task group rows it was read from."""
 
     content: PlanContent
     tasks: list[TaskContent]
     errors: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
+    groups: list[TaskGroup] = field(default_factory=list)
 
 
 async def frozen_content(session: AsyncSession, plan: Plan) -> dict[str, Any]:
@@ -63,13 +65,14 @@ async def coverage_of(
     plan: Plan,
     parent: Plan,
     parent_content: dict[str, Any] | None = None,
+    children: store.Children | None = None,
 ) -> dict[str, GroupCoverage]:
     """For each task group of ``parent`` (of its version in force; ``parent_content`` when the
-    caller has read it already): which groups of ``plan``'s working copy cover it, with how
-    many tasks."""
+    caller has read it already): which groups of ``plan``'s working copy cover it (``children``:
+    its rows, when the caller has read them), with how many tasks."""
     if parent_content is None:
         parent_content = await frozen_content(session, parent)
-    groups, _, tasks = await store.children_of(session, plan.id)
+    groups, _, tasks = children or await store.children_of(session, plan.id)
     tasks_per_group: dict[str, int] = {}
     for t in tasks:
         if t.task_group_id:
@@ -113,7 +116,8 @@ async def run_checks(session: AsyncSession, plan: Plan) -> Checked:
     cooperating units from the directory), indicators, coverage of the parent's task groups
     (errors); jobs that are only a generic activity, and mechanical copying of any task of the
     parent or the grandparent (warnings)."""
-    content, tasks = await store.plan_content(session, plan)
+    children = await store.children_of(session, plan.id)
+    content, tasks = await store.plan_content(session, plan, children)
     directory = await _directory(session, plan, tasks)
     errors: list[dict[str, Any]] = [
         v.as_error()
@@ -146,7 +150,7 @@ async def run_checks(session: AsyncSession, plan: Plan) -> Checked:
             f.as_error()
             for f in check_coverage(
                 [g["code"] for g in parent_content.get("task_groups", [])],
-                await coverage_of(session, plan, parent, parent_content),
+                await coverage_of(session, plan, parent, parent_content, children),
             )
         )
         candidates = _candidates(parent_content, parent, "parent")
@@ -169,7 +173,9 @@ async def run_checks(session: AsyncSession, plan: Plan) -> Checked:
             )
     errors.extend(await _unanswered_comments(session, plan))
     submitted = SubmittedContent(**content.__dict__, acknowledged_warnings=warnings)
-    return Checked(content=submitted, tasks=tasks, errors=errors, warnings=warnings)
+    return Checked(
+        content=submitted, tasks=tasks, errors=errors, warnings=warnings, groups=children[0]
+    )
 
 
 async def _unanswered_comments(session: AsyncSession, plan: Plan) -> list[dict[str, Any]]:

@@ -84,7 +84,7 @@ async def submit(
         plan.version += 1
     data = result.content.as_dict()
     digest = content_hash(data)
-    frozen = await store.frozen_groups(session, plan.id)
+    frozen = {g.id: g for g in result.groups if g.approved_in_version is not None}
     version = PlanVersion(
         plan_id=plan.id,
         version=plan.version,

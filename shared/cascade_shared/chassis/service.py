@@ -92,6 +92,10 @@ class ServiceDefinition:
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     workers: Sequence[WorkerFn] = ()
     default_port: int = 8000
+    # Deliveries that arrive together are applied together, up to this many in one transaction
+    # (one inbox claim and one handler call each): for a service whose handlers serialize on
+    # one row anyway (the audit chain's head), or cost a transaction each for little work.
+    batch_limit: int = 1
 
     @property
     def bindings(self) -> list[str]:
@@ -113,7 +117,9 @@ class ServiceRuntime:
         self.settings = settings
         self.bus = bus
         self.database_url = settings.database_url_for(definition.name)
-        self.engine: AsyncEngine = make_engine(self.database_url, pool_size=settings.db_pool_size)
+        self.engine: AsyncEngine = make_engine(
+            self.database_url, pool_size=settings.db_pool_size, pre_ping=settings.db_pre_ping
+        )
         self.sessionmaker: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
         self.relay = OutboxRelay(
             self.engine,
@@ -126,7 +132,10 @@ class ServiceRuntime:
         self._own: dict[type, Any] = {}
         self.duplicates_dropped = 0
         self.handled = 0
+        self.batches = 0
         self._workers: list[asyncio.Task[None]] = []
+        self._waiting: list[tuple[Envelope, asyncio.Future[str]]] = []
+        self._draining: asyncio.Task[None] | None = None
 
     # -- the service's own state ----------------------------------------------------------------
     def own(self, kind: type[T], make: Callable[[], T] | None = None) -> T:
@@ -189,40 +198,99 @@ class ServiceRuntime:
         record_event(session, self.definition.outbox, envelope, wake=self.relay.wake)
 
     async def handle(self, envelope: Envelope) -> None:
-        """Apply one delivery exactly once: inbox claim, handler and its events in one commit."""
+        """Apply one delivery exactly once: inbox claim, handler and its events in one commit.
+
+        With a ``batch_limit`` above 1, deliveries waiting together are applied in one
+        transaction; when that fails, each is applied alone, so one bad event fails only its
+        own delivery (which the bus retries, then parks) and the others still apply."""
+        if self.definition.batch_limit <= 1:
+            await self._handle_alone(envelope)
+            return
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append((envelope, done))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain(), name=f"{self.name}:batches")
+        await asyncio.shield(done)
+
+    async def _handle_alone(self, envelope: Envelope) -> None:
         token = correlation_id.set(envelope.correlation_id)
         started = time.perf_counter()
         outcome = "failed"
         try:
-            # A database that is restarting or briefly unreachable is retried here, in place,
-            # so it does not use up the message's deliveries and park a good event.
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(is_transient),
-                wait=wait_exponential(multiplier=0.1, max=2.0),
-                stop=stop_after_delay(self.settings.transient_retry_seconds),
-                reraise=True,
-            ):
-                with attempt:
-                    outcome = "applied" if await self._apply(envelope) else "repeat"
+            (outcome,) = await self._apply_retrying([envelope])
         finally:
             correlation_id.reset(token)
             self.metrics.event_handled(
                 self.name, envelope.type, outcome, time.perf_counter() - started
             )
 
-    async def _apply(self, envelope: Envelope) -> bool:
-        """True when applied, False when the inbox dropped it as a repeat."""
+    async def _apply_retrying(self, envelopes: list[Envelope]) -> list[str]:
+        """:meth:`_apply`, again while the database is restarting or briefly unreachable, in
+        place, so it does not use up the messages' deliveries and park good events."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            wait=wait_exponential(multiplier=0.1, max=2.0),
+            stop=stop_after_delay(self.settings.transient_retry_seconds),
+            reraise=True,
+        ):
+            with attempt:
+                return await self._apply(envelopes)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _drain(self) -> None:
+        """Apply the waiting deliveries, ``batch_limit`` at a time, until none wait."""
+        while self._waiting:
+            await asyncio.sleep(0)  # deliveries already on their way join this batch
+            batch = self._waiting[: self.definition.batch_limit]
+            del self._waiting[: len(batch)]
+            envelopes = [e for e, _ in batch]
+            started = time.perf_counter()
+            try:
+                outcomes = await self._apply_retrying(envelopes)
+            except Exception as exc:
+                if len(batch) == 1:  # it was alone already: its delivery fails
+                    batch[0][1].set_exception(exc)
+                    continue
+                log.warning("a batch of %d failed; applying each alone", len(batch))
+                for envelope, done in batch:
+                    try:
+                        await self._handle_alone(envelope)
+                    except Exception as exc:
+                        if not done.done():
+                            done.set_exception(exc)
+                    else:
+                        if not done.done():
+                            done.set_result("applied")
+                continue
+            self.batches += 1
+            share = (time.perf_counter() - started) / len(batch)
+            for (envelope, done), outcome in zip(batch, outcomes, strict=True):
+                self.metrics.event_handled(self.name, envelope.type, outcome, share)
+                if not done.done():
+                    done.set_result(outcome)
+
+    async def _apply(self, envelopes: list[Envelope]) -> list[str]:
+        """Claim and handle ``envelopes`` in one transaction: per envelope "applied", or
+        "repeat" when the inbox dropped it."""
         handlers = self.definition.handlers
-        handler = handlers.get(envelope.type) or handlers.get("#")
+        outcomes: list[str] = []
         async with self.sessionmaker() as session, session.begin():
-            if not await inbox.claim(session, self.definition.inbox, self.name, envelope):
-                self.duplicates_dropped += 1
-                log.info("dropped a repeat of %s %s", envelope.type, envelope.id)
-                return False
-            if handler is not None:
-                await handler(HandlerContext(self, session, envelope), envelope)
-        self.handled += 1
-        return True
+            for envelope in envelopes:
+                token = correlation_id.set(envelope.correlation_id)
+                try:
+                    if not await inbox.claim(session, self.definition.inbox, self.name, envelope):
+                        log.info("dropped a repeat of %s %s", envelope.type, envelope.id)
+                        outcomes.append("repeat")
+                        continue
+                    handler = handlers.get(envelope.type) or handlers.get("#")
+                    if handler is not None:
+                        await handler(HandlerContext(self, session, envelope), envelope)
+                    outcomes.append("applied")
+                finally:
+                    correlation_id.reset(token)
+        self.handled += outcomes.count("applied")
+        self.duplicates_dropped += outcomes.count("repeat")
+        return outcomes
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(
@@ -256,6 +324,13 @@ class ServiceRuntime:
         self._workers.clear()
 
     async def stop(self) -> None:
+        if self._draining is not None:
+            self._draining.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._draining
+        for _, done in self._waiting:  # never applied: their deliveries come back
+            done.cancel()
+        self._waiting.clear()
         await self.stop_workers()
         await self.relay.stop()
         await self.engine.dispose()

@@ -31,9 +31,12 @@ from cascade_notifications.workers.common import DELIVERY, worker
 log = logging.getLogger(__name__)
 
 
-async def claim_due(runtime: ServiceRuntime, limit: int) -> list[dict[str, Any]]:
+async def claim_due(
+    runtime: ServiceRuntime, limit: int
+) -> tuple[list[dict[str, Any]], dict[str, WebhookSubscription]]:
     """Lease up to ``limit`` due pending deliveries: count the attempt, push the next try past the
-    lease. Two senders never claim the same row at once (SKIP LOCKED / compare-and-set)."""
+    lease. Two senders never claim the same row at once (SKIP LOCKED / compare-and-set). With
+    them, in the same transaction, the subscriptions their webhook calls go to."""
     settings = settings_of(runtime)
     now = utcnow()
     async with runtime.sessionmaker() as session, session.begin():
@@ -47,7 +50,7 @@ async def claim_due(runtime: ServiceRuntime, limit: int) -> list[dict[str, Any]]
             due = due.with_for_update(skip_locked=True)
         ids = list((await session.execute(due)).scalars())
         if not ids:
-            return []
+            return [], {}
         result = await session.execute(
             update(DELIVERY)
             .where(DELIVERY.c.id.in_(ids), DELIVERY.c.state == "pending")
@@ -57,7 +60,16 @@ async def claim_due(runtime: ServiceRuntime, limit: int) -> list[dict[str, Any]]
             )
             .returning(*DELIVERY.c)
         )
-        return [dict(row._mapping) for row in result]
+        rows = [dict(row._mapping) for row in result]
+        hooks = {r["recipient"] for r in rows if r["channel"] == "webhook"}
+        if not hooks:
+            return rows, {}
+        subs = (
+            await session.execute(
+                select(WebhookSubscription).where(col(WebhookSubscription.id).in_(hooks))
+            )
+        ).scalars()
+        return rows, {sub.id: sub for sub in subs}
 
 
 async def _mark(runtime: ServiceRuntime, row: dict[str, Any], error: str | None) -> None:
@@ -85,26 +97,12 @@ async def _mark(runtime: ServiceRuntime, row: dict[str, Any], error: str | None)
         )
 
 
-async def _subscriptions(runtime: ServiceRuntime, ids: set[str]) -> dict[str, WebhookSubscription]:
-    if not ids:
-        return {}
-    async with runtime.sessionmaker() as session:
-        rows = (
-            await session.execute(
-                select(WebhookSubscription).where(col(WebhookSubscription.id).in_(ids))
-            )
-        ).scalars()
-        return {r.id: r for r in rows}
-
-
 async def send_due(runtime: ServiceRuntime, client: httpx.AsyncClient) -> int:
     """Send one batch of due deliveries concurrently; returns how many were tried."""
     settings = settings_of(runtime)
-    rows = await claim_due(runtime, settings.batch_size)
+    rows, subs = await claim_due(runtime, settings.batch_size)
     if not rows:
         return 0
-    hooks = {r["recipient"] for r in rows if r["channel"] == "webhook"}
-    subs = await _subscriptions(runtime, hooks)
 
     async def one(row: dict[str, Any]) -> None:
         try:
