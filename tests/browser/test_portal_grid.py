@@ -2,7 +2,9 @@
 clear" finding stands in the cell of its field; a block copied from Excel (tab-separated) pasted
 into a cell fills the cells to the right and below, adding rows; one save imports every changed
 row or none, each refusal in its cell, what was typed kept; the per-task forms remain. The
-table reads as officials write, passes axe-core and fits a phone (it scrolls inside itself)."""
+indicators have a table of their own, saved the same way, figures read as Vietnamese write them
+("1.000" is a thousand). The tables read as officials write, pass axe-core and fit a phone
+(each scrolls inside itself)."""
 
 from __future__ import annotations
 
@@ -60,6 +62,14 @@ ROWS = [
 ]
 
 
+# Two indicators as copied from Excel: figures the Vietnamese way ("1.000" is a thousand, "3,5"
+# three and a half); the second's comparison is not one.
+INDICATORS = [
+    ["CT01", "Số cây xanh trồng mới", "cây", "0", "1.000", "2026", "≥"],
+    ["CT02", "Tỷ lệ hộ nghèo", "%", "3,5", "1,5", "2026", "≈"],
+]
+
+
 def excel_text(rows: list[list[str]]) -> str:
     """Rows as Excel copies them: a tab between cells, CRLF between rows, and a cell holding a
     tab, a line break or a quote in quotes (its quotes doubled)."""
@@ -73,6 +83,14 @@ def excel_text(rows: list[list[str]]) -> str:
 
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+async def _indicators(base: str, plan_id: str) -> dict[str, dict[str, Any]]:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        r = await client.get(
+            f"/api/plans/{plan_id}", headers=await token(client, "drafter.vinh-loc")
+        )
+        return {i["code"]: i for i in r.json()["indicators"]}
 
 
 async def _draft(base: str) -> str:
@@ -191,6 +209,34 @@ def test_the_tasks_edit_as_a_table_pasted_from_excel(browser: Browser, portal_ur
     )
     drafter.goto(f"/portal/plans/{plan_id}")
     expect(drafter.locator("article.task")).to_have_count(2)
+
+    # The indicators in their own table, pasted from Excel, saved on their own: refused whole
+    # with the bad comparison in its cell and the figures as typed; then saved as meant.
+    drafter.goto(f"/portal/plans/{plan_id}/grid#indicators")
+    expect(drafter.get_by_role("heading", name="Bảng chỉ tiêu")).to_be_visible()
+    paste(drafter, "#gi-0-code", excel_text(INDICATORS))
+    expect(drafter.locator("#indicator-grid-status")).to_contain_text("Đã dán 2 dòng")
+    drafter.locator("#indicator-grid-save").click()
+    expect(drafter.locator("#indicator-grid-problem")).to_contain_text("Bảng chưa được lưu")
+    expect(drafter.locator("#gi-1-comparator")).to_have_attribute("aria-invalid", "true")
+    expect(drafter.locator("#gi-0-target")).to_have_value("1.000")
+    assert in_a_thread(_indicators(portal_url, plan_id)) == {}  # nothing was saved
+    assert_accessible(drafter, "the indicators' table, refused")
+    drafter.locator("#gi-1-comparator").fill("≤")
+    drafter.locator("#indicator-grid-save").click()
+    expect(drafter.locator(".flash")).to_be_visible()
+    saved = in_a_thread(_indicators(portal_url, plan_id))
+    assert (saved["CT01"]["target"], saved["CT01"]["comparator"]) == (1000.0, ">=")
+    assert (saved["CT02"]["baseline"], saved["CT02"]["target"]) == (3.5, 1.5)
+    assert saved["CT02"]["comparator"] == "<="
+    indicator = drafter.locator("#indicator-grid tbody tr[data-code=CT02]")
+    expect(indicator.locator("td[data-field=target] input")).to_have_value("1,5")
+    reads_well(drafter)
+    indicator.get_by_label("Dòng 2: xóa chỉ tiêu này khi lưu").check()
+    drafter.locator("#indicator-grid-save").click()
+    expect(drafter.locator(".flash")).to_be_visible()
+    assert set(in_a_thread(_indicators(portal_url, plan_id))) == {"CT01"}
+    expect(drafter.locator("#task-grid tbody tr[data-code=VL-02]")).to_have_count(1)
     drafter.context.close()
 
     phone = signed_in(browser, portal_url, "drafter.vinh-loc", **PHONE)

@@ -10,15 +10,19 @@ import pytest
 from cascade_portal.official import (
     Unreadable,
     day,
+    field_number,
     milestone_period,
     moment,
     number,
     period_label,
     read_day,
     read_moment,
+    read_number,
     read_period,
     short_period,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def test_days_are_written_day_first() -> None:
@@ -158,3 +162,43 @@ def test_figures_read_the_vietnamese_way_in_vietnamese() -> None:
     assert number(None) == "" and number("") == ""
     assert number("không rõ") == "không rõ"  # not a figure: as it came
     assert number(float("nan")) == "nan"
+
+
+@pytest.mark.parametrize(
+    ("typed", "lang", "figure"),
+    [
+        ("1.000", "vi", 1000.0),
+        ("1.000.000", "vi", 1_000_000.0),
+        ("0,5", "vi", 0.5),
+        ("1.234,5", "vi", 1234.5),
+        ("87,5", "vi", 87.5),
+        ("0.5", "vi", 0.5),  # a lone dot without three digits after it: a decimal
+        (" 12 ", "vi", 12.0),
+        ("-3", "vi", -3.0),
+        ("1,000", "en", 1000.0),
+        ("1,234.5", "en", 1234.5),
+        ("0.5", "en", 0.5),
+        ("0,5", "en", 0.5),
+    ],
+)
+def test_figures_are_read_the_way_the_language_writes_them(
+    typed: str, lang: str, figure: float
+) -> None:
+    assert read_number(typed, lang) == figure
+
+
+@pytest.mark.parametrize("typed", ["1.0.0", "1,5,", "mười", "nan", "inf", "1e5", "", "1.000,5,5"])
+def test_what_is_not_a_figure_is_refused_never_guessed(typed: str) -> None:
+    with pytest.raises(ValueError):
+        read_number(typed, "vi")
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=-(10**12), max_value=10**12).map(float),
+        st.floats(min_value=-1e9, max_value=1e9, allow_nan=False).map(lambda f: round(f, 6)),
+    ),
+    st.sampled_from(["vi", "en"]),
+)
+def test_a_figure_in_a_form_field_reads_back_unchanged(figure: float, lang: str) -> None:
+    assert read_number(field_number(figure, lang), lang) == figure

@@ -104,7 +104,9 @@ def test_a_problem_is_titled_in_the_users_language_with_each_field_named() -> No
 def test_numbers_read_as_officials_write_them() -> None:
     from cascade_portal.web import number, templates
 
-    assert [number(v) for v in (12.0, 12.5, None, "", 3)] == ["12", "12.5", "", "", "3"]
+    # A form field holds a figure as its language writes it, every digit kept, read back as is.
+    assert [number(v) for v in (12.0, 12.5, None, "", 3)] == ["12", "12,5", "", "", "3"]
+    assert [number(v, "en") for v in (12.0, 12.5, 1000.0)] == ["12", "12.5", "1000"]
     html = templates.from_string("{{ task.product_quantity | num }}").render(task={})
     assert html == ""
 

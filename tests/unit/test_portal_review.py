@@ -243,3 +243,24 @@ def test_the_tasks_table_saves_with_the_importers_own_columns() -> None:
     parsed = parse_tables(to_csv([row]), "bang-nhiem-vu.csv")
     assert parsed.errors == []
     assert [t["code"] for t in parsed.tasks] == ["HA-09"]
+
+
+def test_the_tasks_table_sends_figures_as_the_drafter_meant_them() -> None:
+    """A quantity typed "1.000" in the Vietnamese table is imported as one thousand, "0,5" as
+    one half; one that is not a figure reaches the import as typed, which refuses it in its
+    cell."""
+    from cascade_plans.io.tables import parse_tables
+    from cascade_portal.grid import COLUMNS, to_csv
+
+    def row(code: str, quantity: str) -> dict[str, str]:
+        typed = {field: "" for field, _, _ in COLUMNS}
+        typed.update(code=code, job="Trồng cây xanh", deadline="30/09/2026")
+        return typed | {"product_quantity": quantity}
+
+    parsed = parse_tables(to_csv([row("A", "1.000"), row("B", "0,5")], "vi"), "t.csv")
+    assert parsed.errors == []
+    assert [t["product_quantity"] for t in parsed.tasks] == [1000.0, 0.5]
+    parsed = parse_tables(to_csv([row("A", "1,000"), row("B", "0.5")], "en"), "t.csv")
+    assert [t["product_quantity"] for t in parsed.tasks] == [1000.0, 0.5]
+    parsed = parse_tables(to_csv([row("A", "mười")], "vi"), "t.csv")
+    assert [e.column for e in parsed.errors] == ["Số lượng"]

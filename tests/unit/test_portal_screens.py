@@ -567,3 +567,19 @@ async def test_the_audit_trail_reads_as_sentences_and_takes_days_day_first() -> 
     r = await get_and_post(apis, auditor, "/portal/audit?search=1&since=31/02/2026")
     assert r.status_code == 422 and apis.sent == []
     assert "Từ: “31/02/2026” không phải là thời điểm hợp lệ" in visible(r.text)
+
+
+async def test_a_figure_typed_the_vietnamese_way_is_the_figure_meant() -> None:
+    """ "1.000" is one thousand and "0,5" one half, never 1 or 5 saved silently."""
+    apis = FakeApis()
+    for typed, meant in (("1.000", 1000.0), ("0,5", 0.5), ("1.234,5", 1234.5), ("12", 12.0)):
+        fields = task_fields(product_quantity=typed)
+        r = await get_and_post(apis, DRAFTER, "/portal/plans/p1/tasks/t1", fields)
+        assert r.status_code == 303
+        _, body = apis.sent[-1]
+        assert body["product_quantity"] == meant, typed
+    # What is not a figure goes on as typed, for the API to name the field and the reason.
+    await get_and_post(
+        apis, DRAFTER, "/portal/plans/p1/tasks/t1", task_fields(product_quantity="1.0.0")
+    )
+    assert apis.sent[-1][1]["product_quantity"] == "1.0.0"

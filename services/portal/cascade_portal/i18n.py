@@ -439,6 +439,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "grid.pasted": ("Đã dán {n} dòng từ bảng tính", "Pasted {n} rows from the spreadsheet"),
     "grid.delete": ("Xóa", "Delete"),
     "grid.delete_task": ("xóa nhiệm vụ này khi lưu", "delete this task on saving"),
+    "grid.indicators_title": ("Bảng chỉ tiêu", "Indicators as a table"),
+    "grid.indicators_help": (
+        "Mỗi dòng là một chỉ tiêu. Số viết theo cách Việt Nam (1.000 là một nghìn, 0,5 là một "
+        "nửa); so sánh là ≥, ≤ hoặc =. Bảng này được lưu riêng, cũng tất cả một lần.",
+        "One indicator a row. Figures as written in English (1,000 is a thousand, 0.5 a half); "
+        "the comparison is ≥, ≤ or =. This table is saved on its own, also all at once.",
+    ),
+    "grid.delete_indicator": ("xóa chỉ tiêu này khi lưu", "delete this indicator on saving"),
+    "grid.not_deleted_indicator": (
+        "Các dòng khác đã được lưu, nhưng chỉ tiêu {code} chưa xóa được: {reason}",
+        "The other rows were saved, but indicator {code} could not be deleted: {reason}",
+    ),
     "grid.not_deleted": (
         "Các dòng khác đã được lưu, nhưng nhiệm vụ {code} chưa xóa được: {reason}",
         "The other rows were saved, but task {code} could not be deleted: {reason}",

@@ -142,6 +142,49 @@ def number(value: Any, lang: str = "vi") -> str:
     return text
 
 
+_CANONICAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def read_number(text: str, lang: str = "vi") -> float:
+    """A figure as a person types it in the portal's language: in Vietnamese "1.000" is one
+    thousand, "0,5" one half and "1.234,5" both; in English "1,000", "0.5" and "1,234.5".
+    A lone mark of the other language with other than three digits after it ("0.5" in
+    Vietnamese) is read as that language's decimal mark. Raises ValueError for anything else,
+    so nothing typed is silently saved as another figure."""
+    thousands, decimal = (".", ",") if lang == "vi" else (",", ".")
+    s = str(text).strip()
+    for space in (" ", "\u00a0", "\u202f", "\u2009"):
+        s = s.replace(space, "")
+    grouped = rf"[+-]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+(?:{re.escape(decimal)}\d+)?"
+    if re.fullmatch(grouped, s):
+        s = s.replace(thousands, "").replace(decimal, ".")
+    elif thousands not in s:
+        s = s.replace(decimal, ".")
+    elif decimal not in s and s.count(thousands) == 1:
+        s = s.replace(thousands, ".")
+    if not _CANONICAL.fullmatch(s):
+        raise ValueError(f"{text!r} is not a number")
+    return float(s)
+
+
+def field_number(value: Any, lang: str = "vi") -> str:
+    """A figure as a form field holds it, to be read back by :func:`read_number` unchanged:
+    whole numbers without a mark (1000), decimals with the language's decimal mark (0,5 in
+    Vietnamese), every digit kept; nothing reads as nothing."""
+    if _empty(value):
+        return ""
+    try:
+        figure = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if figure != figure or figure in (float("inf"), float("-inf")):
+        return str(value)
+    text = str(int(figure)) if figure.is_integer() else repr(figure)
+    if "e" in text.lower():
+        text = f"{figure:.12f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
 def period_label(code: Any, lang: str = "vi", in_sentence: bool = False) -> str:
     """A period code as officials name it: ``2026-Q2`` "Quý II/2026", ``2026-03`` "Tháng
     3/2026", ``2026-H1`` "6 tháng đầu năm 2026", ``2026`` "Năm 2026" (English: "Q2 2026",

@@ -26,6 +26,7 @@ from cascade_portal.official import (
     period_label,
     read_day,
 )
+from cascade_portal.official import number as official_number
 from cascade_portal.problems import Message, ProblemView, problem_view, sort_findings
 from cascade_portal.screen_common import (
     flash_of,
@@ -196,7 +197,7 @@ def task_form(task: dict[str, Any], names: Names, unit: str) -> dict[str, str]:
         "deadline": day(task.get("deadline")),
         "milestones": milestone_lines(task.get("milestones"), names.lang),
         "product_description": str(task.get("product_description") or ""),
-        "product_quantity": number(task.get("product_quantity")),
+        "product_quantity": number(task.get("product_quantity"), names.lang),
         "product_unit": str(task.get("product_unit") or ""),
     }
 
@@ -242,7 +243,7 @@ def shown(names: Names, field: str, value: Any) -> str:
     if isinstance(value, bool):
         return names.t("common.yes" if value else "common.no")
     if isinstance(value, int | float):
-        return number(value)
+        return official_number(value, names.lang)
     if isinstance(value, list):
         return "; ".join(shown(names, field, v) for v in value)
     if isinstance(value, dict):
@@ -456,7 +457,7 @@ def task_body(form: FormData, names: Names, unit: str) -> tuple[dict[str, Any], 
             milestones.append({"period": code, "description": description.strip()})
         body["milestones"] = milestones
     if (quantity := form_text(form, "product_quantity")) is not None:
-        body["product_quantity"] = form_number(quantity)
+        body["product_quantity"] = form_number(quantity, names.lang)
     if (measure := form_text(form, "product_unit")) is not None:
         body["product_unit"] = measure or None
     return body, refused

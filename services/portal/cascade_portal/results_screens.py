@@ -19,7 +19,7 @@ from cascade_portal.chart import progress_svg, standalone
 from cascade_portal.i18n import reason_in, translate
 from cascade_portal.official import Unreadable, day, period_label, read_day, short_period
 from cascade_portal.problems import Message, ProblemView, problem_view
-from cascade_portal.screen_common import flash_of, parent_unit
+from cascade_portal.screen_common import flash_of, form_number, parent_unit
 from cascade_portal.web import PREFIX, Page, PageDep, PortalRoute, User, number, redirect
 
 router = APIRouter(prefix=PREFIX + "/results", route_class=PortalRoute, include_in_schema=False)
@@ -122,29 +122,21 @@ def _text(form: FormData, name: str) -> str | None:
     return str(value).strip()
 
 
-def _number(value: str) -> float | str | None:
-    if not value:
-        return None
-    try:
-        return float(value.replace(",", "."))
-    except ValueError:
-        return value  # the API names the field and the reason
-
-
 def safe_url(value: Any) -> str | None:
     """Only web links are links (never ``javascript:``)."""
     text = str(value or "").strip()
     return text if re.match(r"^https?://", text, re.IGNORECASE) else None
 
 
-def form_values(report: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The report's lines as the form shows them: every value a string."""
+def form_values(report: dict[str, Any], lang: str = "vi") -> dict[str, dict[str, str]]:
+    """The report's lines as the form shows them: every value a string, figures written the
+    way ``lang`` writes them."""
     values: dict[str, dict[str, str]] = {}
     for line in report.get("tasks", []):
         values[line["task_id"]] = {
             "state": str(line.get("state") or "not_started"),
-            "percent": number(line.get("percent")),
-            "product_quantity": number(line.get("product_quantity")),
+            "percent": number(line.get("percent"), lang),
+            "product_quantity": number(line.get("product_quantity"), lang),
             "product_document": str(line.get("product_document") or ""),
             "narrative": str(line.get("narrative") or ""),
             "blocked_reason": str(line.get("blocked_reason") or ""),
@@ -154,15 +146,17 @@ def form_values(report: dict[str, Any]) -> dict[str, dict[str, str]]:
         }
     for ind in report.get("indicators", []):
         values[ind["indicator_id"]] = {
-            "actual": number(ind.get("actual")),
+            "actual": number(ind.get("actual"), lang),
             "note": str(ind.get("note") or ""),
         }
     return values
 
 
-def posted_values(form: FormData, report: dict[str, Any]) -> dict[str, dict[str, str]]:
+def posted_values(
+    form: FormData, report: dict[str, Any], lang: str = "vi"
+) -> dict[str, dict[str, str]]:
     """What the user typed, to show it again beside the errors."""
-    values = form_values(report)
+    values = form_values(report, lang)
     for key, fields in values.items():
         for name in fields:
             typed = _text(form, f"{name}.{key}")
@@ -218,12 +212,15 @@ def _evidence_changed(form: FormData, tid: str, evidence: list[Any]) -> list[dic
     return kept if url or len(kept) != len(evidence) else None
 
 
-def lines_body(form: FormData, report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def lines_body(
+    form: FormData, report: dict[str, Any], lang: str = "vi"
+) -> dict[str, list[dict[str, Any]]]:
     """The form as the body of ``PUT /reports/{id}/lines``: of each line on the form, the fields
     the user changed (so a colleague's edits to other lines stand, and untouched lines are sent
     as they are not at all). An emptied percentage keeps the one on record; other emptied fields
-    clear; a completion date goes with a task that is done (else the API clears it)."""
-    before = form_values(report)
+    clear; a completion date goes with a task that is done (else the API clears it). Figures
+    are read the way ``lang`` writes them ("1.000" is one thousand in Vietnamese)."""
+    before = form_values(report, lang)
     tasks: list[dict[str, Any]] = []
     for line in report.get("tasks", []):
         tid = line["task_id"]
@@ -241,9 +238,9 @@ def lines_body(form: FormData, report: dict[str, Any]) -> dict[str, list[dict[st
         if "state" in changed:
             item["state"] = state
         if changed.get("percent"):
-            item["percent"] = _number(changed["percent"])
+            item["percent"] = form_number(changed["percent"], lang)
         if "product_quantity" in changed:
-            item["product_quantity"] = _number(changed["product_quantity"])
+            item["product_quantity"] = form_number(changed["product_quantity"], lang)
         for name in ("product_document", "blocked_reason"):
             if name in changed:
                 item[name] = changed[name] or None
@@ -256,11 +253,11 @@ def lines_body(form: FormData, report: dict[str, Any]) -> dict[str, list[dict[st
             item["evidence"] = evidence
         if item:
             tasks.append({"task_id": tid, **item})
-    return {"tasks": tasks, "indicators": _indicators_changed(form, report, before)}
+    return {"tasks": tasks, "indicators": _indicators_changed(form, report, before, lang)}
 
 
 def _indicators_changed(
-    form: FormData, report: dict[str, Any], before: dict[str, dict[str, Any]]
+    form: FormData, report: dict[str, Any], before: dict[str, dict[str, Any]], lang: str
 ) -> list[dict[str, Any]]:
     """The indicator lines the form changes: their new actual value or note."""
     indicators: list[dict[str, Any]] = []
@@ -269,7 +266,7 @@ def _indicators_changed(
         actual, note = _text(form, f"actual.{iid}"), _text(form, f"note.{iid}")
         item: dict[str, Any] = {}
         if actual is not None and actual != before[iid]["actual"]:
-            item["actual"] = _number(actual)
+            item["actual"] = form_number(actual, lang)
         if note is not None and note != before[iid]["note"]:
             item["note"] = note
         if item:
@@ -502,7 +499,7 @@ async def report_page(
         names=names,
         report=report,
         versions=versions,
-        values=values or form_values(report),
+        values=values or form_values(report, page.lang),
         editable=editable,
         may_sign=editable and user.has("head"),
         may_decide=report["status"] == "submitted" and above(user, report["unit"]),
@@ -536,12 +533,12 @@ async def save(
             page,
             report_id,
             status_code=422,
-            values=posted_values(form, report),
+            values=posted_values(form, report, page.lang),
             errors=unreadable,
             errors_of="save",
         )
         return report, shown
-    body = lines_body(form, report)
+    body = lines_body(form, report, page.lang)
     if not body["tasks"] and not body["indicators"]:
         return report, None
     r = await page.api.send("PUT", f"{API}/reports/{report_id}/lines", json=body)
@@ -551,7 +548,7 @@ async def save(
             page,
             report_id,
             status_code=422,
-            values=posted_values(form, report),
+            values=posted_values(form, report, page.lang),
             errors=errors,
             errors_of="save",
         )

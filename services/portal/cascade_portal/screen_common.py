@@ -8,6 +8,7 @@ from collections.abc import Collection
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
+from cascade_portal import official
 from cascade_portal.i18n import MESSAGES
 from cascade_portal.problems import Message, ProblemView
 from cascade_portal.web import (
@@ -58,10 +59,13 @@ def refusal(page: Page, refused: list[Message]) -> ProblemView:
     return ProblemView(422, page.t("error.invalid"), "", refused)
 
 
-def form_number(value: str) -> float | str | None:
+def form_number(value: str, lang: str = "vi") -> float | str | None:
+    """A figure typed in a form, read the way the page's language writes it ("1.000" is one
+    thousand in Vietnamese); what is not a figure goes on as typed, for the API to name the
+    field and the reason."""
     if not value:
         return None
     try:
-        return float(value.replace(",", "."))
+        return official.read_number(value, lang)
     except ValueError:
-        return value  # the API names the field and the reason
+        return value

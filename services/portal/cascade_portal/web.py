@@ -36,13 +36,12 @@ templates = Environment(
 )
 
 
-def number(value: Any) -> str:
-    """A figure as a form field holds it: 12.0 reads as 12; nothing reads as nothing."""
-    if value is None or isinstance(value, Undefined) or value == "":
+def number(value: Any, lang: str = "vi") -> str:
+    """A figure as a form field holds it (``official.field_number``): 12.0 reads as 12, 0.5 as
+    0,5 in Vietnamese; nothing reads as nothing."""
+    if isinstance(value, Undefined):
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return official.field_number(value, lang)
 
 
 @pass_context

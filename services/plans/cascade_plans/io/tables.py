@@ -2,7 +2,8 @@
 Vietnamese headers.
 
 A workbook holds the sheets "Nhiệm vụ" (tasks), "Chỉ tiêu" (indicators) and "Nhóm nhiệm vụ"
-(task groups); a CSV file holds tasks only. Import checks the format row by row and names the
+(task groups); a CSV file holds tasks, or indicators when its header is the indicators sheet's
+(its first column "Mã chỉ tiêu"). Import checks the format row by row and names the
 row and column of every problem, a required cell left empty included; whether a task is
 "5 clear" is the domain's business, not this module's. Export writes the same headers, so a
 plan exported here imports back to the same plan: groups, tasks (their kind and budget),
@@ -605,13 +606,16 @@ def _parse_tasks(
 
 
 def _parse_indicators(
-    sheet: str, rows: Iterable[tuple[int, list[Any]]], errors: list[RowError]
+    sheet: str,
+    rows: Iterable[tuple[int, list[Any]]],
+    errors: list[RowError],
+    decimal_comma: bool = False,
 ) -> tuple[list[dict[str, Any]], list[int]]:
     indicators: list[dict[str, Any]] = []
     numbers: list[int] = []
     seen: dict[str, int] = {}
     for number, cells in _read_sheet(sheet, rows, INDICATOR_HEADERS, errors):
-        row = _Row(sheet, number, cells, INDICATOR_HEADERS, errors, False)
+        row = _Row(sheet, number, cells, INDICATOR_HEADERS, errors, decimal_comma)
         code = _code(row, seen, "indicator")
         row.require(k for k in REQUIRED[INDICATORS_SHEET] if k != "code")
         comparator = (row.text("comparator") or ">=").replace(" ", "")
@@ -745,6 +749,11 @@ def _parse_csv(data: bytes, directory: UnitDirectory | None = None) -> ParsedTab
         return ParsedTables(
             [], [], [RowError(TASKS_SHEET, reader.line_num, None, f"not readable CSV: {exc}")]
         )
+    if _headed_as_indicators(rows):
+        indicators, indicator_rows = _parse_indicators(
+            INDICATORS_SHEET, rows, errors, decimal_comma=delimiter == ";"
+        )
+        return ParsedTables([], indicators, errors, [], indicator_rows)
     present: set[str] = set()
     tasks, task_rows = _parse_tasks(
         TASKS_SHEET,
@@ -756,6 +765,13 @@ def _parse_csv(data: bytes, directory: UnitDirectory | None = None) -> ParsedTab
         present=present,
     )
     return ParsedTables(tasks, [], errors, task_rows, [], columns={TASKS_SHEET: present})
+
+
+def _headed_as_indicators(rows: list[tuple[int, list[str]]]) -> bool:
+    """Whether a CSV file's header is the indicators sheet's (its first cell "Mã chỉ tiêu"):
+    such a file holds indicators, any other tasks."""
+    header = next((cells for _, cells in rows if any(c.strip() for c in cells)), [])
+    return bool(header) and fold(header[0]) == fold(INDICATOR_HEADERS["code"])
 
 
 def parse_tables(

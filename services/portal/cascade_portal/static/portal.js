@@ -158,19 +158,20 @@
   }
 })();
 
-// The tasks' table like a spreadsheet: a block copied from Excel (tab between cells, a new line
-// between rows, a cell with a line break in quotes) pasted into a cell fills the cells to its
-// right and below, adding rows as needed; a cell's lines join with "; " in the milestones and a
-// space elsewhere. "Thêm dòng" adds one. Without script the table is a plain form.
-(function () {
+// The tasks' and the indicators' tables like a spreadsheet: a block copied from Excel (tab
+// between cells, a new line between rows, a cell with a line break in quotes) pasted into a cell
+// fills the cells to its right and below, adding rows as needed; a cell's lines join with "; "
+// in the milestones and a space elsewhere. "Thêm dòng" adds one. Without script each table is a
+// plain form.
+function spreadsheet(form) {
   "use strict";
-  var form = document.getElementById("grid-form");
-  var table = document.getElementById("task-grid");
-  var count = document.getElementById("grid-rows");
-  if (!form || !table || !count) return;
+  var table = form.querySelector("table.sheet-grid");
+  var count = form.querySelector("input.grid-rows");
+  if (!table || !count) return;
   var body = table.tBodies[0];
-  var status = document.getElementById("grid-status");
-  var add = document.getElementById("grid-add");
+  var status = form.querySelector(".grid-status");
+  var add = form.querySelector("button.grid-add");
+  var prefix = form.getAttribute("data-prefix") || "g";
   var label = form.getAttribute("data-row-label") || "{n}";
   function addRow() {
     var last = body.rows[body.rows.length - 1];
@@ -184,7 +185,7 @@
       var input = inputs[k];
       var field = input.name.slice(input.name.indexOf(".") + 1);
       input.name = "r" + i + "." + field;
-      input.id = "g-" + i + "-" + field;
+      input.id = prefix + "-" + i + "-" + field;
       input.value = "";
       input.removeAttribute("aria-invalid");
       input.removeAttribute("aria-describedby");
@@ -261,4 +262,8 @@
       if (first) first.focus();
     });
   }
+}
+(function () {
+  var forms = document.querySelectorAll("form.grid-form");
+  for (var f = 0; f < forms.length; f++) spreadsheet(forms[f]);
 })();

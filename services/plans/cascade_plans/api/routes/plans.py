@@ -414,3 +414,18 @@ async def delete_task(plan_id: Id, task_id: Id, user: CurrentUser, session: Sess
     await session.delete(task)
     _touch(session, plan)
     await session.commit()
+
+
+@router.delete("/{plan_id}/indicators/{indicator_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_indicator(
+    plan_id: Id, indicator_id: Id, user: CurrentUser, session: SessionDep
+) -> None:
+    """Remove an indicator from the plan's working copy (its drafters, while it may be edited).
+    Indicators are added and changed through the import (a workbook, or a CSV file of them)."""
+    plan = await editable_plan(session, user, plan_id)
+    indicator = await session.get(Indicator, indicator_id)
+    if indicator is None or indicator.plan_id != plan_id:
+        raise not_found("indicator", indicator_id)
+    await session.delete(indicator)
+    _touch(session, plan)
+    await session.commit()

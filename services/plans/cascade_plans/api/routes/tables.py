@@ -163,7 +163,8 @@ async def import_tables(
     user: CurrentUser,
     session: SessionDep,
     file: UploadFile = File(
-        description="XLSX (sheets Nhiệm vụ, Chỉ tiêu, Nhóm nhiệm vụ) or CSV (tasks)"
+        description="XLSX (sheets Nhiệm vụ, Chỉ tiêu, Nhóm nhiệm vụ) or CSV (tasks; "
+        "or indicators, when its first column is Mã chỉ tiêu)"
     ),
 ) -> dict[str, Any]:
     """Add or update task groups, tasks and indicators (matched by code) from XLSX or CSV.
