@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cascade_audit.domain.chain import GENESIS, record_hash
 from cascade_audit.models import AuditRecord, ChainHead, chained_fields
 
-_append_lock = asyncio.Lock()
 HEAD_KEY = "audit.chain_head"  # in the session of the transaction holding the head row
 records = table_of(AuditRecord)
 heads = table_of(ChainHead)
@@ -56,13 +54,15 @@ async def record_event(ctx: HandlerContext, envelope: Envelope) -> None:
     applied together (the service's ``batch_limit``) share one transaction: the head is locked
     and read once, and each next record chains onto the one before."""
     conn = await ctx.session.connection()
-    async with _append_lock:  # one appender per process; the head row lock serializes replicas
-        head = ctx.session.info.get(HEAD_KEY) or await _locked_head(conn)
-        seq = head[0] + 1
-        row = row_of(envelope, seq, head[1])
-        await conn.execute(update(heads).where(heads.c.id == 1).values(seq=seq, hash=row["hash"]))
-        await conn.execute(insert(records).values(**row))
-        ctx.session.info[HEAD_KEY] = (seq, row["hash"])
+    # The head row's lock serializes appenders, replicas and batches alike. (No lock of the
+    # process's beside it: a transaction holding the head to append its batch's next record
+    # would wait on it while another waited on the head - a deadlock.)
+    head = ctx.session.info.get(HEAD_KEY) or await _locked_head(conn)
+    seq = head[0] + 1
+    row = row_of(envelope, seq, head[1])
+    await conn.execute(update(heads).where(heads.c.id == 1).values(seq=seq, hash=row["hash"]))
+    await conn.execute(insert(records).values(**row))
+    ctx.session.info[HEAD_KEY] = (seq, row["hash"])
 
 
 async def _locked_head(conn: AsyncConnection) -> tuple[int, str]:
