@@ -10,15 +10,25 @@ again) never undoes a newer one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cascade_shared.db import table_of
-from cascade_shared.envelope import as_utc
+from cascade_shared.envelope import Envelope, as_utc
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class HasSession(Protocol):
+    """What a projection needs of an event handler's context: its transaction's session."""
+
+    @property
+    def session(self) -> Any: ...
 
 
 def dialect_of(session: Any) -> str:
@@ -75,3 +85,21 @@ async def project_latest(
     row.changed_at = occurred
     session.add(row)
     return True
+
+
+def keeps_latest(
+    model: Any, payload: type[P], fields: Collection[str] | Callable[[P], dict[str, Any]]
+) -> Callable[[HasSession, Envelope], Awaitable[None]]:
+    """An event handler that keeps ``model``'s row as the latest change made it: the event's
+    ``payload`` read, the row's columns taken from it (the ``fields`` named, or what ``fields``
+    makes of the payload) and projected with :func:`project_latest`. One handler for every
+    read model a service keeps of another's facts (units, users, people, policies)."""
+
+    async def keep(ctx: HasSession, envelope: Envelope) -> None:
+        event = payload.model_validate(envelope.payload)
+        fresh = fields(event) if callable(fields) else event.model_dump(include=set(fields))
+        await project_latest(ctx.session, model, fresh, envelope.occurred_at)
+
+    keep.__name__ = f"keep_latest_{getattr(model, '__name__', 'row')}"
+    keep.__doc__ = f"Keep {getattr(model, '__name__', 'the row')} as the latest change made it."
+    return keep

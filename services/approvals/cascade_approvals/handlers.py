@@ -6,7 +6,7 @@ from __future__ import annotations
 from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import PlanDecided, PlanSubmitted, UserChanged
-from cascade_shared.projector import project_latest
+from cascade_shared.projector import keeps_latest
 
 from cascade_approvals import cases
 from cascade_approvals.models import DirectoryUser
@@ -20,18 +20,11 @@ async def on_plan_withdrawn(ctx: HandlerContext, envelope: Envelope) -> None:
     await cases.withdraw(ctx, PlanDecided.model_validate(envelope.payload), envelope.actor)
 
 
-async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Keep who holds which role where; the latest change of a user wins, whatever order
-    concurrent consumers or a replay deliver the changes in."""
-    user = UserChanged.model_validate(envelope.payload)
-    fresh = {
-        "username": user.username,
-        "name": user.name,
-        "unit": user.unit,
-        "roles": list(user.roles),
-        "active": user.active,
-    }
-    await project_latest(ctx.session, DirectoryUser, fresh, envelope.occurred_at)
+# Who holds which role where: the latest change of a user wins, whatever order concurrent
+# consumers or a replay deliver the changes in.
+on_user_changed = keeps_latest(
+    DirectoryUser, UserChanged, ("username", "name", "unit", "roles", "active")
+)
 
 
 HANDLERS = {

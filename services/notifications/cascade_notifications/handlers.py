@@ -19,8 +19,8 @@ from cascade_shared.events import DelegationChanged, UnitChanged, UserChanged
 from cascade_shared.projector import (
     insert_ignoring_repeats,
     insert_or_lock,
+    keeps_latest,
     older,
-    project_latest,
 )
 from sqlalchemy import or_
 from sqlmodel import col, select
@@ -59,22 +59,8 @@ KEY = ["event_id", "recipient", "channel"]
 # The latest event wins: each row keeps the ``occurred_at`` of the event it reflects, and an
 # event older than that (a concurrent consumer's, a replayed dead letter) changes nothing. The
 # row is inserted if new or else locked first, so two consumers of one row apply in turn.
-async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
-    unit = UnitChanged.model_validate(envelope.payload)
-    fresh = {
-        "code": unit.code,
-        "name": unit.name,
-        "level": unit.level,
-        "parent": unit.parent,
-        "kind": unit.kind,
-    }
-    await project_latest(ctx.session, UnitView, fresh, envelope.occurred_at)
-
-
-async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Keep the user as the latest change made them (an older one arriving late is ignored)."""
-    user = UserChanged.model_validate(envelope.payload)
-    await project_latest(ctx.session, Recipient, user.model_dump(), envelope.occurred_at)
+on_unit_changed = keeps_latest(UnitView, UnitChanged, tuple(UnitChanged.model_fields))
+on_user_changed = keeps_latest(Recipient, UserChanged, tuple(UserChanged.model_fields))
 
 
 async def on_delegation_changed(ctx: HandlerContext, envelope: Envelope) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.envelope import Envelope
 from cascade_shared.events import CaseCompleted, CommentResolved, PolicyInstalled
-from cascade_shared.projector import insert_or_lock, project_latest
+from cascade_shared.projector import insert_or_lock, keeps_latest
 
 from cascade_plans import lifecycle
 from cascade_plans.models import (
@@ -19,17 +21,19 @@ async def on_case_completed(ctx: HandlerContext, envelope: Envelope) -> None:
     await lifecycle.apply_case_outcome(ctx, case, envelope.actor, envelope.occurred_at)
 
 
-async def on_policy_installed(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Keep the revision deadlines of the newest routing policy (a late, older announcement
-    changes nothing)."""
-    installed = PolicyInstalled.model_validate(envelope.payload)
-    fresh = {
+def policy_row(installed: PolicyInstalled) -> dict[str, Any]:
+    """What plans keeps of a routing policy: its revision deadlines and comment rule."""
+    return {
         "key": "current",
         "version": installed.version,
         **installed.revisions.model_dump(),
         "resolve_returned_comments": installed.comments.resolve_before_resubmission,
     }
-    await project_latest(ctx.session, RevisionPolicy, fresh, envelope.occurred_at)
+
+
+# The revision deadlines of the newest routing policy (a late, older announcement changes
+# nothing).
+on_policy_installed = keeps_latest(RevisionPolicy, PolicyInstalled, policy_row)
 
 
 async def on_comment_resolved(ctx: HandlerContext, envelope: Envelope) -> None:

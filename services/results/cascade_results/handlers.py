@@ -6,7 +6,7 @@ from __future__ import annotations
 from cascade_shared.chassis.service import HandlerContext
 from cascade_shared.envelope import Envelope, as_utc
 from cascade_shared.events import PlanApproved, UnitChanged, UserChanged
-from cascade_shared.projector import project_latest
+from cascade_shared.projector import keeps_latest
 from sqlmodel import select
 
 from cascade_results.models import PersonView, TrackedIndicator, TrackedPlan, TrackedTask, UnitView
@@ -110,24 +110,11 @@ async def on_plan_approved(ctx: HandlerContext, envelope: Envelope) -> None:
         session.add(gone_indicator)
 
 
-async def on_unit_changed(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Keep the unit's latest state: a change older than the one a row reflects is ignored."""
-    unit = UnitChanged.model_validate(envelope.payload)
-    fresh = {
-        "code": unit.code,
-        "name": unit.name,
-        "level": unit.level,
-        "parent": unit.parent,
-        "kind": unit.kind,
-    }
-    await project_latest(ctx.session, UnitView, fresh, envelope.occurred_at)
+# Read models: the latest change of a unit or a person wins, whatever order they arrive in.
+on_unit_changed = keeps_latest(UnitView, UnitChanged, tuple(UnitChanged.model_fields))
 
 
-async def on_user_changed(ctx: HandlerContext, envelope: Envelope) -> None:
-    """Keep each person's latest name and unit (an older change is ignored)."""
-    user = UserChanged.model_validate(envelope.payload)
-    fresh = {"username": user.username, "name": user.name, "unit": user.unit}
-    await project_latest(ctx.session, PersonView, fresh, envelope.occurred_at)
+on_user_changed = keeps_latest(PersonView, UserChanged, ("username", "name", "unit"))
 
 
 HANDLERS = {
