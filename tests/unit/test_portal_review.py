@@ -264,3 +264,18 @@ def test_the_tasks_table_sends_figures_as_the_drafter_meant_them() -> None:
     assert [t["product_quantity"] for t in parsed.tasks] == [1000.0, 0.5]
     parsed = parse_tables(to_csv([row("A", "mười")], "vi"), "t.csv")
     assert [e.column for e in parsed.errors] == ["Số lượng"]
+
+
+def test_a_step_carried_over_shows_who_approved_it_in_the_earlier_version() -> None:
+    """Version 2 was resubmitted after the city returned it: the policy resumed at the city's
+    step, so the ward head did not sign again; the approver sees who signed in version 1."""
+    names = Names("vi", UNITS, PEOPLE)
+    returned = {**STEP_2, "status": "returned", "decided_by": "approver.hue", "decisions": []}
+    version_1 = {"id": "c0", "plan_version": 1, "steps": [STEP_1, returned]}
+    carried = {**STEP_1, "status": "carried_over", "decided_by": None, "decisions": []}
+    version_2 = {"id": "c1", "plan_version": 2, "steps": [carried, STEP_2]}
+    (step,) = signed_steps([version_1, version_2], {"case_id": "c1", "step_no": 2}, names)
+    (signed,) = step["decisions"]
+    assert (signed["who"], signed["in_version"]) == ("Trần Văn Bình", 1)
+    # A step carried over that nobody approved earlier (a policy that skips it) shows nothing.
+    assert signed_steps([version_2], {"case_id": "c1", "step_no": 2}, names) == []

@@ -414,6 +414,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "You are the first to decide on this submission.",
     ),
     "decision.signed_at": ("lúc", "at"),
+    "decision.signed_in_version": (
+        "đã ký ở phiên bản {version}, lần trình này không phải ký lại",
+        "signed in version {version}, not asked again in this submission",
+    ),
     # the tasks as one table, like a spreadsheet
     "grid.link": ("Sửa dạng bảng (như Excel)", "Edit as a table (like Excel)"),
     "grid.title": ("Bảng nhiệm vụ", "Tasks as a table"),

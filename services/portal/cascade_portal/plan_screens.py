@@ -102,25 +102,18 @@ def signed_steps(
     cases: list[dict[str, Any]], item: dict[str, Any], names: Names
 ) -> list[dict[str, Any]]:
     """The steps of the case under decision before the approver's own, each with who decided
-    it, how and when (every decision of a step that collects several)."""
+    it, how and when (every decision of a step that collects several). A step the submission
+    resumed after (carried over) shows who approved it in the earlier version that did."""
     case = next((c for c in cases if c.get("id") == item.get("case_id")), None)
     out = []
     for step in (case or {}).get("steps") or []:
         if step.get("step_no", 0) >= item.get("step_no", 0):
             continue
-        decisions = step.get("decisions") or []
-        if not decisions and step.get("decided_by"):
-            decisions = [
-                {
-                    "decision": step.get("status"),
-                    "decided_by": step["decided_by"],
-                    "decided_by_name": step.get("decided_by_name"),
-                    "on_behalf_of": step.get("on_behalf_of"),
-                    "decided_at": step.get("decided_at"),
-                }
-            ]
+        decisions = decisions_of(step)
+        if not decisions and step.get("status") == "carried_over" and case is not None:
+            decisions = earlier_approval(cases, case, step)
         if not decisions:
-            continue  # skipped, or resumed past it: nobody signed it in this submission
+            continue  # skipped: nobody signed it
         out.append(
             {
                 "step_no": step.get("step_no"),
@@ -133,17 +126,49 @@ def signed_steps(
                         "on_behalf_of": names.person(d.get("on_behalf_of"), step.get("unit"))
                         if d.get("on_behalf_of")
                         else "",
-                        "how": names.t(f"trail.decision.{DECIDED.get(d.get('decision'))}")
+                        "how": names.t(f"trail.decision.{DECIDED[str(d.get('decision'))]}")
                         if d.get("decision") in DECIDED
                         else "",
                         "when": d.get("decided_at"),
                         "username": d.get("decided_by"),
+                        "in_version": d.get("in_version"),
                     }
                     for d in decisions
                 ],
             }
         )
     return out
+
+
+def decisions_of(step: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every decision on a step; a step of an older case may carry only its last decider."""
+    decisions = step.get("decisions") or []
+    if not decisions and step.get("decided_by"):
+        decisions = [
+            {
+                "decision": step.get("status"),
+                "decided_by": step["decided_by"],
+                "decided_by_name": step.get("decided_by_name"),
+                "on_behalf_of": step.get("on_behalf_of"),
+                "decided_at": step.get("decided_at"),
+            }
+        ]
+    return list(decisions)
+
+
+def earlier_approval(
+    cases: list[dict[str, Any]], case: dict[str, Any], step: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Who approved ``step`` in the newest earlier version that did, marked with that version."""
+    earlier = [c for c in cases if c.get("plan_version", 0) < case.get("plan_version", 0)]
+    for older in sorted(earlier, key=lambda c: c.get("plan_version", 0), reverse=True):
+        for then in older.get("steps") or []:
+            if then.get("step_no") != step.get("step_no"):
+                continue
+            approved = [d for d in decisions_of(then) if d.get("decision") == "approved"]
+            if approved:
+                return [{**d, "in_version": older.get("plan_version")} for d in approved]
+    return []
 
 
 async def deciders(
