@@ -7,42 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
 from cascade_audit.handlers import record_event
 from cascade_audit.service import SERVICE as AUDIT
 from cascade_audit.verification import verify_store
-from cascade_shared.bus.inprocess import InProcessBus
-from cascade_shared.chassis.migrations import upgrade
 from cascade_shared.chassis.service import HandlerContext, ServiceDefinition, ServiceRuntime
 from cascade_shared.envelope import Envelope
-from cascade_shared.settings import Settings
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def runtime_of(
-    pg_database: Any,
-) -> AsyncIterator[Callable[[ServiceDefinition], Awaitable[ServiceRuntime]]]:
-    made: list[ServiceRuntime] = []
-
-    async def make(definition: ServiceDefinition) -> ServiceRuntime:
-        url = await pg_database("batches")
-        await upgrade(definition, url)
-        runtime = ServiceRuntime(
-            definition, Settings(database_url=url, workers=False), InProcessBus()
-        )
-        made.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in made:
-        await runtime.stop()
 
 
 def events(n: int) -> list[Envelope]:

@@ -7,41 +7,18 @@ projector. Before it, approvals read the row without a lock and the older change
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
-from cascade_shared.bus.inprocess import InProcessBus
-from cascade_shared.chassis.migrations import upgrade
 from cascade_shared.chassis.service import HandlerContext, ServiceDefinition, ServiceRuntime
 from cascade_shared.envelope import Envelope, utcnow
-from cascade_shared.settings import Settings
 
 from tests import infra
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def runtime_of(
-    pg_database: Any,
-) -> AsyncIterator[Callable[[ServiceDefinition], Awaitable[ServiceRuntime]]]:
-    made: list[ServiceRuntime] = []
-
-    async def make(definition: ServiceDefinition) -> ServiceRuntime:
-        url = await pg_database(definition.name)
-        await upgrade(definition, url)
-        runtime = ServiceRuntime(
-            definition, Settings(database_url=url, workers=False), InProcessBus()
-        )
-        made.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in made:
-        await runtime.engine.dispose()
 
 
 async def _waiting_on_a_lock(database: str) -> None:

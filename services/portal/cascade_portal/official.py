@@ -122,18 +122,24 @@ _HALF = re.compile(r"^(\d{4})-H([12])$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
+def _figure(value: Any) -> float | None:
+    """``value`` as a finite figure; None for nothing, or for what is not one."""
+    if _empty(value):
+        return None
+    try:
+        figure = float(value)
+    except (TypeError, ValueError):
+        return None
+    return figure if figure == figure and abs(figure) != float("inf") else None
+
+
 def number(value: Any, lang: str = "vi") -> str:
     """A figure as officials write it: at most two decimals, none when whole; in Vietnamese a
     dot between thousands and a decimal comma (1.000; 87,5), in English the other way round
     (1,000; 87.5). Nothing reads as nothing; what is not a number stays as it came."""
-    if _empty(value):
-        return ""
-    try:
-        figure = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if figure != figure or figure in (float("inf"), float("-inf")):
-        return str(value)
+    figure = _figure(value)
+    if figure is None:
+        return "" if _empty(value) else str(value)
     text = f"{figure:,.2f}".rstrip("0").rstrip(".")
     if text in ("-0", ""):
         text = "0"
@@ -171,14 +177,9 @@ def field_number(value: Any, lang: str = "vi") -> str:
     """A figure as a form field holds it, to be read back by :func:`read_number` unchanged:
     whole numbers without a mark (1000), decimals with the language's decimal mark (0,5 in
     Vietnamese), every digit kept; nothing reads as nothing."""
-    if _empty(value):
-        return ""
-    try:
-        figure = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if figure != figure or figure in (float("inf"), float("-inf")):
-        return str(value)
+    figure = _figure(value)
+    if figure is None:
+        return "" if _empty(value) else str(value)
     text = str(int(figure)) if figure.is_integer() else repr(figure)
     if "e" in text.lower():
         text = f"{figure:.12f}".rstrip("0").rstrip(".")
