@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 from cascade_plans.io.tables import INDICATOR_HEADERS
 
-from tests.story import hue_program, token
+from tests.story import create_draft, token
 
 HEADER = ";".join(INDICATOR_HEADERS.values())
 
@@ -20,14 +20,7 @@ async def test_indicators_import_from_their_own_csv_and_only_drafters_delete_the
     client: httpx.AsyncClient,
 ) -> None:
     drafter = await token(client, "drafter.huong-an")
-    program_id, _ = await hue_program(client, drafter)
-    r = await client.post(
-        "/api/plans/from-parent",
-        headers=drafter,
-        json={"parent_plan_id": program_id, "title": "Kế hoạch của phường Hương An"},
-    )
-    assert r.status_code == 201, r.text
-    plan_id = r.json()["id"]
+    plan_id = await create_draft(client, drafter, "Kế hoạch của phường Hương An")
 
     # The column order is the sheet's: code, name, unit, baseline, target, year, comparison.
     refused = csv_of("CT01;Số cây xanh;cây;0;1.000;2026;≥", "CT02;Tỷ lệ hộ nghèo;%;3,5;1,5;2026;≈")

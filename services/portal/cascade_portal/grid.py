@@ -58,14 +58,13 @@ MAX_ROWS = 1000
 
 @dataclass(frozen=True)
 class Sheet:
-    """One table of the page: its columns (field, the import's header, the label on screen),
-    which hold figures, the plan's list it shows and the API that deletes one of its items."""
+    """One table of the page: its columns (field, the import's header, the label on screen) and
+    which hold figures. Its name is the plan's list it shows (``plan["tasks"]``) and the API's
+    collection of them (``/api/plans/{id}/tasks/{item_id}``)."""
 
     name: str
     columns: tuple[tuple[str, str, str], ...]
     numbers: tuple[str, ...]
-    items: str
-    delete_path: str
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -75,10 +74,8 @@ class Sheet:
         return {fold(h): f for f, h, _ in self.columns}.get(fold(header), "code")
 
 
-TASKS = Sheet("tasks", COLUMNS, ("product_quantity",), "tasks", "tasks")
-INDICATORS = Sheet(
-    "indicators", INDICATOR_COLUMNS, ("baseline", "target"), "indicators", "indicators"
-)
+TASKS = Sheet("tasks", COLUMNS, ("product_quantity",))
+INDICATORS = Sheet("indicators", INDICATOR_COLUMNS, ("baseline", "target"))
 SHEETS = {sheet.name: sheet for sheet in (TASKS, INDICATORS)}
 FIELDS = TASKS.fields
 
@@ -244,7 +241,7 @@ async def save_grid(plan_id: str, request: Request, page: Page) -> Response:
     plan = await page.api.get(f"/api/plans/{plan_id}")
     names = await page.names()
     before = {r["code"]: r for r in rows_of(sheet, plan, names) if r["code"]}
-    ids = {item["code"]: item["id"] for item in plan[sheet.items]}
+    ids = {item["code"]: item["id"] for item in plan[sheet.name]}
     deleting = [i for i in sorted(marked_for_deletion(form, rows)) if rows[i]["code"] in ids]
     changed = [
         i
@@ -257,7 +254,7 @@ async def save_grid(plan_id: str, request: Request, page: Page) -> Response:
             return refused
     for i in deleting:  # after the import, so a refused table deletes nothing either
         code = rows[i]["code"]
-        r = await page.api.send("DELETE", f"/api/plans/{plan_id}/{sheet.delete_path}/{ids[code]}")
+        r = await page.api.send("DELETE", f"/api/plans/{plan_id}/{sheet.name}/{ids[code]}")
         if r.status_code >= 400:
             view = problem_view(r.status_code, body_of(r), page.lang)
             reason = view.detail or view.title
