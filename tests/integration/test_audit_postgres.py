@@ -172,3 +172,122 @@ async def test_the_sealer_workers_of_two_replicas_seal_each_range_once(
         "FROM audit_checkpoint",
     )
     assert ranges == "1-10,11-20", "records 21..25 wait for ten more or an hour"
+
+
+CHANGES = {  # what is changed, and the first record the whole chain's check must name
+    "nothing": [],
+    "a payload edited in a sealed range": [
+        "UPDATE audit_record SET payload = jsonb_set(payload::jsonb, '{n}', '999')::json "
+        "WHERE seq = 17"
+    ],
+    "a payload rewritten canonically past the last seal": [
+        "UPDATE audit_record SET payload = replace(payload::text, '\"title\"', '\"titel\"')::json "
+        "WHERE seq = 93"
+    ],
+    "the last record of a sealed range deleted": ["DELETE FROM audit_record WHERE seq = 20"],
+    "a record deleted at a segment's end past the seals": [
+        "DELETE FROM audit_record WHERE seq = 92"
+    ],
+    "the newest record deleted": ["DELETE FROM audit_record WHERE seq = 95"],
+    "a link edited": ["UPDATE audit_record SET prev_hash = hash WHERE seq = 45"],
+    "a hash edited": ["UPDATE audit_record SET hash = repeat('a', 64) WHERE seq = 64"],
+    "an actor edited": ["UPDATE audit_record SET actor = 'x' WHERE seq = 33"],
+    "a time edited by a microsecond": [
+        "UPDATE audit_record SET occurred_at = occurred_at + interval '1 microsecond' "
+        "WHERE seq = 71"
+    ],
+    "the chain rewritten from a changed record on": [
+        "UPDATE audit_record SET actor = 'x' WHERE seq = 45",
+        "rechain from 45",  # every later hash recomputed
+    ],
+}
+
+
+FIRST_BROKEN = {
+    "nothing": None,
+    "a payload edited in a sealed range": 17,
+    "a payload rewritten canonically past the last seal": 93,
+    "the last record of a sealed range deleted": 21,
+    "a record deleted at a segment's end past the seals": 93,
+    "the newest record deleted": 95,
+    "a link edited": 45,
+    "a hash edited": 64,
+    "an actor edited": 33,
+    "a time edited by a microsecond": 71,
+    "the chain rewritten from a changed record on": 41,  # checkpoint 5's signed head
+}
+
+
+async def _rechain_from(conn: Any, first: int) -> None:
+    """Recompute every hash from ``first`` on, as someone rewriting the chain would."""
+    from cascade_audit.domain.chain import record_hash
+    from cascade_audit.models import chained_fields
+
+    rows = (
+        await conn.execute(
+            text("SELECT * FROM audit_record WHERE seq >= :s ORDER BY seq"), {"s": first}
+        )
+    ).all()
+    prev = (
+        await conn.execute(text("SELECT hash FROM audit_record WHERE seq = :s"), {"s": first - 1})
+    ).scalar()
+    for row in rows:
+        digest = record_hash(prev, chained_fields(row))
+        await conn.execute(
+            text("UPDATE audit_record SET prev_hash = :p, hash = :h WHERE seq = :s"),
+            {"p": prev, "h": digest, "s": row.seq},
+        )
+        prev = digest
+
+
+async def test_segments_checked_in_the_database_give_the_walks_verdict(
+    replicas: list[ServiceRuntime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL's segment checks name the same first broken record, for the same reason,
+    with the same counts, as walking every record in Python - whatever was changed."""
+    from cascade_audit import verification
+    from cascade_audit.sealing import seal_due
+
+    a, _ = replicas
+    quoted = event(50).model_copy(update={"actor": 'Đ/c "Ba"', "subject_id": "a\\b"})
+    for i in range(95):
+        await a.handle(quoted if i == 50 else event(i))
+    assert len(await seal_due(a)) == 9  # records 1..90 sealed in tens, 91..95 not yet
+    key = private_key(a).public_key()
+
+    walks: list[int] = []
+    walk = verification._walk
+
+    async def counted(conn: Any, verifier: Any, first: int, last: int, batch: int) -> None:
+        walks.append(first)
+        await walk(conn, verifier, first, last, batch)
+
+    monkeypatch.setattr(verification, "_walk", counted)
+    async with a.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE kept AS SELECT * FROM audit_record"))
+    for name, statements in CHANGES.items():
+        async with a.engine.begin() as conn:
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for sql in statements:
+                if sql.startswith("rechain from"):
+                    await _rechain_from(conn, int(sql.split()[-1]))
+                else:
+                    await conn.execute(text(sql))
+        for from_seq in (1, 35):
+            walks.clear()
+            async with a.engine.connect() as conn:
+                fast = await verify_store(conn, key, from_seq=from_seq, segment=2)
+                walked = list(walks)
+                plain = (
+                    await verify_store(conn, key, from_seq=from_seq, in_database=False)
+                ).verdict
+            assert fast.verdict == plain, (name, from_seq, fast.verdict, plain)
+            if from_seq == 1:
+                assert fast.verdict.first_broken_seq == FIRST_BROKEN[name], (name, fast.verdict)
+            if name == "nothing":
+                # Only the segment holding the quoted strings needed the walk.
+                assert fast.verdict.ok and walked == [51], walked
+        async with a.engine.begin() as conn:
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+            await conn.execute(text("DELETE FROM audit_record"))
+            await conn.execute(text("INSERT INTO audit_record SELECT * FROM kept"))

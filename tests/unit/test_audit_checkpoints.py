@@ -124,3 +124,25 @@ def test_records_missing_at_the_end_are_reported() -> None:
         v.feed(x)
     verdict = v.verdict(expect_last_seq=5)
     assert not verdict.ok and verdict.first_broken_seq == 4
+
+
+def test_segments_keep_each_sealed_range_whole_and_cut_the_rest() -> None:
+    from cascade_audit.domain.chain import SealedRange, Segment, segments_of
+
+    sealed = [SealedRange(n, 10 * n - 9, 10 * n, "r", "h") for n in (2, 1, 3)]
+    plan = segments_of(1, 37, sealed, size=4)
+    assert [(s.first_seq, s.last_seq) for s in plan] == [
+        (1, 10),
+        (11, 20),
+        (21, 30),
+        (31, 34),
+        (35, 37),
+    ]
+    assert [s.checkpoint.number if s.checkpoint else None for s in plan] == [1, 2, 3, None, None]
+    # A range cut by the walk's start or end is not a sealed segment; nothing is left out.
+    assert segments_of(5, 25, sealed, size=100) == [
+        Segment(5, 10),
+        Segment(11, 20, sealed[0]),
+        Segment(21, 25),
+    ]
+    assert segments_of(7, 6, sealed) == []

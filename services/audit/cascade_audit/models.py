@@ -8,9 +8,12 @@ from typing import Any
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text
+from sqlalchemy import JSON, BigInteger, Column, Dialect, Index, Integer, Text
 from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from cascade_audit.domain.chain import canonical
 
 
 class AuditTable(SQLModel, registry=registry()):
@@ -24,6 +27,22 @@ inbox = inbox_table(metadata)
 SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 CHECKPOINT_EVENT = "audit.checkpoint_sealed"
+
+
+class ChainedJSON(TypeDecorator[Any]):
+    """A JSON column written exactly as the chain hashes it: sorted keys, no spaces, UTF-8
+    (``chain.canonical``). The stored text of a record's payload is then, byte for byte, the
+    payload's part of the hashed record, so PostgreSQL can check records without rebuilding
+    them in Python (``segments``). Reading is plain JSON."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        def process(value: Any) -> str | None:
+            return None if value is None else canonical(value)
+
+        return process
 
 
 class AuditRecord(AuditTable, table=True):
@@ -60,7 +79,7 @@ class AuditRecord(AuditTable, table=True):
     subject_id: str | None = Field(default=None, max_length=100)
     plan_id: str | None = Field(default=None, max_length=36)
     correlation_id: str | None = Field(default=None, max_length=100)
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(ChainedJSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 

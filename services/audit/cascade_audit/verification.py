@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,8 +15,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cascade_audit import segments
 from cascade_audit.domain import merkle
-from cascade_audit.domain.chain import GENESIS, ChainVerifier, Link, SealedRange, Verdict
+from cascade_audit.domain.chain import (
+    GENESIS,
+    ChainVerifier,
+    Link,
+    SealedRange,
+    Segment,
+    Verdict,
+    segments_of,
+)
 from cascade_audit.domain.checkpoint import Statement, key_id, signature_valid
 from cascade_audit.models import (
     CHAINED,
@@ -104,10 +114,15 @@ async def verify_store(
     from_seq: int | None = None,
     to_seq: int | None = None,
     batch: int = 5000,
+    workers: int = 2,
+    segment: int = 20_000,
+    in_database: bool = True,
 ) -> StoreVerdict:
     """Verify records from_seq..to_seq (default: all). The walk starts at the newest checkpoint
     that ends before ``from_seq``, trusting its signed chain head instead of every record before
-    it; each checkpoint whose range the walk covers is checked against its Merkle root."""
+    it; each checkpoint whose range the walk covers is checked against its Merkle root. On
+    PostgreSQL ``workers`` connections check segments of the chain at once (``segments``);
+    ``in_database=False`` walks every record in Python instead, as SQLite always does."""
     last = await head_seq(conn)
     to = min(to_seq, last) if to_seq is not None else last
     start_at = max(from_seq or 1, 1)
@@ -133,24 +148,67 @@ async def verify_store(
             )
         previous = cp
     begin = anchor.last_seq + 1 if anchor is not None else 1
-    verifier = ChainVerifier(
-        anchor.head_hash if anchor is not None else GENESIS,
-        begin,
-        [
-            SealedRange(c.number, c.first_seq, c.last_seq, c.merkle_root, c.head_hash)
-            for c in used
-            if c.last_seq <= to and c.first_seq >= begin
-        ],
-    )
-    async for links in _links(conn, begin, to, batch):
+    start = anchor.head_hash if anchor is not None else GENESIS
+    sealed = [
+        SealedRange(c.number, c.first_seq, c.last_seq, c.merkle_root, c.head_hash)
+        for c in used
+        if c.last_seq <= to and c.first_seq >= begin
+    ]
+    if in_database and conn.dialect.name == "postgresql":
+        plan = segments_of(begin, to, sealed, segment)
+        verdict = await _verify_in_segments(conn, start, plan, to, sealed, batch, workers)
+    else:
+        verifier = ChainVerifier(start, begin, sealed)
+        await _walk(conn, verifier, begin, to, batch)
+        verdict = verifier.verdict(expect_last_seq=to)
+    return StoreVerdict(verdict, start_at, to, anchor.number if anchor else None)
+
+
+async def _verify_in_segments(
+    conn: AsyncConnection,
+    start: str,
+    plan: list[Segment],
+    to: int,
+    sealed: list[SealedRange],
+    batch: int,
+    workers: int,
+) -> Verdict:
+    """PostgreSQL checks the segments, several at once; a segment it cannot vouch for is
+    walked record by record from its start, and the walk goes on past it until it is clean
+    at a segment's end (then PostgreSQL's checks carry on) or finds the first broken record."""
+    onto, checked, sealed_checked = start, 0, 0
+    async with aclosing(segments.checked(conn, plan, workers=workers)) as checks:
+        async for segment, check in checks:
+            if check.holds(segment, onto):
+                onto, checked = str(check.last_hash), checked + check.records
+                sealed_checked += segment.checkpoint is not None
+                continue
+            verifier = ChainVerifier(
+                onto,
+                segment.first_seq,
+                [c for c in sealed if c.first_seq >= segment.first_seq],
+                checked=checked,
+                checkpoints_checked=sealed_checked,
+            )
+            await _walk(conn, verifier, segment.first_seq, segment.last_seq, batch)
+            if verifier.broken is None and verifier.expected_seq > segment.last_seq:
+                onto, checked = verifier.expected_prev, verifier.checked
+                sealed_checked = verifier.checkpoints_checked
+                continue
+            if verifier.broken is None:  # records missing at the segment's end
+                await _walk(conn, verifier, segment.last_seq + 1, to, batch)
+            return verifier.verdict(expect_last_seq=to)
+    return Verdict(True, checked, checkpoints_checked=sealed_checked)
+
+
+async def _walk(
+    conn: AsyncConnection, verifier: ChainVerifier, first: int, last: int, batch: int
+) -> None:
+    """Feed records first..last to ``verifier`` until it finds a broken one."""
+    async for links in _links(conn, first, last, batch):
         for link in links:
             if not verifier.feed(link):
-                break
-        if verifier.broken is not None:
-            break
-    return StoreVerdict(
-        verifier.verdict(expect_last_seq=to), start_at, to, anchor.number if anchor else None
-    )
+                return
 
 
 _PG_BATCH = (

@@ -66,11 +66,16 @@ class ChainVerifier:
         start_hash: str = GENESIS,
         start_seq: int = 1,
         checkpoints: Sequence[SealedRange] = (),
+        *,
+        checked: int = 0,
+        checkpoints_checked: int = 0,
     ) -> None:
+        """A walk starting at ``start_seq`` onto ``start_hash``; ``checked`` and
+        ``checkpoints_checked`` count what was already verified before it."""
         self.expected_prev = start_hash
         self.expected_seq = start_seq
-        self.checked = 0
-        self.checkpoints_checked = 0
+        self.checked = checked
+        self.checkpoints_checked = checkpoints_checked
         self._pending = sorted(
             (c for c in checkpoints if c.first_seq >= start_seq), key=lambda c: c.first_seq
         )
@@ -140,3 +145,35 @@ def verify(links: Iterable[Link], start_hash: str = GENESIS) -> Verdict:
         if not verifier.feed(link):
             break
     return verifier.verdict() if verifier is not None else Verdict(True, 0)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of records checked as one piece: a sealed checkpoint's range, or part of the
+    records no checkpoint covers yet."""
+
+    first_seq: int
+    last_seq: int
+    checkpoint: SealedRange | None = None
+
+
+def segments_of(
+    begin: int, to: int, sealed: Sequence[SealedRange], size: int = 20_000
+) -> list[Segment]:
+    """Records begin..to cut into segments: each checkpoint range inside it whole, and what lies
+    between and after them in pieces of at most ``size``. A walk that starts at a segment's
+    first record starts with no checkpoint half read."""
+    segments: list[Segment] = []
+
+    def loose(lo: int, hi: int) -> None:
+        segments.extend(Segment(s, min(s + size - 1, hi)) for s in range(lo, hi + 1, size))
+
+    position = begin
+    for cp in sorted(sealed, key=lambda c: c.first_seq):
+        if cp.first_seq < position or cp.last_seq > to:
+            continue
+        loose(position, cp.first_seq - 1)
+        segments.append(Segment(cp.first_seq, cp.last_seq, cp))
+        position = cp.last_seq + 1
+    loose(position, to)
+    return segments
