@@ -14,7 +14,7 @@ from cascade_audit.domain.query import RecordFilter
 from cascade_audit.sealing import private_key
 from cascade_audit.service import SERVICE
 from cascade_audit.settings import AuditSettings
-from cascade_audit.store import page
+from cascade_audit.store import page, stream
 from cascade_audit.verification import verify_store
 from cascade_shared.auth import Principal
 from cascade_shared.bus.inprocess import InProcessBus
@@ -83,6 +83,14 @@ async def test_one_chain_append_only_and_a_direct_change_is_named(
         mine, _ = await page(conn, RecordFilter(unit="vn.hue.huong-an"), auditor, limit=100)
     assert {r.org_unit for r in rows} == {"vn.hue", "vn.hue.huong-an", "vn.hue.phu-xuan"}
     assert {r.org_unit for r in mine} == {"vn.hue.huong-an"} and len(mine) == 12
+    # Paged five at a time, unit by unit merged: every record of the subtree once, in order.
+    async with a.engine.connect() as conn:
+        streamed = [r async for r in stream(conn, RecordFilter(unit="vn.hue"), auditor, chunk=5)]
+        everything, _ = await page(conn, RecordFilter(), None, limit=100)
+    expected = [
+        r.seq for r in everything if r.org_unit in ("vn.hue", "vn.hue.huong-an", "vn.hue.phu-xuan")
+    ]
+    assert [r.seq for r in streamed] == expected and len(expected) == 36
 
     for sql in (
         "UPDATE audit_record SET actor = 'x' WHERE seq = 17",
