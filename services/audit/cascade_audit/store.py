@@ -7,7 +7,7 @@ from typing import Any
 
 from cascade_shared.auth import Principal
 from cascade_shared.db import table_of
-from sqlalchemy import ColumnElement, and_, select, text, tuple_, union_all
+from sqlalchemy import ColumnElement, and_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cascade_audit.domain.query import Cursor, RecordFilter, like_prefix
@@ -63,34 +63,6 @@ def conditions(f: RecordFilter) -> list[ColumnElement[bool]]:
 ORDER = (records.c.occurred_at, records.c.seq)
 
 
-UNITS_BELOW = text(
-    """
-    WITH RECURSIVE below(unit) AS (
-        (SELECT org_unit FROM audit_record
-         WHERE org_unit ~>=~ :low AND org_unit ~<~ :high
-         ORDER BY org_unit USING ~<~ LIMIT 1)
-        UNION ALL
-        SELECT (SELECT org_unit FROM audit_record
-                WHERE org_unit ~>~ below.unit AND org_unit ~<~ :high
-                ORDER BY org_unit USING ~<~ LIMIT 1)
-        FROM below WHERE below.unit IS NOT NULL
-    )
-    SELECT unit FROM below WHERE unit IS NOT NULL
-    """
-)
-"""The distinct units recorded below a unit, by skipping through the (org_unit, ...) index one
-unit at a time (a loose index scan): one short index probe per unit, whatever the records.
-The pattern operators (``~<~``) keep to the index's ``text_pattern_ops`` order in any
-collation; ``high`` is the prefix with its last character, the ".", raised by one."""
-
-
-async def units_below(conn: AsyncConnection, unit: str) -> list[str]:
-    """Every unit below ``unit`` that has records (PostgreSQL)."""
-    prefix = unit + "."
-    bounds = {"low": prefix, "high": unit + chr(ord(".") + 1)}
-    return list((await conn.execute(UNITS_BELOW, bounds)).scalars())
-
-
 async def page(
     conn: AsyncConnection,
     f: RecordFilter,
@@ -101,13 +73,10 @@ async def page(
 ) -> tuple[Sequence[Any], Cursor | None]:
     """One page in (occurred_at, seq) order, and the cursor of the next page (None at the end).
 
-    A unit subtree is asked unit by unit: on PostgreSQL one ordered, limited branch per unit
-    recorded in the subtree (each an ordered range of the (org_unit, occurred_at, seq) index,
-    the time filter inside the range), merged in order, so a page reads about a page of rows
-    whatever the subtree holds. SQLite merges two branches, the unit itself and a prefix LIKE
-    for the units below. As one ``= OR LIKE`` condition the planner can only walk the time
-    index and filter, which for one ward among thousands reads a hundred thousand rows per
-    page."""
+    A unit subtree is asked as two ordered, limited branches merged: the unit itself (an
+    ordered range of the (org_unit, occurred_at, seq) index) and the units below it (a prefix
+    LIKE). As one ``= OR LIKE`` condition the planner can only walk the time index and filter,
+    which for one ward among thousands reads a hundred thousand rows per page."""
     where = conditions(f)
     if after is not None:
         where.append(tuple_(*ORDER) > (after.occurred_at, after.seq))
@@ -119,15 +88,9 @@ async def page(
     if unit is None:
         query = branch()
     else:
-        if conn.dialect.name == "postgresql":
-            units = [unit, *await units_below(conn, unit)]
-            parts = [branch(records.c.org_unit == u).subquery() for u in units]
-        else:
-            parts = [
-                branch(records.c.org_unit == unit).subquery(),
-                branch(records.c.org_unit.like(like_prefix(unit), escape="\\")).subquery(),
-            ]
-        merged = union_all(*(select(*part.c) for part in parts)).subquery()
+        own = branch(records.c.org_unit == unit).subquery()
+        below = branch(records.c.org_unit.like(like_prefix(unit), escape="\\")).subquery()
+        merged = union_all(select(*own.c), select(*below.c)).subquery()
         query = select(*merged.c).order_by(merged.c.occurred_at, merged.c.seq).limit(limit + 1)
     rows = (await conn.execute(query)).all()
     more = len(rows) > limit
