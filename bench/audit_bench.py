@@ -28,6 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
+from cascade_audit import segments
 from cascade_audit.domain import merkle
 from cascade_audit.domain.chain import GENESIS, canonical, record_hash
 from cascade_audit.domain.checkpoint import Statement, key_id, sign
@@ -387,22 +388,56 @@ async def verify_whole(
     engine = make_engine(url)
     figures: dict[str, float] = {}
     ways = [("whole", True), ("walk", False)] if walk else [("whole", True)]
-    for name, in_database in ways:
-        async with engine.connect() as conn:
-            t = time.perf_counter()
-            whole = await verify_store(conn, key.public_key(), in_database=in_database)
-            elapsed = time.perf_counter() - t
-        assert whole.verdict.ok and whole.verdict.checked == n, whole
-        figures[f"{name}_s"] = elapsed
-        figures["checkpoints_checked"] = whole.verdict.checkpoints_checked
-        how = "in segments in PostgreSQL" if in_database else "record by record in Python"
-        log(
-            f"  verify the whole chain {how} ({n:,} records, "
-            f"{whole.verdict.checkpoints_checked:,} checkpoints): {elapsed:.1f} s "
-            f"({n / elapsed:,.0f} records/s)"
-        )
+    backends: dict[int, float] = {}  # each checking connection's server CPU seconds, last seen
+    check = segments._check
+
+    async def measured(raw: Any, segment: Any) -> Any:
+        result = await check(raw, segment)
+        pid = raw.get_server_pid()
+        backends[pid] = _cpu_seconds(pid)
+        return result
+
+    segments._check = measured
+    try:
+        for name, in_database in ways:
+            backends.clear()
+            async with engine.connect() as conn:
+                pid = await _server_pid(conn)
+                own = _cpu_seconds(pid)
+                t, cpu = time.perf_counter(), time.process_time()
+                whole = await verify_store(conn, key.public_key(), in_database=in_database)
+                elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+                server = sum(backends.values()) + _cpu_seconds(pid) - own
+            assert whole.verdict.ok and whole.verdict.checked == n, whole
+            figures[f"{name}_s"] = elapsed
+            figures[f"{name}_python_cpu_us"] = cpu / n * 1e6
+            figures[f"{name}_postgres_cpu_us"] = server / n * 1e6
+            figures["checkpoints_checked"] = whole.verdict.checkpoints_checked
+            how = "in segments in PostgreSQL" if in_database else "record by record in Python"
+            log(
+                f"  verify the whole chain {how} ({n:,} records, "
+                f"{whole.verdict.checkpoints_checked:,} checkpoints): {elapsed:.1f} s "
+                f"({n / elapsed:,.0f} records/s); CPU per record: Python "
+                f"{cpu / n * 1e6:.2f} us, PostgreSQL {server / n * 1e6:.2f} us"
+            )
+    finally:
+        segments._check = check
     await engine.dispose()
     return figures
+
+
+async def _server_pid(conn: Any) -> int:
+    raw = (await conn.get_raw_connection()).driver_connection
+    return int(raw.get_server_pid())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a local process (a PostgreSQL backend), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_report(path: Path, args: argparse.Namespace, results: dict[str, Any]) -> None:
@@ -454,6 +489,17 @@ def write_report(path: Path, args: argparse.Namespace, results: dict[str, Any]) 
                     "| the same, every record walked in Python (`in_database=False`) | "
                     f"{w['walk_s']:.1f} | {n / w['walk_s']:,.0f} |"
                 )
+            lines += [
+                "",
+                "| CPU per record (µs) | Python | PostgreSQL |",
+                "| --- | ---: | ---: |",
+            ]
+            for name, label in (("whole", "in segments"), ("walk", "walked in Python")):
+                if f"{name}_s" in w:
+                    lines.append(
+                        f"| {label} | {w[f'{name}_python_cpu_us']:.2f} | "
+                        f"{w[f'{name}_postgres_cpu_us']:.2f} |"
+                    )
         else:
             lines.append("| whole chain | not finished within `--max-minutes` | |")
         lines.append("")
