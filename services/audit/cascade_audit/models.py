@@ -8,7 +8,7 @@ from typing import Any
 from cascade_shared.envelope import as_utc, utcnow
 from cascade_shared.inbox import inbox_table
 from cascade_shared.outbox import outbox_table
-from sqlalchemy import JSON, BigInteger, Column, Dialect, Index, Integer, Text
+from sqlalchemy import JSON, BigInteger, Column, Dialect, Index, Integer, Text, text
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -45,6 +45,21 @@ class ChainedJSON(TypeDecorator[Any]):
         return process
 
 
+def _first_parts(count: int) -> str:
+    part = "split_part(org_unit::text, '.'::text, {})"
+    expression = part.format(1)
+    for n in range(2, count + 1):
+        expression = f"(({expression} || '.'::text) || {part.format(n)})"
+    return expression
+
+
+UNIT_LEVELS = {2: _first_parts(2), 3: _first_parts(3)}
+"""A record's unit cut to its first two parts (the city or province: ``vn.hue`` for every
+record of Huế and below) and to its first three (the ward). PostgreSQL indexes both with the
+time, so a city's or a ward's whole subtree is one ordered index range (``store.page``).
+Written as PostgreSQL shows them back, so the migrations test compares them as equal."""
+
+
 class AuditRecord(AuditTable, table=True):
     """One event as it arrived. Never updated or deleted: the database refuses both (triggers
     installed by the migrations), and the chain and checkpoints reveal anyone who bypasses that.
@@ -65,6 +80,12 @@ class AuditRecord(AuditTable, table=True):
             postgresql_ops={"org_unit": "text_pattern_ops"},
         ),
         Index("ix_audit_record_time", "occurred_at", "seq"),
+        Index("ix_audit_record_city_time", text(UNIT_LEVELS[2]), "occurred_at", "seq").ddl_if(
+            dialect="postgresql"
+        ),
+        Index("ix_audit_record_ward_time", text(UNIT_LEVELS[3]), "occurred_at", "seq").ddl_if(
+            dialect="postgresql"
+        ),
         Index("ix_audit_record_recorded_at", "recorded_at"),
     )
     seq: int = Field(sa_column=Column(SEQ, primary_key=True, autoincrement=False))

@@ -7,11 +7,11 @@ from typing import Any
 
 from cascade_shared.auth import Principal
 from cascade_shared.db import table_of
-from sqlalchemy import ColumnElement, and_, select, tuple_, union_all
+from sqlalchemy import ColumnElement, and_, literal_column, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cascade_audit.domain.query import Cursor, RecordFilter, like_prefix
-from cascade_audit.models import AuditRecord
+from cascade_audit.models import UNIT_LEVELS, AuditRecord
 
 records = table_of(AuditRecord)
 
@@ -73,10 +73,13 @@ async def page(
 ) -> tuple[Sequence[Any], Cursor | None]:
     """One page in (occurred_at, seq) order, and the cursor of the next page (None at the end).
 
-    A unit subtree is asked as two ordered, limited branches merged: the unit itself (an
-    ordered range of the (org_unit, occurred_at, seq) index) and the units below it (a prefix
-    LIKE). As one ``= OR LIKE`` condition the planner can only walk the time index and filter,
-    which for one ward among thousands reads a hundred thousand rows per page."""
+    On PostgreSQL a city's or a ward's subtree is one ordered range of the index on that level
+    of the unit and the time (``models.UNIT_LEVELS``): a page reads about a page of rows,
+    whatever the store holds. Elsewhere a subtree is asked as two ordered, limited branches
+    merged: the unit itself (an ordered range of the (org_unit, occurred_at, seq) index) and
+    the units below it (a prefix LIKE). As one ``= OR LIKE`` condition the planner can only
+    walk the time index and filter, which for one ward among thousands reads a hundred thousand
+    rows per page."""
     where = conditions(f)
     if after is not None:
         where.append(tuple_(*ORDER) > (after.occurred_at, after.seq))
@@ -85,8 +88,11 @@ async def page(
     def branch(*extra: ColumnElement[bool]) -> Any:
         return select(*LIST_COLUMNS).where(and_(*where, *extra)).order_by(*ORDER).limit(limit + 1)
 
+    level = unit.count(".") + 1 if unit is not None else 0
     if unit is None:
         query = branch()
+    elif conn.dialect.name == "postgresql" and level in UNIT_LEVELS:
+        query = branch(literal_column(UNIT_LEVELS[level]) == unit)
     else:
         own = branch(records.c.org_unit == unit).subquery()
         below = branch(records.c.org_unit.like(like_prefix(unit), escape="\\")).subquery()
