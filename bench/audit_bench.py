@@ -41,6 +41,9 @@ from cascade_shared.auth import Principal
 from cascade_shared.chassis.migrations import upgrade_sync
 from cascade_shared.db import make_engine
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex
 
 HERE = Path(__file__).parent
 TYPES = [
@@ -251,12 +254,8 @@ async def load(
         await conn.execute(
             "ALTER TABLE audit_record ADD CONSTRAINT audit_record_event_id_key UNIQUE (event_id)"
         )
-        for ix in INDEXES:
-            ops = ix.dialect_options["postgresql"]["ops"]
-            cols = ", ".join(
-                f"{c.name} {ops[c.name]}" if c.name in ops else c.name for c in ix.columns
-            )
-            await conn.execute(f"CREATE INDEX {ix.name} ON audit_record ({cols})")
+        for ix in INDEXES:  # as the models declare them, expression indexes included
+            await conn.execute(str(CreateIndex(ix).compile(dialect=postgresql.dialect())))
         await conn.execute("VACUUM ANALYZE audit_record")
         figures["indexes_s"] = time.perf_counter() - t1
         size = await conn.fetchval("SELECT pg_total_relation_size('audit_record')")
@@ -287,8 +286,15 @@ async def timed(samples: int, fn: Callable[[], Awaitable[Any]]) -> tuple[float, 
 
 
 async def queries(
-    url: str, n: int, pop: Population, rng: random.Random, samples: int, log: Callable[[str], None]
+    url: str,
+    n: int,
+    pop: Population,
+    rng: random.Random,
+    samples: int,
+    log: Callable[[str], None],
+    plans: dict[str, str],
 ) -> dict[str, tuple[float, float, float]]:
+    """Median and p99 of each inspector query; ``plans`` gets one instance's plan of each."""
     engine = make_engine(url)
     root = Principal(username="auditor.vn", unit="vn", roles=["auditor"])
     start = datetime(2024, 1, 1, tzinfo=UTC)
@@ -299,11 +305,13 @@ async def queries(
         return Principal(username="auditor", unit=".".join(unit.split(".")[:2]), roles=["auditor"])
 
     async with engine.connect() as conn:
+        explaining = Explaining(conn)
+        target: Any = conn
 
         async def run(
             f: RecordFilter, user: Principal, limit: int = 100, after: Cursor | None = None
         ) -> int:
-            rows, _ = await page(conn, f, user, limit=limit, after=after)
+            rows, _ = await page(target, f, user, limit=limit, after=after)
             return len(rows)
 
         def plan_story() -> Awaitable[int]:
@@ -359,8 +367,28 @@ async def queries(
             results[name] = await timed(samples, fn)
             med, p99, rows = results[name]
             log(f"  {name:48s} median {med:7.2f} ms   p99 {p99:7.2f} ms   rows/page {rows:6.1f}")
+            target = explaining  # one more instance, explained
+            await fn()
+            target = conn
+            plans[name] = explaining.plan
     await engine.dispose()
     return results
+
+
+class Explaining:
+    """A connection for ``page`` that also runs its page query under
+    ``EXPLAIN (ANALYZE, BUFFERS)`` (bound values inlined) and keeps the plan."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.dialect, self.plan = conn, conn.dialect, ""
+
+    async def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        sql = str(statement.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True}))
+        explained = await self.conn.execute(
+            text("EXPLAIN (ANALYZE, BUFFERS) " + sql.replace("%%", "%"))
+        )
+        self.plan = "\n".join(line for (line,) in explained)
+        return await self.conn.execute(statement, *args, **kwargs)
 
 
 async def verify_range(
@@ -503,6 +531,19 @@ def write_report(path: Path, args: argparse.Namespace, results: dict[str, Any]) 
         else:
             lines.append("| whole chain | not finished within `--max-minutes` | |")
         lines.append("")
+    if results.get("plans"):
+        lines += ["## Plans PostgreSQL chose (one instance of each query)", ""]
+        for name, plan in results["plans"].items():
+            lines += [
+                f"<details><summary>{name}</summary>",
+                "",
+                "```",
+                plan,
+                "```",
+                "",
+                "</details>",
+                "",
+            ]
     path.write_text("\n".join(lines))
 
 
@@ -533,7 +574,10 @@ async def main(args: argparse.Namespace) -> None:
         results["load"] = fig
         report()
         log("queries:")
-        results["queries"] = await queries(url, args.records, pop, rng, args.samples, log)
+        results["plans"] = {}
+        results["queries"] = await queries(
+            url, args.records, pop, rng, args.samples, log, results["plans"]
+        )
         report()
         log("verification:")
         results["range"] = await verify_range(url, key, args.records, args.checkpoint_every, log)
