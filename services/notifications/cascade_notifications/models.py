@@ -79,7 +79,8 @@ class Delegation(NotificationsTable, table=True):
 
 # -- the in-app inbox ---------------------------------------------------------------------------
 class Notification(NotificationsTable, table=True):
-    """One in-app message to one recipient, created once per event (the unique key)."""
+    """One in-app message to one recipient, created once per event (the unique key).
+    Announcements are kept apart, in ``inbox_announcement``."""
 
     __tablename__ = "notification"
     __table_args__ = (
@@ -103,6 +104,22 @@ class Notification(NotificationsTable, table=True):
     plan_id: str | None = Field(default=None, max_length=36)
     critical: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = None
+
+
+class InboxAnnouncement(NotificationsTable, table=True):
+    """An announcement in one recipient's inbox: a narrow row with their read mark.
+
+    The announcement's title and body are kept once, in ``announcement``; a city's fan-out
+    writes one row of (recipient, announcement) per member, keyed by recipient first so the
+    fan-out, which walks recipients in username order, appends to the key's index. The key also
+    makes the copy exactly once per recipient. The inbox shows these rows beside
+    ``notification``'s, and counts their unread ones (a recipient has few announcements, so the
+    key's range of them is counted without another index)."""
+
+    __tablename__ = "inbox_announcement"
+    recipient: str = Field(primary_key=True, max_length=100)
+    announcement_id: str = Field(primary_key=True, max_length=36)
     read_at: datetime | None = None
 
 
@@ -171,7 +188,8 @@ class WebhookSubscription(NotificationsTable, table=True):
 class Announcement(NotificationsTable, table=True):
     """A unit's message to everyone in its subtree, fanned out in chunks by a worker.
 
-    ``cursor`` is the last username reached, so the fan-out resumes after a restart.
+    ``cursor`` is the last username reached, committed with each chunk's rows, so the fan-out
+    resumes after a restart where it stopped.
     """
 
     __tablename__ = "announcement"

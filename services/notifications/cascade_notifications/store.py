@@ -10,19 +10,31 @@ from cascade_shared.errors import Conflict
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from cascade_notifications.models import Delivery, Notification
+from cascade_notifications.models import Delivery, InboxAnnouncement, Notification
 from cascade_notifications.settings import NotificationsSettings
 from cascade_notifications.signals import Signals
 
 
 async def unread_count(session: Any, username: str) -> int:
-    """The exact number of unread in-app messages (a partial index on unread rows keeps it fast)."""
-    query = (
+    """The exact number of unread in-app messages: notifications (a partial index on unread rows
+    keeps it fast) plus announcements (the user's few copies, by the key's recipient prefix),
+    in one statement."""
+    notifications = (
         select(func.count())
         .select_from(Notification)
         .where(col(Notification.recipient) == username, col(Notification.read_at).is_(None))
+        .scalar_subquery()
     )
-    return int((await session.execute(query)).scalar_one())
+    announcements = (
+        select(func.count())
+        .select_from(InboxAnnouncement)
+        .where(
+            col(InboxAnnouncement.recipient) == username,
+            col(InboxAnnouncement.read_at).is_(None),
+        )
+        .scalar_subquery()
+    )
+    return int((await session.execute(select(notifications + announcements))).scalar_one())
 
 
 def settings_of(runtime: ServiceRuntime) -> NotificationsSettings:

@@ -1,5 +1,9 @@
 """The in-app inbox of the signed-in user: list (keyset pages), unread count, mark read, and a
-live stream of the unread count (server-sent events)."""
+live stream of the unread count (server-sent events).
+
+The inbox reads two tables: ``notification`` (one row per event, recipient and channel) and
+``inbox_announcement`` (one narrow row per announcement and recipient, the text kept once in
+``announcement``). A page takes the next ``limit + 1`` of each in keyset order and merges them."""
 
 from __future__ import annotations
 
@@ -9,21 +13,24 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from cascade_shared.db import rows_matched
+from cascade_shared.db import rows_matched, table_of
 from cascade_shared.envelope import utcnow
 from cascade_shared.params import INTEGER_MAX, Id, PageCursor, refuse_nul, storable_time
 from cascade_shared.problems import invalid, not_found
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, update
+from sqlalchemy import String, literal, tuple_, update
 from sqlmodel import col, select
 
 from cascade_notifications.api.deps import CurrentUser, Runtime, SessionDep
-from cascade_notifications.models import Notification
+from cascade_notifications.models import Announcement, InboxAnnouncement, Notification
 from cascade_notifications.store import settings_of, signals_of, unread_count
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
+
+ANNOUNCED = "notification.announced"
+_CREATED_AT = table_of(Notification).c.created_at.type
 
 
 class NotificationPublic(BaseModel):
@@ -45,8 +52,8 @@ class InboxPage(BaseModel):
     """Pass as ``before`` to read the next (older) page; None on the last page."""
 
 
-def _cursor(row: Notification) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+def _cursor(item: dict[str, Any]) -> str:
+    raw = json.dumps([item["created_at"].isoformat(), item["id"]]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
@@ -56,6 +63,48 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         return storable_time(datetime.fromisoformat(created)), refuse_nul(str(ident))
     except (ValueError, TypeError) as exc:
         raise invalid("query.before", "not a cursor this API gave out") from exc
+
+
+def _after(created: datetime, ident: str) -> Any:
+    """The cursor as a row value, its time bound as the columns' type (UTC on every backend)."""
+    return tuple_(literal(created, type_=_CREATED_AT), literal(ident, type_=String()))
+
+
+def _announcement_item(ann: Any, read_at: datetime | None) -> dict[str, Any]:
+    """An announcement's copy as an inbox item: its id is the announcement's (one copy per
+    recipient), its time the announcement's."""
+    return {
+        "id": ann.id,
+        "event_type": ANNOUNCED,
+        "kind": ANNOUNCED,
+        "title": ann.title,
+        "body": ann.body,
+        "plan_id": None,
+        "critical": False,
+        "created_at": ann.created_at,
+        "read_at": read_at,
+    }
+
+
+async def _announcements(
+    session: Any, username: str, *, unread_only: bool, before: tuple[datetime, str] | None, n: int
+) -> list[dict[str, Any]]:
+    """Up to ``n`` of the user's announcements older than ``before``, newest first."""
+    query = (
+        select(Announcement, InboxAnnouncement.read_at)
+        .join(InboxAnnouncement, col(InboxAnnouncement.announcement_id) == Announcement.id)
+        .where(InboxAnnouncement.recipient == username)
+    )
+    if unread_only:
+        query = query.where(col(InboxAnnouncement.read_at).is_(None))
+    if before:
+        created, ident = before
+        query = query.where(
+            tuple_(col(Announcement.created_at), col(Announcement.id)) < _after(created, ident)
+        )
+    query = query.order_by(col(Announcement.created_at).desc(), col(Announcement.id).desc())
+    rows = (await session.exec(query.limit(n))).all()
+    return [_announcement_item(ann, read_at) for ann, read_at in rows]
 
 
 @router.get("/inbox", response_model=InboxPage)
@@ -70,16 +119,17 @@ async def my_inbox(
 ) -> dict[str, Any]:
     """Your notifications, newest first, with the exact unread count. Pages by keyset
     (created_at, id), so a long history stays as fast as a short one."""
+    # Notifications and announcements' copies: the next ``limit + 1`` of each, merged.
     query = select(Notification).where(Notification.recipient == user.username)
     if unread_only:
         query = query.where(col(Notification.read_at).is_(None))
-    if before:
-        created, ident = _decode_cursor(before)
+    cursor = _decode_cursor(before) if before else None
+    if cursor:
+        created, ident = cursor
+        # A row comparison, which the inbox index answers as a range (an OR of the two cases
+        # would read every newer row of the recipient's first).
         query = query.where(
-            or_(
-                col(Notification.created_at) < created,
-                and_(col(Notification.created_at) == created, col(Notification.id) < ident),
-            )
+            tuple_(col(Notification.created_at), col(Notification.id)) < _after(created, ident)
         )
     rows = (
         await session.exec(
@@ -88,9 +138,13 @@ async def my_inbox(
             )
         )
     ).all()
-    page, more = rows[:limit], len(rows) > limit
+    items = [r.model_dump() for r in rows] + await _announcements(
+        session, user.username, unread_only=unread_only, before=cursor, n=limit + 1
+    )
+    items.sort(key=lambda i: (i["created_at"], i["id"]), reverse=True)
+    page, more = items[:limit], len(items) > limit
     return {
-        "items": [r.model_dump() for r in page],
+        "items": page,
         "unread": await unread_count(session, user.username),
         "next_cursor": _cursor(page[-1]) if more else None,
     }
@@ -150,25 +204,40 @@ async def mark_read(
     notification_id: Id, user: CurrentUser, session: SessionDep, runtime: Runtime
 ) -> dict[str, Any]:
     """Mark one of your notifications read (someone else's is not found)."""
+    # An announcement's copy is marked by the announcement's id.
     row = await session.get(Notification, notification_id)
-    if row is None or row.recipient != user.username:
+    if row is not None and row.recipient == user.username:
+        if row.read_at is None:
+            row.read_at = utcnow()
+            session.add(row)
+            await session.commit()
+            signals_of(runtime).inbox.notify()
+        return row.model_dump()
+    copy = await session.get(InboxAnnouncement, (user.username, notification_id))
+    ann = await session.get(Announcement, notification_id) if copy is not None else None
+    if copy is None or ann is None:
         raise not_found("notification", notification_id)
-    if row.read_at is None:
-        row.read_at = utcnow()
-        session.add(row)
+    if copy.read_at is None:
+        copy.read_at = utcnow()
+        session.add(copy)
         await session.commit()
         signals_of(runtime).inbox.notify()
-    return row.model_dump()
+    return _announcement_item(ann, copy.read_at)
 
 
 @router.post("/read-all")
 async def mark_all_read(user: CurrentUser, session: SessionDep, runtime: Runtime) -> dict[str, int]:
     """Mark every unread notification of yours read."""
-    result = await session.execute(
-        update(Notification)
-        .where(col(Notification.recipient) == user.username, col(Notification.read_at).is_(None))
-        .values(read_at=utcnow())
-    )
+    # Notifications and announcements' copies alike.
+    now = utcnow()
+    marked = 0
+    for model in (Notification, InboxAnnouncement):
+        result = await session.execute(
+            update(model)
+            .where(col(model.recipient) == user.username, col(model.read_at).is_(None))
+            .values(read_at=now)
+        )
+        marked += rows_matched(result)
     await session.commit()
     signals_of(runtime).inbox.notify()
-    return {"marked": rows_matched(result)}
+    return {"marked": marked}
