@@ -16,7 +16,7 @@ import httpx
 import pytest
 import uvicorn
 from cascade_notifications.service import SERVICE
-from cascade_notifications.workers.digest import make_digests
+from cascade_notifications.workers.digest import make_digests, user_claimed
 from cascade_notifications.workers.fanout import fan_out_chunk
 from cascade_notifications.workers.sending import send_due
 from cascade_shared.auth import Principal
@@ -24,7 +24,7 @@ from cascade_shared.chassis.app import create_app
 from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import Envelope, utcnow
 from cascade_shared.settings import Settings
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 
 from tests.channels import SECRET, MailSink, Receiver, mail_server, webhook_receiver
 from tests.cluster import free_port
@@ -334,11 +334,26 @@ async def test_a_daily_digest_folds_a_users_mail_into_one_message(service: Servi
     held = "SELECT count(*) FROM delivery WHERE recipient = 'drafter.huong-an' AND state = 'digest'"
     assert await svc.scalar(held) == 2
     assert await make_digests(svc.runtime) == 0  # not yet 07:00 in Huế
-    # The clock reaches the digest hour.
-    async with svc.runtime.engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE delivery SET next_attempt_at = now() WHERE state = 'digest'")
+    first_row = await svc.scalar(
+        "SELECT min(id) FROM delivery WHERE recipient = 'drafter.huong-an' AND state = 'digest'"
+    )
+    async with svc.runtime.engine.connect() as other:
+        # Another replica is in the middle of claiming the drafter's digest when the clock
+        # reaches the digest hour: it has locked one row and is about to lock the other.
+        claimed = await other.execute(select(user_claimed(literal("drafter.huong-an"))))
+        assert claimed.scalar() is True
+        async with svc.runtime.engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE delivery SET next_attempt_at = now() WHERE state = 'digest'")
+            )
+        await other.execute(
+            text("SELECT id FROM delivery WHERE id = :id FOR UPDATE"), {"id": first_row}
         )
+        # Neither this call nor the service's own digest worker takes the other row for a
+        # digest of its own: the drafter is claimed whole.
+        assert await make_digests(svc.runtime) == 0
+        assert await svc.scalar(held) == 2
+        await other.rollback()
     # This call or the service's own digest worker, whichever comes first, folds them: once.
     made = await make_digests(svc.runtime)
     digests_made = (
@@ -555,10 +570,11 @@ async def test_an_announcement_reaches_the_whole_subtree_in_chunks_with_a_live_c
     finished = await eventually(done)
     assert finished["recipients"] == subtree > 2500
     assert await fan_out_chunk(svc.runtime) == 0  # nothing left, nothing repeated
-    rows = "SELECT count(*) FROM notification WHERE event_id = :a"
+    rows = "SELECT count(*) FROM inbox_announcement WHERE announcement_id = :a"
     assert await svc.scalar(rows, a=announcement) == subtree
     outside = (
-        "SELECT count(*) FROM notification WHERE event_id = :a AND recipient = 'approver.ha-noi'"
+        "SELECT count(*) FROM inbox_announcement WHERE announcement_id = :a"
+        " AND recipient = 'approver.ha-noi'"
     )
     assert await svc.scalar(outside, a=announcement) == 0
     announced = await svc.scalar(

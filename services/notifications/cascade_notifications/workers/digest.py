@@ -10,7 +10,7 @@ from typing import Any
 from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import utcnow
 from cascade_shared.projector import dialect_of, insert_ignoring_repeats
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlmodel import col
 
 from cascade_notifications.domain.digest import DIGEST_NAMESPACE, digest_event_id
@@ -40,12 +40,27 @@ def digest_key(username: str, day: date, n: int) -> str:
     return str(uuid.uuid5(DIGEST_NAMESPACE, f"{username}:{day.isoformat()}:{n}"))
 
 
+def user_claimed(recipient: ColumnElement[str]) -> ColumnElement[bool]:
+    """Claims a user's digest for this transaction (PostgreSQL): true for the transaction that
+    takes the user's advisory lock first, and for it again; false for any other until it ends.
+    Row locks alone would let two replicas split one user's due rows between them (each locks
+    the rows the other has not reached yet) and send the user two digests."""
+    key = func.hashtextextended(literal("cascade.digest:") + recipient, 0)
+    return func.pg_try_advisory_xact_lock(key)
+
+
 async def _due_digest_rows(session: Any, now: datetime, batch: int) -> list[dict[str, Any]]:
     """Lock up to ``batch`` due digest rows, by user, never part of a user: when the batch ends
-    inside a user, that user's other due rows are taken too. Rows another replica holds are
-    skipped (``SKIP LOCKED``); they are in its digest."""
+    inside a user, that user's other due rows are taken too. A user another replica holds is
+    skipped whole (a transaction-scoped advisory lock per user on PostgreSQL); their rows are in
+    that replica's digest."""
     postgres = dialect_of(session) == "postgresql"
-    due = (DELIVERY.c.state == "digest", DELIVERY.c.next_attempt_at <= now)
+    due: tuple[ColumnElement[bool], ...] = (
+        DELIVERY.c.state == "digest",
+        DELIVERY.c.next_attempt_at <= now,
+    )
+    if postgres:
+        due = (*due, user_claimed(DELIVERY.c.recipient))
     first = (
         select(DELIVERY)
         .where(*due)
