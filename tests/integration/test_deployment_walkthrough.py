@@ -9,14 +9,18 @@ replaces fails here rather than run unisolated):
 
 - PostgreSQL: the test server over TCP as its superuser in place of ``sudo -u postgres psql``,
   and this run's own role and database names, in the URLs and in a copy of the init script;
-- RabbitMQ: this run's own broker user (made with ``rabbitmqctl`` as the section says) or, where
-  ``rabbitmqctl`` cannot reach the test broker, the test's guest URL; this run's namespace;
+- RabbitMQ: a virtual host of this run's own (made and deleted here), the test broker's
+  management API, and this run's own names for the users the section makes: its administrator
+  (made with ``rabbitmqctl`` as the section says or, where ``rabbitmqctl`` cannot reach the test
+  broker, ``guest`` in its place) and the services' users, made by ``cascade-admin broker-users``
+  and deleted afterwards; this run's namespace;
 - this run's free ports in place of 8000-8006, in the blocks and in the copy of the gateway
   configuration their ``sed`` reads; a temporary folder in place of ``/etc/cascade``,
   ``/var/log/cascade`` and ``/run/cascade-gateway.pid``; ``sudo`` dropped when run as root.
 
 Between the first call (step 8) and the stop (step 9) the script waits while the test checks,
-through the gateway, every process's health, the minted token's calls and what is refused.
+through the gateway, every process's health, the minted token's calls and what is refused, and,
+through the management API, that each service is connected as its own broker user.
 """
 
 from __future__ import annotations
@@ -32,13 +36,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from textwrap import dedent
+from urllib.parse import quote
 
 import httpx
 import jwt
 import pytest
+from cascade_shared.chassis import broker_users
 
 from tests import infra
 from tests.cluster import BIN, free_port
+from tests.e2e.test_faults import MGMT, _management_reachable
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "deployment.md"
@@ -49,6 +56,7 @@ PATH = f"{os.environ.get('PATH', '')}:/usr/local/sbin:/usr/sbin:/sbin"  # nginx,
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")} | {"PATH": PATH}
 PSQL = ["psql", "-h", infra.PG_HOST, "-p", str(infra.PG_PORT), "-U", infra.PG_USER]
 STARTUP_SECONDS = 240
+GUEST = ("guest", "guest")  # the test broker's administrator
 
 
 def without_docker() -> list[str]:
@@ -118,15 +126,28 @@ class Substitutions:
 
 @dataclass
 class Run:
-    """This run's names, ports and folder; its role, databases and broker user are dropped
-    afterwards (the namespace fixture deletes its exchanges and queues)."""
+    """This run's names, ports and folder; its role, databases, broker users and virtual host
+    are dropped afterwards."""
 
     tmp: Path
     role: str
     databases: str  # the prefix of this run's database names
     ports: dict[int, int]
-    amqp_user: str | None = None
     script: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def vhost(self) -> str:
+        return self.role
+
+    @property
+    def broker_admin(self) -> str:
+        """The section's broker administrator (``cascade``), renamed."""
+        return f"{self.role}_admin"
+
+    @property
+    def user_template(self) -> str:
+        """The services' broker users (``cascade-{service}``), renamed."""
+        return f"{self.role}-{{service}}"
 
     @property
     def gateway(self) -> str:
@@ -170,17 +191,29 @@ def isolate(run: Run, namespace: str, root: list[str], rabbitmqctl: bool) -> Sub
 
     subs = Substitutions()
     subs.pattern(PORT, run.remap_ports)  # first, before names that might hold such digits
-    if rabbitmqctl:  # the section's own commands, for a user of this run's
-        user = run.amqp_user = f"{run.role}_amqp"
-        subs.literal("rabbitmqctl add_user cascade ", f"rabbitmqctl add_user {user} ")
-        subs.literal("set_permissions -p / cascade ", f"set_permissions -p / {user} ")
-        subs.literal(
-            "amqp://cascade:cascade@127.0.0.1:5672/",
-            f"amqp://{user}:cascade@{infra.AMQP_HOST}:{infra.AMQP_PORT}/",
-        )
+    admin = run.broker_admin
+    if rabbitmqctl:  # the section's own commands, for an administrator of this run's
+        subs.literal("rabbitmqctl add_user cascade ", f"rabbitmqctl add_user {admin} ")
+        subs.literal("set_user_tags cascade ", f"set_user_tags {admin} ")
+        subs.literal("set_permissions -p / cascade ", f"set_permissions -p {run.vhost} {admin} ")
+        subs.literal('--admin "cascade:', f'--admin "{admin}:')
     else:
-        subs.pattern(r"^sudo rabbitmqctl .*$", ": rabbitmqctl cannot reach the test broker")
-        subs.literal("amqp://cascade:cascade@127.0.0.1:5672/", infra.AMQP_URL)
+        subs.pattern(r"^sudo rabbitmq(ctl|-plugins) .*$", ": rabbitmqctl cannot reach the broker")
+        subs.pattern(r'--admin "cascade:\$\(cat [^)]*\)"', "--admin " + ":".join(GUEST))
+    subs.literal(
+        "--apply http://127.0.0.1:15672 --vhost / ", f"--apply {MGMT} --vhost {run.vhost} "
+    )
+    subs.literal(
+        "CASCADE_BROKER_USER_TEMPLATE='cascade-{service}'",
+        f"CASCADE_BROKER_USER_TEMPLATE='{run.user_template}'",
+    )
+    subs.pattern(
+        r"amqp://cascade-(\w+)@127\.0\.0\.1:5672/",
+        lambda m: (
+            f"amqp://{run.user_template.format(service=m[1])}@{infra.AMQP_HOST}:"
+            f"{infra.AMQP_PORT}/{quote(run.vhost, safe='')}"
+        ),
+    )
     subs.literal("CASCADE_NAMESPACE=cascade ", f"CASCADE_NAMESPACE={namespace} ")
     subs.literal("sudo -u postgres psql", " ".join(PSQL))
     subs.literal(
@@ -210,8 +243,21 @@ def pause(run: Run) -> str:
         """)
 
 
+def broker_api() -> httpx.Client:
+    return httpx.Client(base_url=MGMT, auth=GUEST, timeout=30)
+
+
+def service_connections(run: Run) -> dict[str, str]:
+    """Which broker user each open connection of this run's virtual host is, by name."""
+    with broker_api() as api:
+        r = api.get(f"/api/vhosts/{quote(run.vhost, safe='')}/connections")
+        r.raise_for_status()
+        return {c["name"]: c["user"] for c in r.json()}
+
+
 @pytest.fixture
 def run(postgres: None, rabbitmq: None, tmp_path: Path) -> Iterator[Run]:
+    _management_reachable()
     name = f"cascade_t_{infra.RUN_ID}_{uuid.uuid4().hex[:6]}"
     ports: set[int] = set()
     while len(ports) < len(PORTS):
@@ -222,6 +268,11 @@ def run(postgres: None, rabbitmq: None, tmp_path: Path) -> Iterator[Run]:
         databases=f"{name}_",
         ports=dict(zip(PORTS, sorted(ports), strict=True)),
     )
+    vhost = quote(this.vhost, safe="")
+    with broker_api() as api:  # the run's virtual host, where guest (the fallback) may act too
+        api.put(f"/api/vhosts/{vhost}").raise_for_status()
+        everything = {"configure": ".*", "write": ".*", "read": ".*"}
+        api.put(f"/api/permissions/{vhost}/guest", json=everything).raise_for_status()
     try:
         yield this
     finally:
@@ -231,9 +282,12 @@ def run(postgres: None, rabbitmq: None, tmp_path: Path) -> Iterator[Run]:
             subprocess.run([*PSQL, "-c", drop], capture_output=True, timeout=60, env=ENV)
         drop_role = f'DROP ROLE IF EXISTS "{this.role}"'
         subprocess.run([*PSQL, "-c", drop_role], capture_output=True, timeout=60, env=ENV)
-        if this.amqp_user:
-            delete = [*(as_root() or []), "rabbitmqctl", "-q", "delete_user", this.amqp_user]
-            subprocess.run(delete, capture_output=True, timeout=60, env=ENV)
+        users = [this.broker_admin]
+        users += [u.name for u in broker_users.broker_users(this.user_template, this.role)]
+        with broker_api() as api:  # its exchanges and queues go with the virtual host
+            for user in users:
+                api.delete(f"/api/users/{quote(user, safe='')}")
+            api.delete(f"/api/vhosts/{vhost}")
 
 
 def stop_leftovers(run: Run) -> None:
@@ -334,6 +388,15 @@ def test_the_without_docker_section_runs_as_written(run: Run, namespace: str) ->
         assert forged_call.status_code == 401
         dev = gateway.post("/api/auth/dev-token", json={"username": "ops.admin"})
         assert dev.status_code == 404
+
+    # Each service on the broker as its own user, made by step 5 with the rights of its events.
+    own = {run.user_template.format(service=s) for s in DATABASES}
+    for service in DATABASES:
+        assert f"{run.user_template.format(service=service)}: publishes " in output, output
+    deadline = time.monotonic() + 60
+    while set(service_connections(run).values()) != own:  # the broker lists them a bit later
+        assert time.monotonic() < deadline, (service_connections(run), own)
+        time.sleep(0.5)
 
     jobs = [int(pid) for pid in (run.tmp / "pids").read_text().split()]
     assert len(jobs) == len(PROCESSES), jobs  # the five services and the portal
