@@ -285,6 +285,17 @@ async def test_preferences_turn_email_off_but_never_hide_what_is_critical(
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path.kind"
     r = await client.get("/api/notifications/preferences", headers=drafter)
     assert [p["kind"] for p in r.json()] == ["*"]
+    # Announcements have a rule of their own: by e-mail, in the digest, whatever "*" says.
+    r = await client.put(
+        "/api/notifications/preferences/notification.announced",
+        json={"inapp": True, "email": True, "digest": True},
+        headers=drafter,
+    )
+    assert r.status_code == 200 and r.json()["email"] is True, r.text
+    r = await client.delete(
+        "/api/notifications/preferences/notification.announced", headers=drafter
+    )
+    assert r.status_code == 204, r.text
     r = await client.get("/api/notifications/preferences/kinds", headers=drafter)
     assert {k["kind"] for k in r.json() if k["critical"]} == {
         "approval.step_reminded",

@@ -511,6 +511,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind.approval.step_overdue": ("Quá hạn duyệt", "Overdue decisions"),
     "kind.approval.step_escalated": ("Chuyển lên cấp trên do quá hạn", "Escalations"),
     "kind.plan.approved": ("Kế hoạch được phê duyệt", "Plan approved"),
+    "kind.notification.announced": (
+        "Thông báo chung của cấp trên (thư gộp hằng ngày)",
+        "Announcements (e-mail in the daily digest)",
+    ),
     "kind.plan.returned": ("Kế hoạch bị trả lại", "Plan returned"),
     "kind.plan.rejected": ("Kế hoạch bị từ chối", "Plan rejected"),
     "kind.plan.withdrawn": ("Kế hoạch được rút lại", "Plan withdrawn"),

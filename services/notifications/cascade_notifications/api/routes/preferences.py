@@ -41,7 +41,10 @@ KINDS = (
     "results.task_overdue",
     "results.task_escalated",
     "results.evaluation_published",
+    "notification.announced",
 )
+"""Every kind a rule may name. An announcement always reaches the in-app inbox; its rule's
+``email`` asks for it by e-mail, always folded into the daily digest."""
 
 
 Kind = Annotated[Text, Path(max_length=50, description="a kind of notification, or *")]
