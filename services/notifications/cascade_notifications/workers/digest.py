@@ -10,7 +10,8 @@ from typing import Any
 from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import utcnow
 from cascade_shared.projector import dialect_of, insert_ignoring_repeats
-from sqlalchemy import ColumnElement, func, literal, select, update
+from sqlalchemy import ColumnElement, Text, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col
 
 from cascade_notifications.domain.digest import DIGEST_NAMESPACE, digest_event_id
@@ -29,7 +30,7 @@ from cascade_notifications.workers.common import (
 )
 
 DIGEST_BATCH = 1000
-"""Due digest rows read per pass; a user whose rows go past it is still taken whole."""
+"""Users whose due digest rows are folded per pass (each user's rows all together)."""
 
 
 def digest_key(username: str, day: date, n: int) -> str:
@@ -50,39 +51,36 @@ def user_claimed(recipient: ColumnElement[str]) -> ColumnElement[bool]:
 
 
 async def _due_digest_rows(session: Any, now: datetime, batch: int) -> list[dict[str, Any]]:
-    """Lock up to ``batch`` due digest rows, by user, never part of a user: when the batch ends
-    inside a user, that user's other due rows are taken too. A user another replica holds is
-    skipped whole (a transaction-scoped advisory lock per user on PostgreSQL); their rows are in
-    that replica's digest."""
-    postgres = dialect_of(session) == "postgresql"
-    due: tuple[ColumnElement[bool], ...] = (
-        DELIVERY.c.state == "digest",
-        DELIVERY.c.next_attempt_at <= now,
-    )
-    if postgres:
-        due = (*due, user_claimed(DELIVERY.c.recipient))
-    first = (
-        select(DELIVERY)
+    """Every due digest row of up to ``batch`` users, locked, never part of a user.
+
+    On PostgreSQL the users are claimed first (:func:`user_claimed`): the first ``batch`` users
+    with due rows are read, each is claimed unless another replica holds them, and the claimed
+    users' due rows are then locked whole. At most ``batch`` advisory locks are taken, whatever
+    is due (an announcement's digest may be due for tens of thousands of members at once).
+    SQLite (embedded mode) runs in one process, with no one to race."""
+    due = (DELIVERY.c.state == "digest", DELIVERY.c.next_attempt_at <= now)
+    first_users = (
+        select(DELIVERY.c.recipient)
         .where(*due)
-        .order_by(DELIVERY.c.recipient, DELIVERY.c.created_at, DELIVERY.c.id)
+        .group_by(DELIVERY.c.recipient)
+        .order_by(DELIVERY.c.recipient)
         .limit(batch)
     )
-    if postgres:
-        first = first.with_for_update(skip_locked=True)
-    rows = [dict(r._mapping) for r in await session.execute(first)]
-    if len(rows) < batch:
-        return rows
-    last = rows[-1]["recipient"]
-    rest = (
-        select(DELIVERY)
-        .where(*due, DELIVERY.c.recipient == last)
-        .order_by(DELIVERY.c.created_at, DELIVERY.c.id)
-    )
-    if postgres:
-        rest = rest.with_for_update(skip_locked=True)
-    return [r for r in rows if r["recipient"] != last] + [
-        dict(r._mapping) for r in await session.execute(rest)
-    ]
+    users = list((await session.execute(first_users)).scalars())
+    if not users:
+        return []
+    rows = select(DELIVERY).order_by(*_BY_USER)
+    if dialect_of(session) == "postgresql":
+        user = func.unnest(literal(users, ARRAY(Text))).column_valued("username")
+        users = list((await session.execute(select(user).where(user_claimed(user)))).scalars())
+        rows = rows.with_for_update()
+    if not users:
+        return []
+    rows = rows.where(*due, DELIVERY.c.recipient.in_(users))
+    return [dict(r._mapping) for r in await session.execute(rows)]
+
+
+_BY_USER = (DELIVERY.c.recipient, DELIVERY.c.created_at, DELIVERY.c.id)
 
 
 async def make_digests(runtime: ServiceRuntime, *, batch: int = DIGEST_BATCH) -> int:
@@ -95,9 +93,10 @@ async def make_digests(runtime: ServiceRuntime, *, batch: int = DIGEST_BATCH) ->
     digest already exists - a replica holding some of the user's rows made it, or an item came
     after it was made, sent or not - the items go into the day's next digest (key ``n`` + 1,
     see :func:`digest_key`) rather than wait for the next slot. A digest once made is never
-    changed, since the sender may be sending it. Two replicas never take the same row (``SKIP
-    LOCKED``); racing for the same key, the second waits for the first's commit, finds it
-    taken and uses the next (users are handled in name order, so they never deadlock).
+    changed, since the sender may be sending it. Two replicas never take the same user (each
+    claims the users it folds, :func:`user_claimed`); racing for the same key, the second waits
+    for the first's commit, finds it taken and uses the next (users are handled in name order,
+    so they never deadlock).
     """
     now = utcnow()
     made = 0
