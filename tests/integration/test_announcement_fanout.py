@@ -241,3 +241,24 @@ async def test_those_who_asked_get_it_in_their_digest_in_their_language(world: F
     )
     assert "Hội nghị quán triệt" in digest
     assert await world.scalar("SELECT count(*) FROM delivery WHERE event_type = 'digest'") == ASKED
+
+
+async def test_a_unit_code_with_a_wildcard_reaches_its_own_subtree_only(world: Fanout) -> None:
+    """An ``_`` in a unit's code is a character, not LIKE's any-character."""
+    for username, unit in (("inside", "vn.ha_noi.w-1"), ("lookalike", "vn.haxnoi.w-1")):
+        await world.run(
+            "INSERT INTO recipient (username, name, unit, roles, language, active)"
+            " VALUES (:u, :u, :unit, '[]', 'vi', true)",
+            u=username,
+            unit=unit,
+        )
+    now = utcnow()
+    await world.run(
+        "INSERT INTO announcement (id, unit, title, body, author, state, recipients, created_at)"
+        " VALUES ('ann-2', 'vn.ha_noi', 'Họp', 'Kính mời', 'head', 'pending', 0, :now)",
+        now=now,
+    )
+    await world.drain()
+    reached = "SELECT {} FROM inbox_announcement WHERE announcement_id = 'ann-2'"
+    assert await world.scalar(reached.format("count(*)")) == 1
+    assert await world.scalar(reached.format("min(recipient)")) == "inside"

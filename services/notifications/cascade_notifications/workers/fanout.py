@@ -10,6 +10,7 @@ from cascade_shared.chassis.service import ServiceRuntime
 from cascade_shared.envelope import utcnow
 from cascade_shared.events import AnnouncementPublished
 from cascade_shared.projector import dialect_of
+from cascade_shared.units import like_prefix
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -105,12 +106,21 @@ async def fan_out_chunk(runtime: ServiceRuntime) -> int:
         return max(inserted, 1)
 
 
-SUBTREE = "active AND (unit = :unit OR unit LIKE :prefix) AND username > :after"
-"""The announcement's recipients after the cursor: active users of the unit and below."""
+def _in_subtree(alias: str = "") -> str:
+    """The announcement's recipients after the cursor: active users of the unit and below
+    (the parameters of :func:`_subtree`; ``alias`` names the recipient table)."""
+    r = f"{alias}." if alias else ""
+    return (
+        f"{r}active AND ({r}unit = :unit OR {r}unit LIKE :prefix ESCAPE '\\')"
+        f" AND {r}username > :after"
+    )
+
+
+SUBTREE = _in_subtree()
 
 
 def _subtree(unit: str, after: str | None) -> dict[str, Any]:
-    return {"unit": unit, "prefix": unit + ".%", "after": after or ""}
+    return {"unit": unit, "prefix": like_prefix(unit), "after": after or ""}
 
 
 async def insert_chunk(
@@ -208,7 +218,6 @@ async def queue_announcement_mail(
         message = render_kind(ANNOUNCED, {"title": ann["title"], "body": ann["body"]}, lang)
         rendered[f"subject_{lang}"] = message.title[:500]
         rendered[f"body_{lang}"] = message.body
-    subtree = "r.active AND (r.unit = :unit OR r.unit LIKE :prefix) AND r.username > :after"
     result = await session.execute(
         text(
             "INSERT INTO delivery (id, event_id, event_type, recipient, channel, target, subject,"
@@ -217,7 +226,7 @@ async def queue_announcement_mail(
             f" r.email, {_by_language('r.language', 'subject')},"
             f" {_by_language('r.language', 'body')}, 'digest', 0, :digest_at, :now"
             " FROM preference p JOIN recipient r ON r.username = p.username"
-            f" WHERE p.email AND {subtree} AND r.username <= :last"
+            f" WHERE p.email AND {_in_subtree('r')} AND r.username <= :last"
             # The same range on the preferences' key: a chunk's few rules, not its recipients.
             " AND p.username > :after AND p.username <= :last"
             " AND r.email IS NOT NULL AND r.email <> ''"
